@@ -1,0 +1,226 @@
+"""Settings for matcher, read from the environment in one place.
+
+Every variable has a default that runs the embedded development service (SQLite, a
+filesystem Celery broker, mail written to an outbox folder). ``MATCHER_ENV=production``
+refuses those defaults. A malformed value raises ``ConfigError`` with one line that
+names the variable, so the entry points can print it instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENVIRONMENTS = ("development", "test", "production")
+MAIL_BACKENDS = ("outbox", "smtp")
+DIGEST_FREQUENCIES = ("weekly", "daily", "never")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the web app, the workers and the commands need to know."""
+
+    env: str
+    instance_dir: Path
+    secret_key: str
+    database_url: str
+    broker_url: str
+    base_url: str
+    host: str
+    port: int
+    log_level: str
+    mail_backend: str
+    mail_outbox_dir: Path
+    mail_from: str
+    mail_reply_to: str
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str
+    smtp_password: str = field(repr=False)
+    smtp_starttls: bool
+    smtp_timeout_seconds: float
+    outbox_relay_interval_seconds: float
+    broker_publish_timeout_seconds: float
+    ratelimit_storage_url: str
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    @property
+    def broker_folder(self) -> Path:
+        """Where the filesystem broker keeps its messages in the embedded default."""
+        return self.instance_dir / "broker"
+
+
+def _text(environ: Mapping[str, str], name: str, default: str) -> str:
+    value = environ.get(name, "").strip()
+    return value or default
+
+
+def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _text(environ, name, default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = _text(environ, name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number; got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}; got {value}")
+    return value
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, low: float) -> float:
+    raw = _text(environ, name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number; got {raw!r}") from None
+    if value < low:
+        raise ConfigError(f"{name} must be at least {low}; got {value}")
+    return value
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _text(environ, name, "true" if default else "false").lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false; got {raw!r}")
+
+
+def _database_url(environ: Mapping[str, str], instance_dir: Path) -> str:
+    default = f"sqlite:///{instance_dir / 'matcher.sqlite3'}"
+    raw = _text(environ, "DATABASE_URL", default)
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            "DATABASE_URL is not a database URL; expected sqlite:///PATH "
+            "or postgresql+psycopg://USER@HOST/NAME"
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"DATABASE_URL must be SQLite or PostgreSQL; got {backend!r}")
+    if backend == "postgresql" and url.drivername != "postgresql+psycopg":
+        # psycopg 3 is the driver we install; a bare postgresql:// would look for psycopg2.
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _broker_url(environ: Mapping[str, str]) -> str:
+    raw = _text(environ, "CELERY_BROKER_URL", "filesystem://")
+    scheme = urlsplit(raw).scheme if "://" in raw else ""
+    if scheme not in ("filesystem", "redis", "rediss", "memory"):
+        raise ConfigError(
+            f"CELERY_BROKER_URL must start with redis://, rediss:// or filesystem://; got {raw!r}"
+        )
+    return raw
+
+
+def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
+    raw = _text(environ, name, default).rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http:// or https:// URL; got {raw!r}")
+    return raw
+
+
+def _development_secret_key(instance_dir: Path) -> str:
+    """Read the key generated on first run, or generate it; never used in production."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _refuse_unsafe_production(settings: Settings, environ: Mapping[str, str]) -> None:
+    if not environ.get("SECRET_KEY", "").strip():
+        raise ConfigError("SECRET_KEY must be set when MATCHER_ENV=production")
+    if len(settings.secret_key) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters when MATCHER_ENV=production")
+    if settings.uses_sqlite:
+        raise ConfigError("DATABASE_URL must point at PostgreSQL when MATCHER_ENV=production")
+    if not settings.broker_url.startswith(("redis://", "rediss://")):
+        raise ConfigError("CELERY_BROKER_URL must point at Redis when MATCHER_ENV=production")
+    if not settings.base_url.startswith("https://"):
+        raise ConfigError("BASE_URL must be an https:// URL when MATCHER_ENV=production")
+    if settings.mail_backend != "smtp":
+        raise ConfigError("MAIL_BACKEND must be smtp when MATCHER_ENV=production")
+    if not settings.ratelimit_storage_url.startswith(("redis://", "rediss://")):
+        raise ConfigError("RATELIMIT_STORAGE_URL must point at Redis when MATCHER_ENV=production")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from ``environ`` (the process environment by default)."""
+    environ = os.environ if environ is None else environ
+    env = _choice(environ, "MATCHER_ENV", "development", ENVIRONMENTS)
+    instance_dir = Path(_text(environ, "INSTANCE_DIR", str(PROJECT_ROOT / "instance"))).resolve()
+    host = _text(environ, "HOST", "127.0.0.1")
+    port = _integer(environ, "PORT", 5000, 1, 65535)
+    broker_url = _broker_url(environ)
+    if env == "production":
+        secret_key = _text(environ, "SECRET_KEY", "")
+    else:
+        secret_key = _text(environ, "SECRET_KEY", "") or _development_secret_key(instance_dir)
+    settings = Settings(
+        env=env,
+        instance_dir=instance_dir,
+        secret_key=secret_key,
+        database_url=_database_url(environ, instance_dir),
+        broker_url=broker_url,
+        base_url=_http_url(environ, "BASE_URL", f"http://{host}:{port}"),
+        host=host,
+        port=port,
+        log_level=_choice(
+            environ, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+        ).upper(),
+        mail_backend=_choice(environ, "MAIL_BACKEND", "outbox", MAIL_BACKENDS),
+        mail_outbox_dir=Path(
+            _text(environ, "MAIL_OUTBOX_DIR", str(instance_dir / "outbox"))
+        ).resolve(),
+        mail_from=_text(environ, "MAIL_FROM", "matcher <no-reply@matcher.localhost>"),
+        mail_reply_to=_text(environ, "MAIL_REPLY_TO", "matcher support <support@matcher.localhost>"),
+        smtp_host=_text(environ, "SMTP_HOST", "localhost"),
+        smtp_port=_integer(environ, "SMTP_PORT", 25, 1, 65535),
+        smtp_username=_text(environ, "SMTP_USERNAME", ""),
+        smtp_password=_text(environ, "SMTP_PASSWORD", ""),
+        smtp_starttls=_flag(environ, "SMTP_STARTTLS", False),
+        smtp_timeout_seconds=_number(environ, "SMTP_TIMEOUT_SECONDS", 10.0, 0.1),
+        outbox_relay_interval_seconds=_number(environ, "OUTBOX_RELAY_INTERVAL_SECONDS", 2.0, 0.1),
+        broker_publish_timeout_seconds=_number(
+            environ, "BROKER_PUBLISH_TIMEOUT_SECONDS", 2.0, 0.1
+        ),
+        ratelimit_storage_url=_text(environ, "RATELIMIT_STORAGE_URL", "memory://"),
+    )
+    if settings.is_production:
+        _refuse_unsafe_production(settings, environ)
+    return settings

@@ -1,0 +1,37 @@
+"""Engine options per database: SQLite tuned for a web app and a worker writing at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def engine_options(database_url: str) -> dict[str, Any]:
+    """Keyword arguments for ``create_engine`` that suit ``database_url``."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside one writer; the busy timeout makes a second writer wait
+    # instead of failing; SQLite leaves foreign keys off unless asked.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def prepare_engine(engine: Engine) -> Engine:
+    """Install per-connection settings on ``engine``; a no-op for PostgreSQL."""
+    if engine.dialect.name == "sqlite" and not event.contains(
+        engine, "connect", _configure_sqlite_connection
+    ):
+        event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine

@@ -1,0 +1,77 @@
+"""The domain model; importing this package registers every table on ``Base.metadata``."""
+
+from matcher.models.audit import AuditEntry
+from matcher.models.base import Base, utcnow
+from matcher.models.mail import (
+    DeliveryStatus,
+    DigestDelivery,
+    DigestKind,
+    SuppressedAddress,
+    SuppressionReason,
+)
+from matcher.models.matching import Dismissal, Interest, InterestStatus, InterestTransition, Match
+from matcher.models.organisations import (
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    VerificationStatus,
+)
+from matcher.models.outbox import OutboxEvent
+from matcher.models.placements import Placement, PlacementStatus
+from matcher.models.reference import (
+    Department,
+    Grade,
+    LocalAuthority,
+    Profession,
+    Region,
+    Skill,
+    Theme,
+)
+from matcher.models.users import (
+    CivilServantProfile,
+    DigestFrequency,
+    Hours,
+    PlacementKind,
+    Role,
+    User,
+    WantedKind,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "CivilServantProfile",
+    "DeliveryStatus",
+    "Department",
+    "DigestDelivery",
+    "DigestFrequency",
+    "DigestKind",
+    "Dismissal",
+    "Grade",
+    "Hours",
+    "Interest",
+    "InterestStatus",
+    "InterestTransition",
+    "LocalAuthority",
+    "Match",
+    "Membership",
+    "MembershipRole",
+    "Organisation",
+    "OrganisationKind",
+    "OutboxEvent",
+    "Placement",
+    "PlacementKind",
+    "PlacementStatus",
+    "Profession",
+    "Region",
+    "Role",
+    "Skill",
+    "SuppressedAddress",
+    "SuppressionReason",
+    "Theme",
+    "User",
+    "VerificationStatus",
+    "WantedKind",
+    "utcnow",
+]

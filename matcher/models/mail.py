@@ -1,0 +1,69 @@
+"""Digest deliveries and the addresses we must never write to again."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from matcher.models.base import Base, BigId, UTCDateTime, enum_column, utcnow
+
+
+class DigestKind(enum.StrEnum):
+    WEEKLY = "weekly"
+    DAILY = "daily"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class DigestDelivery(Base):
+    """One digest for one recipient and period; the unique constraint makes planning idempotent."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "kind", "period"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_timestamp"),
+        Index("ix_digest_deliveries_status_period", "status", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[DigestKind] = mapped_column(enum_column(DigestKind, "digest_kind"))
+    period: Mapped[str] = mapped_column(String(10))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        enum_column(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SuppressionReason(enum.StrEnum):
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class SuppressedAddress(Base):
+    """An address that unsubscribed, bounced or complained; checked before every send."""
+
+    __tablename__ = "suppressed_addresses"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    reason: Mapped[SuppressionReason] = mapped_column(
+        enum_column(SuppressionReason, "suppression_reason")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,83 @@
+"""Fixtures shared by every test: settings, migrated databases and apps."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from config import Settings, load_settings
+from matcher import create_app
+from matcher.extensions import db
+from tests.services import fresh_postgres_database
+
+
+def make_settings(instance_dir: Path, **overrides: str) -> Settings:
+    """Settings for a test: the embedded defaults under ``instance_dir`` plus ``overrides``."""
+    environ = {
+        "MATCHER_ENV": "test",
+        "INSTANCE_DIR": str(instance_dir),
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-signing",
+        "LOG_LEVEL": "warning",
+    }
+    environ.update(overrides)
+    return load_settings(environ)
+
+
+def migrated_app(settings: Settings) -> Flask:
+    """Create an app for ``settings`` and bring its database to the newest revision."""
+    app = create_app(settings)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session, copied for each test that needs one."""
+    instance = tmp_path_factory.mktemp("sqlite-template")
+    app = migrated_app(make_settings(instance))
+    with app.app_context():
+        db.engine.dispose()
+    return instance / "matcher.sqlite3"
+
+
+@pytest.fixture
+def app(tmp_path: Path, sqlite_template: Path) -> Iterator[Flask]:
+    """An app on its own migrated SQLite database."""
+    shutil.copy(sqlite_template, tmp_path / "matcher.sqlite3")
+    application = create_app(make_settings(tmp_path))
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database migrated to head once per session."""
+    with fresh_postgres_database() as url:
+        app = migrated_app(make_settings(Path("/tmp/matcher-test-pg-instance"), DATABASE_URL=url))
+        with app.app_context():
+            db.engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def pg_app(tmp_path: Path, postgres_url: str) -> Iterator[Flask]:
+    """An app on the session's PostgreSQL database, emptied after each test."""
+    application = create_app(make_settings(tmp_path, DATABASE_URL=postgres_url))
+    with application.app_context():
+        yield application
+        db.session.remove()
+        tables = ", ".join(
+            f'"{table.name}"' for table in reversed(db.metadata.sorted_tables)
+        )
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
