@@ -4,7 +4,7 @@ VENV := .venv
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install lint format
+.PHONY: run test install lint format update-govuk-frontend
 
 run: install
 	$(VENV)/bin/python -m matcher.devserver
@@ -30,3 +30,14 @@ $(VENV)/bin/uv:
 $(VENV)/.synced: pyproject.toml uv.lock $(VENV)/bin/uv
 	$(VENV)/bin/uv sync --frozen --inexact --quiet
 	touch $@
+
+GOVUK_FRONTEND_VERSION := 6.3.0
+
+# Refresh the vendored GOV.UK Frontend build (needs npm; `make run` and `make test` do not).
+update-govuk-frontend:
+	rm -rf .govuk-frontend && mkdir .govuk-frontend
+	cd .govuk-frontend && npm pack --silent govuk-frontend@$(GOVUK_FRONTEND_VERSION) && tar xzf govuk-frontend-$(GOVUK_FRONTEND_VERSION).tgz
+	rm -rf matcher/static/govuk-frontend/assets
+	cp -r .govuk-frontend/package/dist/govuk/assets matcher/static/govuk-frontend/
+	cp .govuk-frontend/package/dist/govuk/govuk-frontend.min.css .govuk-frontend/package/dist/govuk/govuk-frontend.min.js matcher/static/govuk-frontend/
+	rm -rf .govuk-frontend

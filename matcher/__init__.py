@@ -29,7 +29,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         PREFERRED_URL_SCHEME="https" if settings.is_production else "http",
         MATCHER_SETTINGS=settings,
     )
-    app.jinja_options = {**app.jinja_options, "undefined": _strict_undefined()}
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -45,13 +44,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from matcher.cli import register_commands
     from matcher.health import health
+    from matcher.web import init_web
 
     app.register_blueprint(health)
+    init_web(app)
     register_commands(app)
     return app
-
-
-def _strict_undefined() -> type:
-    from jinja2 import StrictUndefined
-
-    return StrictUndefined

@@ -1,0 +1,27 @@
+"""Error pages in the GOV.UK style, never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/healthz", "/readyz"))
+
+
+def register_error_pages(app: Flask) -> None:
+    """Render HTTP errors as pages (or JSON for machine endpoints) with the right status."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        if _wants_json():
+            return {"title": error.name, "status": status, "detail": error.description}, status
+        template = "errors/404.html" if status in (404, 410) else "errors/generic.html"
+        return render_template(template, error=error), status
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("unhandled error in %s %s", request.method, request.endpoint)
+        return http_error(InternalServerError())

@@ -1,0 +1,1 @@
+"""Page blueprints, one module per area of the service."""
