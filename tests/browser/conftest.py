@@ -1,0 +1,95 @@
+"""A real server on loopback, Debian's Chromium driven by Playwright, and axe-core checks."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from config import PROJECT_ROOT
+from matcher import create_app
+from matcher.extensions import db
+from tests.conftest import make_settings
+from tests.services import unavailable
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+class LiveServer:
+    """The app served by a real HTTP server in a background thread."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+    """The app on its own migrated SQLite database, listening on a free loopback port."""
+    shutil.copy(sqlite_template, tmp_path / "matcher.sqlite3")
+    app = create_app(make_settings(tmp_path, BASE_URL="http://127.0.0.1:1"))
+    with LiveServer(app) as server:
+        yield server
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless; absent Chromium skips (or fails under CI=true)."""
+    if not CHROMIUM.exists():
+        unavailable("Chromium", FileNotFoundError(str(CHROMIUM)))
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context and page; a full-page screenshot is kept as an artefact."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    tab = context.new_page()
+    yield tab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    context.close()
+
+
+def assert_accessible(page: Page) -> None:
+    """Fail with axe-core's report when the page breaks any WCAG 2.2 A or AA rule."""
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
+    assert results.violations_count == 0, results.generate_report()
+
+
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
