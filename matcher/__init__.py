@@ -42,6 +42,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.extensions["celery"] = make_celery(settings, app)
 
+    from matcher.outbox import install_commit_hook
+
+    install_commit_hook()
+
     from matcher.cli import register_commands
     from matcher.health import health
     from matcher.web import init_web

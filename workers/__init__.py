@@ -1,6 +1,39 @@
-"""Celery entry point: ``celery -A workers worker`` and ``celery -A workers beat``."""
+"""Celery entry point: ``celery -A workers worker`` and ``celery -A workers beat``.
 
-from matcher.entrypoint import build_app_or_exit
+The Flask and Celery apps are built from the environment on first use of ``workers.celery``
+or ``workers.flask_app``, not on import: ``create_app`` imports ``workers.app``, and building
+a second app from the environment there would be wrong.
+"""
 
-flask_app = build_app_or_exit()
-celery = flask_app.extensions["celery"]
+from __future__ import annotations
+
+from typing import Any
+
+from celery.signals import worker_process_init
+
+_built: dict[str, Any] = {}
+
+
+def _build() -> dict[str, Any]:
+    if not _built:
+        from matcher.entrypoint import build_app_or_exit
+
+        flask_app = build_app_or_exit()
+        _built.update(flask_app=flask_app, celery=flask_app.extensions["celery"])
+    return _built
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("celery", "flask_app"):
+        return _build()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@worker_process_init.connect
+def _fresh_database_connections(**_: Any) -> None:
+    """Drop database connections a forked pool process inherited from its parent."""
+    if _built:
+        from matcher.extensions import db
+
+        with _built["flask_app"].app_context():
+            db.engine.dispose(close=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from celery import Celery, Task
@@ -9,11 +10,20 @@ from flask import Flask
 from kombu import Exchange, Queue
 
 from config import Settings
+from workers.relay import relay_step
+from workers.schedule import beat_schedule
 
 QUEUE_MATCHING = "matching"
 QUEUE_EMAIL = "email"
 QUEUE_DEFAULT = "default"
 QUEUES = (QUEUE_MATCHING, QUEUE_EMAIL, QUEUE_DEFAULT)
+
+# Each task's queue by task name, filled in as task modules register their tasks; publishers
+# route through it (Celery 5.7 deprecates a queue attribute on the task itself).
+TASK_QUEUES: dict[str, str] = {}
+
+# Modules whose tasks every process registers: workers run them, publishers look up their queues.
+TASK_MODULES = ("workers.notifications",)
 
 # The longest a task may wait before a retry; the broker must hold an unacknowledged
 # message longer than this, or it would hand the message to a second worker mid-retry.
@@ -24,15 +34,23 @@ VISIBILITY_TIMEOUT_SECONDS = 2 * 60 * 60
 def _broker_options(settings: Settings) -> dict[str, Any]:
     if settings.broker_url.startswith("filesystem://"):
         folder = settings.broker_folder
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
+            # Without control_folder kombu keeps its exchange tables in the working directory.
+            "control_folder": str(folder / "control"),
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
             "store_processed": False,
         }
     return {"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS}
+
+
+def route_task(name: str, *_: Any, **__: Any) -> dict[str, str] | None:
+    """Celery router: send each task to the queue it was registered on."""
+    queue = TASK_QUEUES.get(name)
+    return {"queue": queue} if queue else None
 
 
 def make_celery(settings: Settings, flask_app: Flask) -> Celery:
@@ -51,6 +69,7 @@ def make_celery(settings: Settings, flask_app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=settings.broker_publish_timeout_seconds,
         task_queues=[Queue(name, exchange, routing_key=name) for name in QUEUES],
+        task_routes=(route_task,),
         task_default_queue=QUEUE_DEFAULT,
         task_default_exchange="matcher",
         task_default_routing_key=QUEUE_DEFAULT,
@@ -61,8 +80,17 @@ def make_celery(settings: Settings, flask_app: Flask) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         worker_prefetch_multiplier=1,
+        # Tasks claim their outbox event or rows, so letting a task finish after the broker
+        # connection drops is safe (its redelivery is a no-op); cancelling could cut off a
+        # batch of emails half sent.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_hijack_root_logger=False,
         timezone="Europe/London",
         enable_utc=True,
+        beat_schedule=beat_schedule(settings),
+        beat_schedule_filename=str(settings.instance_dir / "celerybeat-schedule"),
     )
+    celery.steps["worker"].add(relay_step(flask_app, settings.outbox_relay_interval_seconds))
+    for module in TASK_MODULES:
+        importlib.import_module(module)
     return celery

@@ -120,12 +120,12 @@ def test_production_never_generates_a_secret_key(tmp_path: Path):
     assert not (tmp_path / "secret_key").exists()
 
 
-@pytest.mark.parametrize("entry_point", ["wsgi", "workers"])
-def test_entry_points_report_a_bad_setting_in_one_line(tmp_path: Path, entry_point: str):
+@pytest.mark.parametrize("command", ["import wsgi", "import workers; workers.celery"])
+def test_entry_points_report_a_bad_setting_in_one_line(tmp_path: Path, command: str):
     environ = {**os.environ, "INSTANCE_DIR": str(tmp_path), "PORT": "abc"}
 
     result = subprocess.run(
-        [sys.executable, "-c", f"import {entry_point}"],
+        [sys.executable, "-c", command],
         cwd=PROJECT_ROOT,
         env=environ,
         capture_output=True,

@@ -1,0 +1,24 @@
+"""Email: message building, templates and the backends that deliver messages."""
+
+from matcher.mail.backends import (
+    MailBackend,
+    MailError,
+    OutboxFolderBackend,
+    PermanentMailError,
+    SMTPBackend,
+    TransientMailError,
+    mail_backend_for,
+)
+from matcher.mail.message import build_message, render_email
+
+__all__ = [
+    "MailBackend",
+    "MailError",
+    "OutboxFolderBackend",
+    "PermanentMailError",
+    "SMTPBackend",
+    "TransientMailError",
+    "build_message",
+    "mail_backend_for",
+    "render_email",
+]

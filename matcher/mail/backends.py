@@ -1,0 +1,191 @@
+"""Mail backends: .eml files in an outbox folder (development) and SMTP (production).
+
+Both are context managers: open once, send a batch, close. ``send`` raises
+``TransientMailError`` when trying again later may succeed (4xx replies, refused or dropped
+connections, timeouts, authentication trouble) and ``PermanentMailError`` when the server
+refused this message or recipient for good (5xx to MAIL, RCPT or DATA).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+import tempfile
+import uuid
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+from config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class MailError(Exception):
+    """A message could not be handed to the mail system."""
+
+    def __init__(self, message: str, code: int | None = None, reply: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        # The server's words may quote the address, so they stay out of the message (and logs).
+        self.reply = reply
+
+
+class TransientMailError(MailError):
+    """The mail system is unavailable for now; the same message may succeed later."""
+
+
+class PermanentMailError(MailError):
+    """The mail system refused this message or recipient; sending it again will not help."""
+
+
+class MailBackend(Protocol):
+    """What the mailer needs from a backend."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def send(self, message: EmailMessage) -> object: ...
+
+
+class OutboxFolderBackend:
+    """Write each message as an .eml file into a folder, atomically."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> Self:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+    def send(self, message: EmailMessage) -> Path:
+        """Write ``message``; return the path of the new .eml file."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = message.as_bytes(policy=policy.SMTP)
+        descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            # Readers list *.eml, so they never see a half-written message.
+            path = self.folder / f"{uuid.uuid4().hex}.eml"
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def _classify(what: str, code: int, reply: bytes | str) -> MailError:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    if 400 <= code < 500:
+        return TransientMailError(f"{what}: {code}", code, text)
+    return PermanentMailError(f"{what}: {code}", code, text)
+
+
+class SMTPBackend:
+    """Send through one SMTP connection per batch, with STARTTLS and login when configured."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.host = settings.smtp_host
+        self.port = settings.smtp_port
+        self.username = settings.smtp_username
+        self.password = settings.smtp_password
+        self.starttls = settings.smtp_starttls
+        self.timeout = settings.smtp_timeout_seconds
+        self._connection: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Self:
+        self._connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Say QUIT and close the connection, ignoring a server that has already gone."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._connection is not None:
+            return self._connection
+        try:
+            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        except smtplib.SMTPConnectError as error:
+            raise TransientMailError(
+                f"SMTP server refused the connection: {error.smtp_code}", error.smtp_code
+            ) from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise TransientMailError(f"cannot connect to the SMTP server: {error}") from error
+        try:
+            connection.ehlo()
+            if self.starttls:
+                connection.starttls(context=ssl.create_default_context())
+                connection.ehlo()
+            if self.username:
+                connection.login(self.username, self.password)
+        except (OSError, smtplib.SMTPException) as error:
+            connection.close()
+            # A failed handshake or login is the server's or our configuration's problem, never
+            # the recipient's, so it must not count against the address.
+            raise TransientMailError(f"SMTP session set-up failed: {error}") from error
+        self._connection = connection
+        return connection
+
+    def send(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        """Send ``message``; return the recipients refused when others were accepted."""
+        connection = self._connect()
+        try:
+            return connection.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            answers = list(error.recipients.values())
+            # Every recipient was refused; if any only for now, the message is worth retrying.
+            code, reply = next((answer for answer in answers if answer[0] < 500), answers[0])
+            raise _classify("recipient refused", code, reply) from error
+        except smtplib.SMTPResponseException as error:
+            raise _classify("SMTP server refused", error.smtp_code, error.smtp_error) from error
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            raise TransientMailError(f"SMTP connection lost: {error}") from error
+        except smtplib.SMTPException as error:
+            raise TransientMailError(f"SMTP failure: {error}") from error
+        finally:
+            if connection.sock is None:
+                # smtplib closed it (a 421 reply, a disconnect): the next send reconnects.
+                self._connection = None
+
+
+def mail_backend_for(settings: Settings) -> OutboxFolderBackend | SMTPBackend:
+    """The backend ``settings.mail_backend`` names."""
+    if settings.mail_backend == "smtp":
+        return SMTPBackend(settings)
+    return OutboxFolderBackend(settings.mail_outbox_dir)

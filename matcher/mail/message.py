@@ -1,0 +1,69 @@
+"""Building email messages: headers from settings, a plain-text part and an HTML alternative."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from config import Settings
+from matcher.models import utcnow
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "email"
+
+
+@cache
+def _environment() -> Environment:
+    # A plain Jinja environment, not Flask's: workers and benchmarks render without an app.
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+
+
+def render_email(name: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    """Render the ``name.txt`` and ``name.html`` templates; return (text, html)."""
+    environment = _environment()
+    text = environment.get_template(f"{name}.txt").render(context)
+    html = environment.get_template(f"{name}.html").render(context)
+    return text, html
+
+
+def _domain(settings: Settings) -> str:
+    address = parseaddr(settings.mail_from)[1]
+    return address.rpartition("@")[2] or "matcher.localhost"
+
+
+def build_message(
+    settings: Settings,
+    *,
+    to: Address | str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """An email to one recipient with From, Reply-To, Date, Message-ID and both parts."""
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["Reply-To"] = settings.mail_reply_to
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = message_id or make_msgid(domain=_domain(settings))
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message

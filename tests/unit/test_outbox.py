@@ -1,0 +1,133 @@
+"""The transactional outbox: events join the caller's transaction and are claimed once."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from matcher import outbox
+from matcher.events import ORGANISATION_VERIFIED
+from matcher.extensions import db
+from matcher.models import OutboxEvent, utcnow
+from tests.conftest import make_settings, migrated_app
+from tests.smtp import unused_port
+
+
+def _stored_event(payload: dict | None = None) -> int:
+    """An event committed without the after-commit publish, as if its publisher had died."""
+    event = OutboxEvent(task_name=ORGANISATION_VERIFIED, payload=payload or {}, publish_attempts=0)
+    db.session.add(event)
+    db.session.commit()
+    return event.id
+
+
+def _event(event_id: int) -> OutboxEvent:
+    db.session.expire_all()
+    event = db.session.get(OutboxEvent, event_id)
+    assert event is not None
+    return event
+
+
+def _claim() -> list[int]:
+    with db.engine.begin() as connection:
+        return [claimed.id for claimed in outbox.claim_events(connection)]
+
+
+def _queued(app: Flask) -> list[dict]:
+    """The task messages waiting in the filesystem broker's folder."""
+    folder = app.config["MATCHER_SETTINGS"].broker_folder / "queue"
+    return [json.loads(path.read_bytes()) for path in sorted(folder.glob("*.msg"))]
+
+
+def test_record_event_joins_the_callers_transaction_without_committing(app: Flask):
+    event = outbox.record_event(db.session, ORGANISATION_VERIFIED, {"organisation_id": 1})
+    assert event.id is not None
+    db.session.rollback()
+    assert db.session.scalars(select(OutboxEvent)).all() == []
+    assert _queued(app) == []
+
+
+def test_an_event_is_claimed_once_until_its_claim_is_released(app: Flask):
+    event_id = _stored_event()
+    claimed_at = utcnow()
+    assert _claim() == [event_id]
+    assert _claim() == []
+
+    event = _event(event_id)
+    assert event.dispatched_at is not None and event.dispatched_at >= claimed_at
+    assert event.publish_attempts == 1
+
+    with db.engine.begin() as connection:
+        claim = outbox.Claimed(event_id, ORGANISATION_VERIFIED, event.dispatched_at)
+        outbox.release_claim(connection, claim, "OperationalError: broker down")
+    event = _event(event_id)
+    assert (event.dispatched_at, event.last_error) == (None, "OperationalError: broker down")
+    assert _claim() == [event_id]
+    assert _event(event_id).publish_attempts == 2
+
+
+def test_a_claim_older_than_the_lease_is_taken_again_but_processed_events_never(app: Flask):
+    stale, processed = _stored_event(), _stored_event()
+    long_ago = utcnow() - outbox.CLAIM_LEASE - timedelta(seconds=1)
+    db.session.execute(update(OutboxEvent).values(dispatched_at=long_ago))
+    db.session.execute(
+        update(OutboxEvent).where(OutboxEvent.id == processed).values(processed_at=utcnow())
+    )
+    db.session.commit()
+    assert _claim() == [stale]
+    assert _claim() == []
+
+
+def test_commit_publishes_the_recorded_event_to_the_tasks_queue(app: Flask):
+    event = outbox.record_event(db.session, ORGANISATION_VERIFIED, {"organisation_id": 7})
+    db.session.commit()
+
+    [message] = _queued(app)
+    assert message["headers"]["task"] == ORGANISATION_VERIFIED
+    assert message["properties"]["delivery_info"]["routing_key"] == "email"
+    stored = _event(event.id)
+    assert stored.dispatched_at is not None
+    assert stored.processed_at is None
+    # The relay finds nothing left to publish.
+    assert outbox.dispatch_pending(app) == 0
+    assert len(_queued(app)) == 1
+
+
+def test_an_event_for_an_unknown_task_stays_pending_with_the_reason(app: Flask):
+    event_id = _stored_event()
+    db.session.execute(update(OutboxEvent).values(task_name="no.such.task"))
+    db.session.commit()
+    assert outbox.dispatch_pending(app) == 0
+    event = _event(event_id)
+    assert event.dispatched_at is None
+    assert event.last_error.startswith("UnknownTask")
+    assert _queued(app) == []
+
+
+def test_a_dead_broker_fails_the_commit_hook_fast_and_leaves_the_event_pending(
+    tmp_path: Path, sqlite_template: Path
+):
+    (tmp_path / "matcher.sqlite3").write_bytes(sqlite_template.read_bytes())
+    settings = make_settings(
+        tmp_path,
+        CELERY_BROKER_URL=f"redis://127.0.0.1:{unused_port()}/0",
+        BROKER_PUBLISH_TIMEOUT_SECONDS="0.5",
+    )
+    app = migrated_app(settings)
+    with app.app_context():
+        event = outbox.record_event(db.session, ORGANISATION_VERIFIED, {"organisation_id": 1})
+        started = time.monotonic()
+        db.session.commit()
+        assert time.monotonic() - started < 5
+
+        stored = _event(event.id)
+        assert stored.dispatched_at is None
+        assert stored.publish_attempts == 1
+        assert stored.last_error.startswith("OperationalError")
+        db.session.remove()
+        db.engine.dispose()

@@ -1,0 +1,115 @@
+"""Tasks triggered by outbox events, each safe to receive twice.
+
+``@outbox_task(name, queue=...)`` turns ``handler(session, payload)`` into a Celery task that
+takes an ``event_id``. In one transaction the task marks the event processed (only if it is not
+already), runs the handler and commits; a redelivered or doubly published message finds the
+event processed and does nothing. If the handler fails, the transaction rolls back, so the event
+stays unprocessed: transient errors retry with bounded, jittered exponential backoff; anything
+else is recorded on the event and the relay publishes it again once its claim lease expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task, shared_task
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from matcher.extensions import db
+from matcher.mail import MailError, TransientMailError
+from matcher.models import OutboxEvent, utcnow
+from workers.app import MAX_RETRY_DELAY_SECONDS, TASK_QUEUES
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Session, dict[str, Any]], None]
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientMailError, OperationalError)
+MAX_RETRIES = 10
+RETRY_BASE_DELAY_SECONDS = 5.0
+RETRY_DELAY_CAP_SECONDS = MAX_RETRY_DELAY_SECONDS / 2
+
+
+def retry_delay(retries: int) -> float:
+    """Seconds before retry number ``retries + 1``: exponential, jittered, capped."""
+    ceiling = min(RETRY_DELAY_CAP_SECONDS, RETRY_BASE_DELAY_SECONDS * 2**retries)
+    # Half fixed, half random: the delay still grows, and failed tasks do not retry in step.
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def process_event(session: Session, event_id: int, handler: Handler) -> bool:
+    """Mark the event processed, run ``handler`` and commit; False if it was already done."""
+    payload = session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None))
+        .values(processed_at=utcnow())
+        .returning(OutboxEvent.payload)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if payload is None:
+        session.rollback()
+        return False
+    handler(session, payload)
+    session.commit()
+    return True
+
+
+def _safe_description(error: BaseException) -> str:
+    # Mail errors are written to carry no address; other messages may quote row values.
+    if isinstance(error, MailError):
+        return f"{type(error).__name__}: {error}"
+    return type(error).__name__
+
+
+def _note_failure(event_id: int, error: BaseException) -> None:
+    db.session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None))
+        .values(last_error=f"task failed: {_safe_description(error)}")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def outbox_task(
+    name: str, *, queue: str, retry_on: tuple[type[BaseException], ...] = ()
+) -> Callable[[Handler], Task]:
+    """Register ``handler(session, payload)`` as the idempotent task ``name`` on ``queue``."""
+    transient = TRANSIENT_ERRORS + retry_on
+
+    def decorate(handler: Handler) -> Task:
+        TASK_QUEUES[name] = queue
+
+        @shared_task(name=name, bind=True, max_retries=MAX_RETRIES)
+        def run(self: Task, event_id: int) -> bool:
+            try:
+                return process_event(db.session, event_id, handler)
+            except transient as error:
+                db.session.rollback()
+                if self.request.retries >= self.max_retries:
+                    logger.error("%s: event %s gave up after retries", name, event_id)
+                    _note_failure(event_id, error)
+                    raise
+                delay = retry_delay(self.request.retries)
+                logger.warning(
+                    "%s: event %s failed (%s); retry in %.0f s",
+                    name,
+                    event_id,
+                    _safe_description(error),
+                    delay,
+                )
+                raise self.retry(exc=error, countdown=delay) from None
+            except Exception as error:
+                db.session.rollback()
+                _note_failure(event_id, error)
+                raise
+
+        run.__doc__ = handler.__doc__
+        return run
+
+    return decorate
