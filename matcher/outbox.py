@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 # publisher that died between claim and publish. Longer than any retry delay of a task, so a
 # task waiting to retry is not normally published twice (and a second copy would be harmless).
 CLAIM_LEASE = timedelta(minutes=30)
+# An event whose task has reached the broker this many times without finishing is a poison
+# message: it stays in the table with its last error for an operator instead of looping forever.
+MAX_PUBLISHES = 5
 SWEEP_BATCH_SIZE = 100
 _SESSION_KEY = "matcher.outbox.recorded"
 _ERROR_LIMIT = 300
@@ -60,6 +63,7 @@ def record_event(session: Session, task_name: str, payload: dict[str, Any]) -> O
 def _publishable(now: datetime) -> ColumnElement[bool]:
     return and_(
         OutboxEvent.processed_at.is_(None),
+        OutboxEvent.publish_attempts < MAX_PUBLISHES,
         or_(
             OutboxEvent.dispatched_at.is_(None),
             OutboxEvent.dispatched_at < now - CLAIM_LEASE,
@@ -93,7 +97,11 @@ def claim_events(
 
 
 def release_claim(connection: Connection, claimed: Claimed, error: str) -> None:
-    """Put a claim back after a failed publish, keeping the error (caller commits)."""
+    """Put a claim back after a failed publish, keeping the error (caller commits).
+
+    The attempt is uncounted: ``publish_attempts`` counts messages that reached the broker, so
+    a long broker outage does not turn healthy events into poison ones.
+    """
     connection.execute(
         update(OutboxEvent)
         .where(
@@ -101,7 +109,11 @@ def release_claim(connection: Connection, claimed: Claimed, error: str) -> None:
             OutboxEvent.dispatched_at == claimed.claimed_at,
             OutboxEvent.processed_at.is_(None),
         )
-        .values(dispatched_at=None, last_error=error[:_ERROR_LIMIT])
+        .values(
+            dispatched_at=None,
+            publish_attempts=OutboxEvent.publish_attempts - 1,
+            last_error=error[:_ERROR_LIMIT],
+        )
     )
 
 

@@ -67,8 +67,23 @@ def test_an_event_is_claimed_once_until_its_claim_is_released(app: Flask):
         outbox.release_claim(connection, claim, "OperationalError: broker down")
     event = _event(event_id)
     assert (event.dispatched_at, event.last_error) == (None, "OperationalError: broker down")
+    assert event.publish_attempts == 0
     assert _claim() == [event_id]
-    assert _event(event_id).publish_attempts == 2
+    assert _event(event_id).publish_attempts == 1
+
+
+def test_an_event_published_too_often_without_finishing_is_left_for_an_operator(app: Flask):
+    poison, healthy = _stored_event(), _stored_event()
+    long_ago = utcnow() - outbox.CLAIM_LEASE - timedelta(seconds=1)
+    db.session.execute(update(OutboxEvent).values(dispatched_at=long_ago))
+    db.session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == poison)
+        .values(publish_attempts=outbox.MAX_PUBLISHES)
+    )
+    db.session.commit()
+
+    assert _claim() == [healthy]
 
 
 def test_a_claim_older_than_the_lease_is_taken_again_but_processed_events_never(app: Flask):
@@ -127,7 +142,7 @@ def test_a_dead_broker_fails_the_commit_hook_fast_and_leaves_the_event_pending(
 
         stored = _event(event.id)
         assert stored.dispatched_at is None
-        assert stored.publish_attempts == 1
+        assert stored.publish_attempts == 0
         assert stored.last_error.startswith("OperationalError")
         db.session.remove()
         db.engine.dispose()
