@@ -7,4 +7,9 @@ from flask import Flask
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    del app
+    from matcher.cli.demo import bootstrap_command, seed_demo_command
+    from matcher.cli.reference import reference
+
+    app.cli.add_command(reference)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(bootstrap_command)

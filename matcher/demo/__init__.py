@@ -1,0 +1,1 @@
+"""Demo data: realistic, deterministic people, organisation members and placements."""

@@ -1,0 +1,1 @@
+"""Reference data: places, organisations, grades, professions, taxonomies and postcodes."""

@@ -1,0 +1,139 @@
+"""The reference facts written down under ``data/``, read once and shaped into rows."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import qlacref_authorities
+
+LONDON = "E12000007"
+NATION_BY_PREFIX = {"W": "W92000004", "S": "S92000003", "N": "N92000002"}
+
+
+def read_json(name: str) -> Any:
+    """Parse one of the package's data files."""
+    return json.loads(resources.files("matcher.reference").joinpath("data", name).read_text())
+
+
+def slugify(text: str) -> str:
+    """A lower-case, hyphenated key for ``text``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower().replace("'", "")).strip("-")
+
+
+@cache
+def upper_tier_regions() -> dict[str, str]:
+    """Region code for every English upper-tier authority (county, unitary, metropolitan)."""
+    return {
+        upper_tier: region
+        for region, upper_tiers in read_json("upper_tier_regions.json").items()
+        for upper_tier in upper_tiers
+    }
+
+
+def region_of_district(district_code: str, upper_tier_code: str) -> str:
+    """The region or nation a local authority district lies in; KeyError when unknown."""
+    nation = NATION_BY_PREFIX.get(district_code[:1])
+    if nation is not None:
+        return nation
+    if district_code.startswith("E09"):
+        return LONDON
+    return upper_tier_regions()[upper_tier_code]
+
+
+def council_name(district_name: str) -> str:
+    """The organisation name of a district's council: "Bristol, City of" -> "Bristol Council"."""
+    return re.sub(r", (City|County) of$", "", district_name) + " Council"
+
+
+@cache
+def districts() -> tuple[dict[str, str], ...]:
+    """The 331 local authority districts (2021) as ``local_authorities`` rows."""
+    return tuple(
+        {
+            "code": record["LTLA21CD"],
+            "name": record["LTLA21NM"],
+            "upper_tier_code": record["UTLA21CD"],
+            "upper_tier_name": record["UTLA21NM"],
+            "region_code": region_of_district(record["LTLA21CD"], record["UTLA21CD"]),
+        }
+        for record in qlacref_authorities.records
+    )
+
+
+@cache
+def district_regions() -> dict[str, str]:
+    """Region code by district code."""
+    return {row["code"]: row["region_code"] for row in districts()}
+
+
+def regions() -> list[dict[str, str]]:
+    """The twelve ONS regions and nations."""
+    return list(read_json("regions.json"))
+
+
+def departments() -> list[dict[str, Any]]:
+    """Central government departments."""
+    return list(read_json("departments.json"))
+
+
+def grades() -> list[dict[str, Any]]:
+    """Civil Service grades from AA (rank 1) to SCS4 (rank 11)."""
+    return list(read_json("grades.json"))
+
+
+def professions() -> list[dict[str, str]]:
+    """Civil Service professions."""
+    return [{"name": name} for name in read_json("professions.json")]
+
+
+def themes() -> list[dict[str, str]]:
+    """The policy-theme taxonomy."""
+    return list(read_json("themes.json"))
+
+
+def skills() -> list[dict[str, str]]:
+    """The skills taxonomy; the description names its group."""
+    return [
+        {"slug": slugify(name), "name": name, "description": group}
+        for group, names in read_json("skills.json").items()
+        for name in names
+    ]
+
+
+def council_email_domains() -> dict[str, str]:
+    """Known email domains of some councils, by district code."""
+    return dict(read_json("council_email_domains.json"))
+
+
+def organisations() -> list[dict[str, Any]]:
+    """Councils, police forces and regional partnerships, without their verification stamp."""
+    domains = council_email_domains()
+    councils = [
+        {
+            "name": council_name(row["name"]),
+            "kind": "council",
+            "ons_code": row["code"],
+            "region_code": row["region_code"],
+            "email_domain": domains.get(row["code"]),
+        }
+        for row in districts()
+    ]
+    others = [
+        {
+            "name": entry["name"],
+            "kind": kind,
+            "ons_code": None,
+            "region_code": entry["region_code"],
+            "email_domain": entry.get("email_domain"),
+        }
+        for kind, file in (
+            ("police_force", "police_forces.json"),
+            ("regional_partnership", "partnerships.json"),
+        )
+        for entry in read_json(file)
+    ]
+    return councils + others
