@@ -1,0 +1,1 @@
+"""Benchmarks with fixed scales; they print figures and are not tests."""

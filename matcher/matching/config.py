@@ -1,0 +1,42 @@
+"""Weights and knobs of the matching engine, passed in by the application config."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How much each relevance component counts; a pair's score is their weighted sum."""
+
+    themes: float = 0.5
+    skills: float = 0.4
+    text: float = 1.0
+    distance: float = 0.4
+    start: float = 0.3
+    bridging: float = 0.2
+    not_for_me: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Everything the engine needs besides the data: weights, sizes and the reference date."""
+
+    weights: Weights = field(default_factory=Weights)
+    k: int = 20
+    block_size: int = 512
+    today: date | None = None
+    # LSA dimension of the text vectors; a smaller vocabulary keeps exact TF-IDF vectors.
+    text_dims: int = 64
+    # Days between availability and start at which the start-date fit reaches zero.
+    start_horizon_days: int = 180
+    # Extra bridging for policy professionals going to local delivery (1.0 doubles it).
+    policy_bridging_extra: float = 0.5
+    threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    seed: int = 0
+
+    def reference_date(self) -> date:
+        """The day eligibility and start-date fit are computed for."""
+        return self.today if self.today is not None else date.today()

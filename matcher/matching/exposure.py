@@ -1,0 +1,103 @@
+"""How widely placements are seen, and a re-ranking that spreads attention."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """Coverage and inequality of placements' appearances in people's top lists."""
+
+    coverage: float  # share of open placements in at least one person's list
+    gini: float  # Gini coefficient of appearance counts over open placements
+    counts: NDArray[np.int64]  # appearances per open placement
+
+
+def gini(values: NDArray[np.floating] | NDArray[np.integer]) -> float:
+    """Gini coefficient of non-negative values: 0 when equal, near 1 when one has all."""
+    x = np.sort(np.asarray(values, np.float64))
+    n, total = len(x), float(x.sum())
+    if n == 0 or total == 0.0:
+        return 0.0
+    return float(2.0 * np.dot(np.arange(1, n + 1), x) / (n * total) - (n + 1) / n)
+
+
+def exposure(
+    placement_index: NDArray[np.intp],
+    ranks: NDArray[np.integer],
+    open_placements: NDArray[np.intp],
+    depth: int = 10,
+) -> Exposure:
+    """Exposure of ``open_placements`` in lists cut at ``depth``."""
+    shown = placement_index[ranks <= depth]
+    size = int(max(open_placements.max(initial=-1), shown.max(initial=-1))) + 1
+    counts = np.bincount(shown, minlength=size)[open_placements]
+    if len(open_placements) == 0:
+        return Exposure(coverage=0.0, gini=0.0, counts=counts)
+    return Exposure(coverage=float(np.mean(counts > 0)), gini=gini(counts), counts=counts)
+
+
+@dataclass(frozen=True, slots=True)
+class Reranked:
+    """People's lists after re-ranking; arrays parallel, grouped by person, rank from 1."""
+
+    person_index: NDArray[np.intp]
+    placement_index: NDArray[np.intp]
+    scores: NDArray[np.float64]
+    ranks: NDArray[np.int32]
+
+
+def _choose(
+    rows: NDArray[np.intp], cols: NDArray[np.intp], adjusted: NDArray[np.float64], depth: int
+) -> NDArray[np.intp]:
+    # Positions of each row's `depth` best adjusted scores, ties by column (rows sorted).
+    order = np.lexsort((cols, -adjusted, rows))
+    sorted_rows = rows[order]
+    new = np.r_[True, sorted_rows[1:] != sorted_rows[:-1]]
+    starts = np.flatnonzero(new)
+    position = np.arange(len(order)) - starts[np.cumsum(new) - 1]
+    return order[position < depth]
+
+
+def rerank_for_exposure(
+    person_index: NDArray[np.intp],
+    placement_index: NDArray[np.intp],
+    scores: NDArray[np.float64],
+    depth: int = 10,
+    cap_factor: float = 2.0,
+    step: float = 0.02,
+    iterations: int = 40,
+) -> Reranked:
+    """Pick each person's ``depth`` from longer candidate lists under soft per-placement caps.
+
+    A placement may appear in about ``cap_factor`` times its fair share of lists. Caps are
+    enforced by prices (a Lagrangian relaxation): each round, placements shown more than the
+    cap get dearer and the rest cheaper, and every person takes the best score minus price.
+    Nobody is given an ineligible placement, since the candidates already passed the filters.
+    """
+    if len(scores) == 0:
+        empty = np.empty(0, np.intp)
+        return Reranked(empty, empty, np.empty(0), np.empty(0, np.int32))
+    rows = np.asarray(person_index, np.intp)
+    cols = np.asarray(placement_index, np.intp)
+    n_people = len(np.unique(rows))
+    n_seen = len(np.unique(cols))
+    cap = max(1, math.ceil(cap_factor * n_people * depth / n_seen))
+    price = np.zeros(int(cols.max()) + 1, np.float64)
+    chosen = _choose(rows, cols, scores, depth)
+    for _ in range(iterations):
+        counts = np.bincount(cols[chosen], minlength=len(price))
+        price = np.maximum(price + step * (counts - cap) / cap, 0.0)
+        chosen = _choose(rows, cols, scores - price[cols], depth)
+    # Shown in order of relevance; the prices only decided which placements make the list.
+    final = chosen[np.lexsort((cols[chosen], -scores[chosen], rows[chosen]))]
+    groups = rows[final]
+    new = np.r_[True, groups[1:] != groups[:-1]]
+    starts = np.flatnonzero(new)
+    ranks = (np.arange(len(final)) - starts[np.cumsum(new) - 1] + 1).astype(np.int32)
+    return Reranked(rows[final], cols[final], scores[final], ranks)

@@ -1,0 +1,179 @@
+"""Column-wise people and placements: numpy arrays plus id sets, built from plain records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+KINDS: tuple[str, ...] = (
+    "secondment",
+    "placement",
+    "partnership_project",
+    "job_shadowing",
+    "mentoring",
+)
+KIND_BIT: dict[str, int] = {kind: 1 << i for i, kind in enumerate(KINDS)}
+# Organisation kinds that count as local practice for the bridging weight.
+LOCAL_ORGANISATION_KINDS = frozenset({"council", "police_force", "regional_partnership"})
+EPOCH = date(1970, 1, 1)
+# Open-ended availability: far enough that any real date falls inside.
+OPEN_START = -(2**30)
+OPEN_END = 2**30
+
+
+def day_number(value: date | None, default: int) -> int:
+    """Days since 1970-01-01, or ``default`` for a missing date."""
+    return default if value is None else (value - EPOCH).days
+
+
+def _get(record: Mapping[str, Any] | Any, name: str, default: Any = None) -> Any:
+    if isinstance(record, Mapping):
+        return record.get(name, default)
+    return getattr(record, name, default)
+
+
+def _coordinates(records: list[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    easting = np.array(
+        [np.nan if (v := _get(r, "easting")) is None else float(v) for r in records], np.float64
+    )
+    northing = np.array(
+        [np.nan if (v := _get(r, "northing")) is None else float(v) for r in records], np.float64
+    )
+    missing = np.isnan(easting) | np.isnan(northing)
+    easting[missing] = np.nan
+    northing[missing] = np.nan
+    return easting.reshape(-1), northing.reshape(-1)
+
+
+def _id_sets(records: list[Any], name: str) -> list[frozenset[int]]:
+    return [frozenset(int(x) for x in (_get(r, name) or ())) for r in records]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PeopleFrame:
+    """Civil servants as columns; row i of every array is the same person."""
+
+    ids: NDArray[np.int64]
+    grade_rank: NDArray[np.int16]
+    themes: list[frozenset[int]]
+    skills: list[frozenset[int]]
+    about: list[str]
+    easting: NDArray[np.float64]
+    northing: NDArray[np.float64]
+    travel_limit_km: NDArray[np.float64]
+    remote_ok: NDArray[np.bool_]
+    available_from: NDArray[np.int64]
+    available_until: NDArray[np.int64]
+    wanted_kinds: NDArray[np.uint8]
+    discoverable: NDArray[np.bool_]
+    policy_profession: NDArray[np.bool_]
+    dismissed: list[frozenset[int]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any] | Any]) -> PeopleFrame:
+        """Build from mappings or objects with the profile's field names."""
+        rows = list(records)
+        easting, northing = _coordinates(rows)
+        return cls(
+            ids=np.array([int(_get(r, "id")) for r in rows], np.int64).reshape(-1),
+            grade_rank=np.array([_get(r, "grade_rank") or 0 for r in rows], np.int16).reshape(-1),
+            themes=_id_sets(rows, "themes"),
+            skills=_id_sets(rows, "skills"),
+            about=[_get(r, "about") or "" for r in rows],
+            easting=easting,
+            northing=northing,
+            travel_limit_km=np.array(
+                [float(_get(r, "travel_limit_km", 50)) for r in rows], np.float64
+            ).reshape(-1),
+            remote_ok=np.array([bool(_get(r, "remote_ok", True)) for r in rows], bool).reshape(-1),
+            available_from=np.array(
+                [day_number(_get(r, "available_from"), OPEN_START) for r in rows], np.int64
+            ).reshape(-1),
+            available_until=np.array(
+                [day_number(_get(r, "available_until"), OPEN_END) for r in rows], np.int64
+            ).reshape(-1),
+            wanted_kinds=np.array(
+                [sum(KIND_BIT[str(k)] for k in set(_get(r, "wanted_kinds") or ())) for r in rows],
+                np.uint8,
+            ).reshape(-1),
+            discoverable=np.array(
+                [bool(_get(r, "discoverable", False)) for r in rows], bool
+            ).reshape(-1),
+            policy_profession=np.array(
+                [bool(_get(r, "policy_profession", False)) for r in rows], bool
+            ).reshape(-1),
+            dismissed=_id_sets(rows, "dismissed"),
+        )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PlacementFrame:
+    """Placements as columns; row j of every array is the same placement."""
+
+    ids: NDArray[np.int64]
+    local: NDArray[np.bool_]
+    is_open: NDArray[np.bool_]
+    closing_date: NDArray[np.int64]
+    grade_min_rank: NDArray[np.int16]
+    grade_max_rank: NDArray[np.int16]
+    kind_bit: NDArray[np.uint8]
+    themes: list[frozenset[int]]
+    skills: list[frozenset[int]]
+    text: list[str]
+    easting: NDArray[np.float64]
+    northing: NDArray[np.float64]
+    remote_possible: NDArray[np.bool_]
+    start_date: NDArray[np.int64]
+    end_date: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any] | Any]) -> PlacementFrame:
+        """Build from mappings or objects with the placement's field names."""
+        rows = list(records)
+        easting, northing = _coordinates(rows)
+        start = np.array([day_number(_get(r, "start_date"), 0) for r in rows], np.int64)
+        weeks = np.array([int(_get(r, "duration_weeks", 1)) for r in rows], np.int64)
+        return cls(
+            ids=np.array([int(_get(r, "id")) for r in rows], np.int64).reshape(-1),
+            local=np.array(
+                [str(_get(r, "organisation_kind")) in LOCAL_ORGANISATION_KINDS for r in rows], bool
+            ).reshape(-1),
+            is_open=np.array([str(_get(r, "status")) == "open" for r in rows], bool).reshape(-1),
+            closing_date=np.array(
+                [day_number(_get(r, "closing_date"), OPEN_END) for r in rows], np.int64
+            ).reshape(-1),
+            grade_min_rank=np.array([_get(r, "grade_min_rank") for r in rows], np.int16).reshape(
+                -1
+            ),
+            grade_max_rank=np.array([_get(r, "grade_max_rank") for r in rows], np.int16).reshape(
+                -1
+            ),
+            kind_bit=np.array([KIND_BIT[str(_get(r, "kind"))] for r in rows], np.uint8).reshape(-1),
+            themes=_id_sets(rows, "themes"),
+            skills=_id_sets(rows, "skills"),
+            text=[
+                " ".join(
+                    _get(r, field) or "" for field in ("title", "summary", "description")
+                ).strip()
+                for r in rows
+            ],
+            easting=easting,
+            northing=northing,
+            remote_possible=np.array(
+                [bool(_get(r, "remote_possible", False)) for r in rows], bool
+            ).reshape(-1),
+            start_date=start.reshape(-1),
+            # The last day of the placement: start plus its whole weeks, minus one.
+            end_date=(start + 7 * weeks - 1).reshape(-1),
+        )

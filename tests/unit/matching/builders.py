@@ -1,0 +1,162 @@
+"""Small random people and placements, and a per-pair reference scorer that is easy to check."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from matcher.matching import KINDS, Engine, EngineConfig
+
+TODAY = date(2026, 3, 2)
+WORDS = ["housing", "care", "rural", "police", "digital", "finance", "youth", "transport"]
+ORGANISATIONS = ["council", "police_force", "regional_partnership", "other_public_body"]
+
+
+def _day(offset: int | None) -> date | None:
+    return None if offset is None else TODAY + timedelta(days=offset)
+
+
+def _coordinates(draw: st.DrawFn) -> tuple[float | None, float | None]:
+    # Whole kilometres keep squared distances exact, so limits are never a rounding matter.
+    if draw(st.booleans()) and draw(st.booleans()):
+        return None, None
+    return draw(st.integers(0, 60)) * 1000.0, draw(st.integers(0, 60)) * 1000.0
+
+
+@st.composite
+def people_records(draw: st.DrawFn, n_placements: int) -> list[dict[str, Any]]:
+    """Between 1 and 12 people with ids 1..n."""
+    people = []
+    for pid in range(1, draw(st.integers(1, 12)) + 1):
+        easting, northing = _coordinates(draw)
+        start = draw(st.one_of(st.none(), st.integers(-30, 90)))
+        people.append(
+            {
+                "id": pid * 7,
+                "grade_rank": draw(st.integers(1, 11)),
+                "themes": draw(st.sets(st.integers(1, 5), max_size=3)),
+                "skills": draw(st.sets(st.integers(1, 6), max_size=3)),
+                "about": " ".join(draw(st.lists(st.sampled_from(WORDS), max_size=5))),
+                "easting": easting,
+                "northing": northing,
+                "travel_limit_km": draw(st.integers(0, 40)),
+                "remote_ok": draw(st.booleans()),
+                "available_from": _day(start),
+                "available_until": _day(
+                    draw(st.one_of(st.none(), st.integers(max(start or 0, 0), 200)))
+                ),
+                "wanted_kinds": draw(st.sets(st.sampled_from(KINDS), min_size=1)),
+                "discoverable": draw(st.booleans()),
+                "policy_profession": draw(st.booleans()),
+                "dismissed": draw(st.sets(st.integers(1, n_placements), max_size=2)),
+            }
+        )
+    return people
+
+
+@st.composite
+def placement_records(draw: st.DrawFn, n: int) -> list[dict[str, Any]]:
+    """Exactly n placements with ids 1..n."""
+    placements = []
+    for pid in range(1, n + 1):
+        easting, northing = _coordinates(draw)
+        low = draw(st.integers(1, 11))
+        start = draw(st.integers(1, 150))
+        placements.append(
+            {
+                "id": pid,
+                "organisation_kind": draw(st.sampled_from(ORGANISATIONS)),
+                "status": draw(st.sampled_from(["open", "open", "open", "closed", "draft"])),
+                "closing_date": _day(draw(st.integers(-5, start - 1))),
+                "grade_min_rank": low,
+                "grade_max_rank": draw(st.integers(low, 11)),
+                "kind": draw(st.sampled_from(KINDS)),
+                # Few distinct themes and words so that equal scores (ties) happen.
+                "themes": draw(st.sets(st.integers(1, 5), max_size=3)),
+                "skills": draw(st.sets(st.integers(1, 6), max_size=3)),
+                "title": draw(st.sampled_from(WORDS)),
+                "description": " ".join(draw(st.lists(st.sampled_from(WORDS), max_size=6))),
+                "easting": easting,
+                "northing": northing,
+                "remote_possible": draw(st.booleans()),
+                "start_date": _day(start),
+                "duration_weeks": draw(st.integers(1, 30)),
+            }
+        )
+    return placements
+
+
+def eligible(
+    person: dict[str, Any], placement: dict[str, Any], organisation_side: bool = False
+) -> bool:
+    """Every hard filter, written out for one pair."""
+    if placement["status"] != "open" or placement["closing_date"] < TODAY:
+        return False
+    if not placement["grade_min_rank"] <= person["grade_rank"] <= placement["grade_max_rank"]:
+        return False
+    if placement["kind"] not in person["wanted_kinds"]:
+        return False
+    end = placement["start_date"] + timedelta(weeks=placement["duration_weeks"], days=-1)
+    if person["available_from"] is not None and person["available_from"] > end:
+        return False
+    if (
+        person["available_until"] is not None
+        and placement["start_date"] > person["available_until"]
+    ):
+        return False
+    squared = squared_km(person, placement)
+    near = squared is not None and squared <= person["travel_limit_km"] ** 2
+    if not near and not (placement["remote_possible"] and person["remote_ok"]):
+        return False
+    if placement["id"] in person["dismissed"]:
+        return False
+    return not organisation_side or person["discoverable"]
+
+
+def squared_km(person: dict[str, Any], placement: dict[str, Any]) -> float | None:
+    """Squared distance in km, or None when a coordinate is unknown."""
+    if person["easting"] is None or placement["easting"] is None:
+        return None
+    de = (person["easting"] - placement["easting"]) / 1000
+    dn = (person["northing"] - placement["northing"]) / 1000
+    return de * de + dn * dn
+
+
+def _overlap(a: set[int], b: set[int]) -> float:
+    return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
+
+
+def reference_score(
+    engine: Engine,
+    person: dict[str, Any],
+    placement: dict[str, Any],
+    placements: dict[int, dict[str, Any]],
+    config: EngineConfig,
+) -> float:
+    """The score of one pair from its records; text vectors come from the fitted engine."""
+    w = config.weights
+    fitted = engine.fitted
+    i = int(engine.person_indices([person["id"]])[0])
+    j = int(engine.placement_indices([placement["id"]])[0])
+    score = w.themes * _overlap(person["themes"], placement["themes"])
+    score += w.skills * _overlap(person["skills"], placement["skills"])
+    score += w.text * float(fitted.p_text[i].astype(float) @ fitted.q_text[j])
+    squared = squared_km(person, placement)
+    if squared is not None:
+        limit = max(person["travel_limit_km"], 1e-3)
+        score += w.distance * max(0.0, 1 - math.sqrt(squared) / limit)
+    anchor = max(person["available_from"] or TODAY, TODAY)
+    days = (placement["start_date"] - anchor).days
+    score += w.start * max(0.0, 1 - abs(days) / config.start_horizon_days)
+    if placement["organisation_kind"] != "other_public_body":
+        score += w.bridging * (1 + config.policy_bridging_extra * person["policy_profession"])
+    for dismissed_id in person["dismissed"]:
+        other = placements[dismissed_id]
+        k = int(engine.placement_indices([dismissed_id])[0])
+        similarity = _overlap(other["themes"], placement["themes"])
+        similarity += float(fitted.q_text[k].astype(float) @ fitted.q_text[j])
+        score -= 0.5 * w.not_for_me * similarity
+    return score

@@ -1,0 +1,147 @@
+"""The engine against a per-pair reference: filters, top k, reasons, incremental use."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matcher.matching import Engine, EngineConfig, PeopleFrame, PlacementFrame, TopK
+from tests.unit.matching.builders import (
+    TODAY,
+    eligible,
+    people_records,
+    placement_records,
+    reference_score,
+)
+
+CONFIG = EngineConfig(today=TODAY, k=3, block_size=4, threads=1)
+TOLERANCE = 1e-5
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """People and placements that refer to each other's ids."""
+    n = draw(st.integers(1, 14))
+    return draw(people_records(n)), draw(placement_records(n))
+
+
+def _engine(people: list[dict[str, Any]], placements: list[dict[str, Any]], **kw: Any) -> Engine:
+    config = replace(CONFIG, **kw)
+    return Engine(config).fit(
+        PeopleFrame.from_records(people), PlacementFrame.from_records(placements)
+    )
+
+
+def _grouped(top: TopK, by_person: bool) -> dict[int, list[tuple[int, float]]]:
+    lists: dict[int, list[tuple[int, float]]] = {}
+    keys, values = (
+        (top.person_ids, top.placement_ids) if by_person else (top.placement_ids, top.person_ids)
+    )
+    for key, value, score in zip(keys, values, top.scores, strict=True):
+        lists.setdefault(int(key), []).append((int(value), float(score)))
+    return lists
+
+
+def _assert_matches_reference(
+    got: dict[int, list[tuple[int, float]]], expected: dict[int, list[tuple[int, float]]], k: int
+) -> None:
+    for key in set(got) | set(expected):
+        mine, truth = got.get(key, []), expected.get(key, [])[:k]
+        assert len(mine) == len(truth)
+        assert np.allclose([s for _, s in mine], [s for _, s in truth], atol=TOLERANCE)
+        if truth:
+            # Ids must agree except among scores too close to call at the k-th place.
+            kth = truth[-1][1]
+            sure = {i for i, s in truth if s > kth + TOLERANCE}
+            assert sure <= {i for i, _ in mine}
+
+
+@SETTINGS
+@given(worlds())
+def test_top_placements_equal_brute_force_and_respect_filters(world: Any) -> None:
+    people, placements = world
+    engine = _engine(people, placements)
+    top = engine.top_placements_for_people()
+    by_id = {p["id"]: p for p in placements}
+    expected: dict[int, list[tuple[int, float]]] = {}
+    for person in people:
+        scored = [
+            (-reference_score(engine, person, q, by_id, CONFIG), q["id"])
+            for q in placements
+            if eligible(person, q)
+        ]
+        expected[person["id"]] = [(i, -s) for s, i in sorted(scored)]
+    people_by_id = {p["id"]: p for p in people}
+    for person_id, placement_id in zip(top.person_ids, top.placement_ids, strict=True):
+        assert eligible(people_by_id[int(person_id)], by_id[int(placement_id)])
+    _assert_matches_reference(_grouped(top, True), expected, CONFIG.k)
+
+
+@SETTINGS
+@given(worlds())
+def test_top_people_equal_brute_force_and_respect_filters(world: Any) -> None:
+    people, placements = world
+    engine = _engine(people, placements)
+    top = engine.top_people_for_placements()
+    by_id = {p["id"]: p for p in placements}
+    expected: dict[int, list[tuple[int, float]]] = {}
+    for placement in placements:
+        scored = [
+            (-reference_score(engine, p, placement, by_id, CONFIG), p["id"])
+            for p in people
+            if eligible(p, placement, organisation_side=True)
+        ]
+        expected[placement["id"]] = [(i, -s) for s, i in sorted(scored)]
+    people_by_id = {p["id"]: p for p in people}
+    for person_id, placement_id in zip(top.person_ids, top.placement_ids, strict=True):
+        assert eligible(people_by_id[int(person_id)], by_id[int(placement_id)], True)
+    _assert_matches_reference(_grouped(top, False), expected, CONFIG.k)
+
+
+@SETTINGS
+@given(worlds())
+def test_same_input_same_output_whatever_the_threads_and_blocks(world: Any) -> None:
+    people, placements = world
+    first = _engine(people, placements).top_placements_for_people()
+    same = _engine(people, placements).top_placements_for_people()
+    for name in ("person_ids", "placement_ids", "scores", "ranks"):
+        assert np.array_equal(getattr(first, name), getattr(same, name))
+    # Other block sizes sum in another order, so scores may differ in the last float bits.
+    again = _engine(people, placements, threads=2, block_size=1).top_placements_for_people()
+    assert np.array_equal(first.person_ids, again.person_ids)
+    assert np.array_equal(first.ranks, again.ranks)
+    assert np.allclose(first.scores, again.scores, rtol=1e-5, atol=1e-6)
+
+
+@SETTINGS
+@given(worlds())
+def test_reasons_sum_to_the_score(world: Any) -> None:
+    people, placements = world
+    top = _engine(people, placements).top_placements_for_people()
+    for record in top.records():
+        total = sum(reason["contribution"] for reason in record["reasons"])
+        assert abs(total - record["score"]) < TOLERANCE
+
+
+@SETTINGS
+@given(worlds(), st.data())
+def test_one_person_or_placement_equals_its_part_of_the_full_run(world: Any, data: Any) -> None:
+    people, placements = world
+    engine = _engine(people, placements)
+    i = data.draw(st.integers(0, len(people) - 1))
+    j = data.draw(st.integers(0, len(placements) - 1))
+    full = engine.top_placements_for_people()
+    one = engine.top_placements_for_people(np.array([i]))
+    row = full.person_index == i
+    assert np.array_equal(one.placement_ids, full.placement_ids[row])
+    assert np.allclose(one.scores, full.scores[row], atol=TOLERANCE)
+    full = engine.top_people_for_placements()
+    one = engine.top_people_for_placements(np.array([j]))
+    column = full.placement_index == j
+    assert np.array_equal(one.person_ids, full.person_ids[column])
+    assert np.allclose(one.scores, full.scores[column], atol=TOLERANCE)
