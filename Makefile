@@ -28,7 +28,7 @@ $(VENV)/bin/uv:
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock $(VENV)/bin/uv
-	$(VENV)/bin/uv sync --frozen --inexact --quiet
+	$(VENV)/bin/uv sync --frozen --inexact --no-install-project --quiet
 	touch $@
 
 GOVUK_FRONTEND_VERSION := 6.3.0

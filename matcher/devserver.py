@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from config import ConfigError, Settings, load_settings
+from matcher.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from workers.app import QUEUES
 
 BIN = Path(sys.executable).parent
@@ -77,6 +78,18 @@ def _wait_until_ready(settings: Settings, supervisor: Supervisor) -> None:
     raise SystemExit(f"matcher: {url} did not answer 200 within {READY_TIMEOUT_SECONDS} s")
 
 
+def _print_banner(settings: Settings) -> None:
+    lines = [
+        "",
+        f"matcher is running at {settings.base_url}/  (Ctrl-C stops it)",
+        f"Demo sign-ins, all with the password {DEMO_PASSWORD}:",
+        *(f"  {account.email:<32} {account.description}" for account in DEMO_ACCOUNTS),
+        f"Emails the service sends are written to {settings.mail_outbox_dir}/",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
 def main() -> int:
     """Run the whole embedded service until Ctrl-C or until one of its processes stops."""
     try:
@@ -134,7 +147,7 @@ def main() -> int:
     )
     try:
         _wait_until_ready(settings, supervisor)
-        print(f"\nmatcher is running at {settings.base_url}/  (Ctrl-C stops it)\n", flush=True)
+        _print_banner(settings)
         while (name := supervisor.first_exited()) is None:
             time.sleep(0.5)
         print(f"matcher: the {name} process stopped; stopping the others", file=sys.stderr)
