@@ -3,6 +3,10 @@
 The Flask and Celery apps are built from the environment on first use of ``workers.celery``
 or ``workers.flask_app``, not on import: ``create_app`` imports ``workers.app``, and building
 a second app from the environment there would be wrong.
+
+``matcher.entrypoint`` is imported here, at import time, on purpose: ``celery -A workers``
+puts the working directory on the path only while it imports this module, so the project's
+packages must be found then, not when the app is first built.
 """
 
 from __future__ import annotations
@@ -11,13 +15,13 @@ from typing import Any
 
 from celery.signals import worker_process_init
 
+from matcher.entrypoint import build_app_or_exit
+
 _built: dict[str, Any] = {}
 
 
 def _build() -> dict[str, Any]:
     if not _built:
-        from matcher.entrypoint import build_app_or_exit
-
         flask_app = build_app_or_exit()
         _built.update(flask_app=flask_app, celery=flask_app.extensions["celery"])
     return _built
