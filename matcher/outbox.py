@@ -149,6 +149,13 @@ def dispatch(engine: Engine, celery: Celery, ids: Iterable[int] | None = None) -
         for index, claimed in enumerate(batch):
             try:
                 publish(celery, claimed)
+            except UnknownTask as error:
+                # A deployment problem with this one event, not a broker outage: keep the
+                # reason on the event and go on with the others.
+                logger.error("outbox: event %s: %s", claimed.id, error)
+                with engine.begin() as connection:
+                    release_claim(connection, claimed, describe_error(error))
+                continue
             except Exception as error:
                 logger.warning(
                     "outbox: publishing event %s (%s) failed: %s",
@@ -172,6 +179,10 @@ def dispatch_pending(flask_app: Flask) -> int:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint was released: the outer transaction, and so the events, are not
+        # committed yet.
+        return
     ids = session.info.pop(_SESSION_KEY, None)
     if not ids or not has_app_context():
         return

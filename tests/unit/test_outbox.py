@@ -113,15 +113,29 @@ def test_commit_publishes_the_recorded_event_to_the_tasks_queue(app: Flask):
     assert len(_queued(app)) == 1
 
 
-def test_an_event_for_an_unknown_task_stays_pending_with_the_reason(app: Flask):
+def test_an_event_for_an_unknown_task_stays_pending_without_holding_up_the_others(app: Flask):
     event_id = _stored_event()
     db.session.execute(update(OutboxEvent).values(task_name="no.such.task"))
     db.session.commit()
-    assert outbox.dispatch_pending(app) == 0
+    healthy_id = _stored_event()
+
+    assert outbox.dispatch_pending(app) == 1
     event = _event(event_id)
     assert event.dispatched_at is None
     assert event.last_error.startswith("UnknownTask")
+    assert _event(healthy_id).dispatched_at is not None
+    assert [m["headers"]["task"] for m in _queued(app)] == [ORGANISATION_VERIFIED]
+
+
+def test_releasing_a_savepoint_publishes_nothing_until_the_transaction_commits(app: Flask):
+    with db.session.begin_nested():
+        event = outbox.record_event(db.session, ORGANISATION_VERIFIED, {"organisation_id": 3})
     assert _queued(app) == []
+
+    db.session.commit()
+
+    assert len(_queued(app)) == 1
+    assert _event(event.id).dispatched_at is not None
 
 
 def test_a_dead_broker_fails_the_commit_hook_fast_and_leaves_the_event_pending(
