@@ -2,6 +2,7 @@
 
 from matcher.models.audit import AuditEntry
 from matcher.models.base import Base, utcnow
+from matcher.models.invitations import InterestInvitation, Invitation
 from matcher.models.mail import (
     DeliveryStatus,
     DigestDelivery,
@@ -9,6 +10,7 @@ from matcher.models.mail import (
     SuppressedAddress,
     SuppressionReason,
 )
+from matcher.models.match_runs import MatchRun, MatchRunChunk, MatchRunStatus, StagedMatch
 from matcher.models.matching import Dismissal, Interest, InterestStatus, InterestTransition, Match
 from matcher.models.organisations import (
     Membership,
@@ -51,10 +53,15 @@ __all__ = [
     "Grade",
     "Hours",
     "Interest",
+    "InterestInvitation",
     "InterestStatus",
     "InterestTransition",
+    "Invitation",
     "LocalAuthority",
     "Match",
+    "MatchRun",
+    "MatchRunChunk",
+    "MatchRunStatus",
     "Membership",
     "MembershipRole",
     "Organisation",
@@ -67,6 +74,7 @@ __all__ = [
     "Region",
     "Role",
     "Skill",
+    "StagedMatch",
     "SuppressedAddress",
     "SuppressionReason",
     "Theme",

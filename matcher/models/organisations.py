@@ -34,9 +34,7 @@ class Organisation(Base):
 
     __tablename__ = "organisations"
     __table_args__ = (
-        CheckConstraint(
-            "kind <> 'council' OR ons_code IS NOT NULL", name="council_has_ons_code"
-        ),
+        CheckConstraint("kind <> 'council' OR ons_code IS NOT NULL", name="council_has_ons_code"),
         CheckConstraint(
             "(status = 'verified') = (verified_at IS NOT NULL)", name="verified_has_timestamp"
         ),

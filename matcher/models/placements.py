@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -100,7 +101,11 @@ class Placement(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     filled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every UPDATE; the API's ETag, and the guard against lost concurrent edits.
+    version_id: Mapped[int] = mapped_column(Integer, server_default="1")
 
     organisation: Mapped[Organisation] = relationship()
     themes: Mapped[list[Theme]] = relationship(secondary=placement_themes)
     skills: Mapped[list[Skill]] = relationship(secondary=placement_skills)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version_id}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -109,12 +110,12 @@ class CivilServantProfile(Base):
             "OR available_until >= available_from",
             name="availability_order",
         ),
-        CheckConstraint(
-            "(easting IS NULL) = (northing IS NULL)", name="coordinates_together"
-        ),
+        CheckConstraint("(easting IS NULL) = (northing IS NULL)", name="coordinates_together"),
     )
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     grade_rank: Mapped[int | None] = mapped_column(ForeignKey("grades.rank"))
     profession_id: Mapped[int | None] = mapped_column(ForeignKey("professions.id"))
@@ -134,6 +135,8 @@ class CivilServantProfile(Base):
         enum_column(DigestFrequency, "digest_frequency"), default=DigestFrequency.WEEKLY
     )
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every UPDATE; the API's ETag, and the guard against lost concurrent edits.
+    version_id: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -143,3 +146,5 @@ class CivilServantProfile(Base):
     wanted_kinds: Mapped[list[WantedKind]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
     )
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version_id}

@@ -1,0 +1,518 @@
+"""Use cases about who acts for an organisation: proposing, joining, inviting, removing.
+
+Organisation members (users whose role is ``organisation_member``) propose a new organisation
+and become its first administrator; a platform administrator verifies
+(``matcher.services.organisations``) or rejects it. A member joins a verified organisation
+directly when their email address is in its email domain, or by accepting an invitation that
+one of its administrators sent to their address. Administrators invite, remove and change the
+role of members; an organisation always keeps at least one administrator. Every membership
+change locks the organisation's row first, so two concurrent changes cannot both remove "the
+other" last administrator.
+
+Invitation tokens are signed (with the app's secret key) and name the invitation's id; the row
+holds no secret, so the email task can rebuild the link and revoking the row kills the token.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matcher import audit, outbox
+from matcher.events import MEMBERSHIP_INVITATION_SENT
+from matcher.models import (
+    Invitation,
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    Region,
+    Role,
+    User,
+    VerificationStatus,
+    utcnow,
+)
+from matcher.services.access import (
+    is_platform_admin,
+    load_actor,
+    membership_of,
+    require_org_admin,
+    require_platform_admin,
+)
+from matcher.services.errors import InvalidState, NotFound, NotPermitted
+from matcher.services.upsert import insert_unless_exists
+from matcher.services.validation import ValidationFailed
+
+INVITATION_LIFETIME = timedelta(days=14)
+NAME_MAX = 150
+EMAIL_MAX = 254
+_TOKEN_SALT = "matcher.invitation"
+_EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,}$")
+_DOMAIN = re.compile(r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+_ONS_CODE = re.compile(r"^[EWSN]\d{8}$")
+
+
+def _require_organisation_member_role(actor: User, action: str) -> None:
+    if actor.role != Role.ORGANISATION_MEMBER:
+        raise NotPermitted(f"only an organisation member account can {action}")
+
+
+def _organisation(session: Session, organisation_id: int, *, lock: bool = False) -> Organisation:
+    organisation = session.get(
+        Organisation, organisation_id, with_for_update=lock or None, populate_existing=lock
+    )
+    if organisation is None:
+        raise NotFound(f"organisation {organisation_id} does not exist")
+    return organisation
+
+
+def email_in_domain(email: str, domain: str | None) -> bool:
+    """Whether ``email`` is at ``domain`` or one of its subdomains."""
+    if not domain:
+        return False
+    host = email.rpartition("@")[2].lower()
+    domain = domain.lower()
+    return host == domain or host.endswith("." + domain)
+
+
+def propose_organisation(
+    session: Session,
+    actor_id: int,
+    *,
+    name: str,
+    kind: str,
+    region_code: str | None = None,
+    email_domain: str | None = None,
+    ons_code: str | None = None,
+) -> Organisation:
+    """Propose an organisation missing from the list; the proposer becomes its administrator."""
+    actor = load_actor(session, actor_id)
+    _require_organisation_member_role(actor, "propose an organisation")
+    errors: dict[str, str] = {}
+    name = " ".join((name or "").split())
+    if not name:
+        errors["name"] = "Enter the name of the organisation"
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"Name must be {NAME_MAX} characters or fewer"
+    elif session.scalar(
+        select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
+    ):
+        errors["name"] = "An organisation with this name already exists"
+    try:
+        organisation_kind = OrganisationKind(kind)
+    except ValueError:
+        errors["kind"] = "Select the kind of organisation"
+        organisation_kind = None
+    ons_code = (ons_code or "").strip().upper() or None
+    if organisation_kind == OrganisationKind.COUNCIL and ons_code is None:
+        errors["ons_code"] = "Enter the council's ONS code, like E07000123"
+    elif ons_code is not None and not _ONS_CODE.match(ons_code):
+        errors["ons_code"] = "Enter a real ONS code, like E07000123"
+    elif ons_code is not None and session.scalar(
+        select(Organisation.id).where(Organisation.ons_code == ons_code)
+    ):
+        errors["ons_code"] = "An organisation with this ONS code already exists"
+    region_code = (region_code or "").strip() or None
+    if region_code is not None and session.get(Region, region_code) is None:
+        errors["region_code"] = "Select a region from the list"
+    email_domain = (email_domain or "").strip().lower().lstrip("@") or None
+    if email_domain is not None:
+        if not _DOMAIN.match(email_domain):
+            errors["email_domain"] = "Enter an email domain, like leeds.gov.uk"
+        elif not email_in_domain(actor.email, email_domain):
+            # Joining by domain admits anyone at it, so only someone at it may claim it.
+            errors["email_domain"] = "Your email address must be in this domain"
+    if errors:
+        raise ValidationFailed(errors)
+    assert organisation_kind is not None
+    inserted = insert_unless_exists(
+        session,
+        Organisation,
+        {
+            "name": name,
+            "kind": organisation_kind,
+            "ons_code": ons_code,
+            "region_code": region_code,
+            "email_domain": email_domain,
+            "status": VerificationStatus.PROPOSED,
+            "created_by_id": actor.id,
+        },
+    )
+    if not inserted:
+        # Someone proposed the same name or code a moment ago.
+        raise ValidationFailed({"name": "An organisation with this name already exists"})
+    organisation = session.scalars(select(Organisation).where(Organisation.name == name)).one()
+    membership = Membership(
+        user_id=actor.id, organisation_id=organisation.id, role=MembershipRole.ADMIN
+    )
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session,
+        actor.id,
+        "organisation.proposed",
+        "organisation",
+        organisation.id,
+        {"fields": ["name", "kind", "ons_code", "region_code", "email_domain"]},
+    )
+    _audit_membership(session, actor.id, "membership.created", membership)
+    return organisation
+
+
+def reject_organisation(session: Session, actor_id: int, organisation_id: int) -> Organisation:
+    """Reject a proposed organisation as a platform administrator."""
+    actor = load_actor(session, actor_id)
+    require_platform_admin(actor, "reject an organisation")
+    organisation = _organisation(session, organisation_id, lock=True)
+    if organisation.status != VerificationStatus.PROPOSED:
+        raise InvalidState(
+            f"organisation {organisation.id} is {organisation.status.value}, not proposed"
+        )
+    organisation.status = VerificationStatus.REJECTED
+    audit.record(
+        session,
+        actor.id,
+        "organisation.rejected",
+        "organisation",
+        organisation.id,
+        {"status": {"from": "proposed", "to": "rejected"}},
+    )
+    return organisation
+
+
+def _audit_membership(session: Session, actor_id: int, action: str, membership: Membership) -> None:
+    audit.record(
+        session,
+        actor_id,
+        action,
+        "membership",
+        membership.id,
+        {
+            "organisation_id": membership.organisation_id,
+            "user_id": membership.user_id,
+            "role": membership.role.value,
+        },
+    )
+
+
+def join_organisation(session: Session, actor_id: int, organisation_id: int) -> Membership:
+    """Join a verified organisation whose email domain the actor's address is in.
+
+    Joining again returns the existing membership.
+    """
+    actor = load_actor(session, actor_id)
+    _require_organisation_member_role(actor, "join an organisation")
+    organisation = _organisation(session, organisation_id, lock=True)
+    existing = membership_of(session, actor.id, organisation.id)
+    if existing is not None:
+        return existing
+    if organisation.status != VerificationStatus.VERIFIED:
+        raise InvalidState(f"organisation {organisation.id} is not verified")
+    if not email_in_domain(actor.email, organisation.email_domain):
+        raise NotPermitted(
+            f"user {actor.id}'s email domain is not organisation {organisation.id}'s: "
+            "ask one of its administrators for an invitation"
+        )
+    membership = Membership(
+        user_id=actor.id, organisation_id=organisation.id, role=MembershipRole.MEMBER
+    )
+    session.add(membership)
+    session.flush()
+    _audit_membership(session, actor.id, "membership.created", membership)
+    return membership
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_TOKEN_SALT)
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The signed token that lets the invitee accept ``invitation``; goes in the email link."""
+    return str(_serializer().dumps({"invitation": invitation.id}))
+
+
+def invite_member(
+    session: Session,
+    actor_id: int,
+    organisation_id: int,
+    email: str,
+    role: MembershipRole = MembershipRole.MEMBER,
+) -> Invitation:
+    """Invite an email address to join the organisation (its administrators only).
+
+    Inviting an address that already has a pending invitation renews it and sends it again.
+    """
+    actor = load_actor(session, actor_id)
+    organisation = _organisation(session, organisation_id, lock=True)
+    require_org_admin(session, actor, organisation.id)
+    if organisation.status == VerificationStatus.REJECTED:
+        raise InvalidState(f"organisation {organisation.id} was rejected")
+    email = (email or "").strip().lower()
+    if not email:
+        raise ValidationFailed({"email": "Enter an email address"})
+    if len(email) > EMAIL_MAX or not _EMAIL.match(email):
+        raise ValidationFailed(
+            {"email": "Enter an email address in the correct format, like name@example.gov.uk"}
+        )
+    role = MembershipRole(role)
+    already = session.scalar(
+        select(Membership.id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id == organisation.id, User.email == email)
+    )
+    if already is not None:
+        raise ValidationFailed({"email": "This person is already a member of the organisation"})
+    now = utcnow()
+    invitation = session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.organisation_id == organisation.id,
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .with_for_update()
+    ).one_or_none()
+    if invitation is not None and invitation.expires_at <= now:
+        # An expired invitation still holds the one pending slot; retire it for the new one.
+        invitation.revoked_at = now
+        session.flush()
+        invitation = None
+    action = "invitation.resent"
+    if invitation is None:
+        action = "invitation.created"
+        invitation = Invitation(organisation_id=organisation.id, email=email, created_at=now)
+        session.add(invitation)
+    invitation.role = role
+    invitation.invited_by_id = actor.id
+    invitation.expires_at = now + INVITATION_LIFETIME
+    session.flush()
+    audit.record(
+        session,
+        actor.id,
+        action,
+        "invitation",
+        invitation.id,
+        {"organisation_id": organisation.id, "role": role.value},
+    )
+    outbox.record_event(session, MEMBERSHIP_INVITATION_SENT, {"invitation_id": invitation.id})
+    return invitation
+
+
+def _invitation_from_token(session: Session, token: str) -> Invitation:
+    try:
+        claims = _serializer().loads(token)
+        invitation_id = int(claims["invitation"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise NotFound("no invitation matches this link") from None
+    invitation = session.get(
+        Invitation, invitation_id, with_for_update=True, populate_existing=True
+    )
+    if invitation is None:
+        raise NotFound("no invitation matches this link")
+    return invitation
+
+
+def accept_invitation(session: Session, actor_id: int, token: str) -> Membership:
+    """Accept an invitation sent to the actor's own email address; returns the membership."""
+    actor = load_actor(session, actor_id)
+    invitation = _invitation_from_token(session, token)
+    if actor.email.lower() != invitation.email:
+        raise NotPermitted(f"invitation {invitation.id} was sent to another email address")
+    _require_organisation_member_role(actor, "accept an invitation")
+    organisation = _organisation(session, invitation.organisation_id, lock=True)
+    if not invitation.is_pending(utcnow()):
+        raise InvalidState(f"invitation {invitation.id} was accepted, revoked or has expired")
+    if organisation.status == VerificationStatus.REJECTED:
+        raise InvalidState(f"organisation {organisation.id} was rejected")
+    invitation.accepted_at = utcnow()
+    invitation.accepted_by_id = actor.id
+    membership = membership_of(session, actor.id, organisation.id)
+    if membership is None:
+        membership = Membership(
+            user_id=actor.id, organisation_id=organisation.id, role=invitation.role
+        )
+        session.add(membership)
+        action = "membership.created"
+    elif invitation.role == MembershipRole.ADMIN and membership.role != MembershipRole.ADMIN:
+        membership.role = MembershipRole.ADMIN
+        action = "membership.role_changed"
+    else:
+        action = ""
+    session.flush()
+    audit.record(
+        session,
+        actor.id,
+        "invitation.accepted",
+        "invitation",
+        invitation.id,
+        {"organisation_id": organisation.id},
+    )
+    if action:
+        _audit_membership(session, actor.id, action, membership)
+    return membership
+
+
+def revoke_invitation(session: Session, actor_id: int, invitation_id: int) -> Invitation:
+    """Revoke a pending invitation (the organisation's administrators only)."""
+    actor = load_actor(session, actor_id)
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or membership_of(session, actor.id, invitation.organisation_id) is None:
+        raise NotFound(f"invitation {invitation_id} does not exist")
+    _organisation(session, invitation.organisation_id, lock=True)
+    require_org_admin(session, actor, invitation.organisation_id)
+    session.refresh(invitation, with_for_update=True)
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise InvalidState(f"invitation {invitation.id} was already accepted or revoked")
+    invitation.revoked_at = utcnow()
+    audit.record(
+        session,
+        actor.id,
+        "invitation.revoked",
+        "invitation",
+        invitation.id,
+        {"organisation_id": invitation.organisation_id},
+    )
+    return invitation
+
+
+def _membership_for_change(session: Session, actor: User, membership_id: int) -> Membership:
+    """The membership, its organisation locked; NotFound for people outside that organisation."""
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership_of(session, actor.id, membership.organisation_id) is None:
+        raise NotFound(f"membership {membership_id} does not exist")
+    _organisation(session, membership.organisation_id, lock=True)
+    session.refresh(membership)
+    return membership
+
+
+def _admin_count(session: Session, organisation_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.organisation_id == organisation_id,
+                Membership.role == MembershipRole.ADMIN,
+            )
+        )
+        or 0
+    )
+
+
+def remove_member(session: Session, actor_id: int, membership_id: int) -> None:
+    """Remove a member (an administrator), or leave (the member); never the last administrator."""
+    actor = load_actor(session, actor_id)
+    membership = _membership_for_change(session, actor, membership_id)
+    if membership.user_id != actor.id:
+        require_org_admin(session, actor, membership.organisation_id)
+    if (
+        membership.role == MembershipRole.ADMIN
+        and _admin_count(session, membership.organisation_id) <= 1
+    ):
+        raise InvalidState(
+            f"membership {membership.id} is organisation {membership.organisation_id}'s last "
+            "administrator: make someone else an administrator first"
+        )
+    _audit_membership(session, actor.id, "membership.removed", membership)
+    session.delete(membership)
+    session.flush()
+
+
+def change_member_role(
+    session: Session, actor_id: int, membership_id: int, role: MembershipRole
+) -> Membership:
+    """Make a member an administrator or an ordinary member; never demote the last admin."""
+    actor = load_actor(session, actor_id)
+    membership = _membership_for_change(session, actor, membership_id)
+    require_org_admin(session, actor, membership.organisation_id)
+    role = MembershipRole(role)
+    if membership.role == role:
+        return membership
+    if (
+        membership.role == MembershipRole.ADMIN
+        and _admin_count(session, membership.organisation_id) <= 1
+    ):
+        raise InvalidState(
+            f"membership {membership.id} is organisation {membership.organisation_id}'s last "
+            "administrator: make someone else an administrator first"
+        )
+    membership.role = role
+    session.flush()
+    _audit_membership(session, actor.id, "membership.role_changed", membership)
+    return membership
+
+
+# Read queries for pages and API handlers.
+
+
+def list_members(session: Session, actor_id: int, organisation_id: int) -> list[Membership]:
+    """The organisation's memberships, for its members and platform administrators."""
+    actor = load_actor(session, actor_id)
+    _organisation(session, organisation_id)
+    if not is_platform_admin(actor) and membership_of(session, actor.id, organisation_id) is None:
+        raise NotPermitted(f"user {actor.id} is not a member of organisation {organisation_id}")
+    return list(
+        session.scalars(
+            select(Membership)
+            .where(Membership.organisation_id == organisation_id)
+            .order_by(Membership.id)
+        )
+    )
+
+
+def list_pending_invitations(
+    session: Session, actor_id: int, organisation_id: int
+) -> list[Invitation]:
+    """Invitations not yet accepted, revoked or expired, for the organisation's admins."""
+    actor = load_actor(session, actor_id)
+    _organisation(session, organisation_id)
+    require_org_admin(session, actor, organisation_id)
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organisation_id == organisation_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.id)
+        )
+    )
+
+
+def organisations_of(session: Session, actor_id: int) -> list[Membership]:
+    """The actor's own memberships, with their organisations."""
+    actor = load_actor(session, actor_id)
+    return list(
+        session.scalars(
+            select(Membership).where(Membership.user_id == actor.id).order_by(Membership.id)
+        )
+    )
+
+
+def joinable_organisations(session: Session, actor_id: int) -> list[Organisation]:
+    """Verified organisations the actor may join by email domain and has not joined yet."""
+    actor = load_actor(session, actor_id)
+    host = actor.email.rpartition("@")[2].lower()
+    # Candidate domains: the host itself and each parent domain (a.b.gov.uk -> b.gov.uk ...).
+    labels = host.split(".")
+    domains = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    joined = select(Membership.organisation_id).where(Membership.user_id == actor.id)
+    return list(
+        session.scalars(
+            select(Organisation)
+            .where(
+                Organisation.status == VerificationStatus.VERIFIED,
+                Organisation.email_domain.in_(domains),
+                Organisation.id.not_in(joined),
+            )
+            .order_by(Organisation.name)
+        )
+    )

@@ -1,0 +1,251 @@
+"""Emails for the interest workflow and for invitations, sent from outbox events.
+
+An interest's change is told to the other side: the person hears when the organisation
+shortlists, offers or rejects; every member of the organisation hears when the person
+expresses interest, withdraws, accepts or declines. Each event is processed once
+(``workers.outbox_tasks``); a message is built from the rows as they are now, and logs name
+ids only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.headerregistry import Address
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from matcher.events import (
+    INTEREST_CHANGED,
+    INTEREST_INVITATION_SENT,
+    MEMBERSHIP_INVITATION_SENT,
+)
+from matcher.mail import build_message, mail_backend_for, render_email
+from matcher.models import (
+    Interest,
+    InterestInvitation,
+    InterestStatus,
+    InterestTransition,
+    Invitation,
+    Membership,
+    Organisation,
+    Placement,
+    SuppressedAddress,
+    SuppressionReason,
+    User,
+    utcnow,
+)
+from matcher.services.memberships import invitation_token
+from workers.app import QUEUE_EMAIL
+from workers.outbox_tasks import outbox_task
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """The words of one kind of email: who gets it and what it says."""
+
+    to_person: bool
+    subject: str
+    headline: str
+    explanation: str
+
+
+S = InterestStatus
+# What each new status tells the other side; {person} and {placement} are filled in.
+COPY: dict[InterestStatus, Copy] = {
+    S.SHORTLISTED: Copy(
+        True,
+        "You have been shortlisted for {placement}",
+        "{organisation} has shortlisted you for {placement}",
+        "They may contact you to talk about the placement before making an offer.",
+    ),
+    S.OFFERED: Copy(
+        True,
+        "You have been offered {placement}",
+        "{organisation} has offered you {placement}",
+        "Sign in to accept or decline the offer.",
+    ),
+    S.REJECTED: Copy(
+        True,
+        "Update on your interest in {placement}",
+        "{organisation} will not be taking your interest in {placement} further",
+        "Thank you for your interest. Your matches page shows other placements that suit you.",
+    ),
+    S.INTERESTED: Copy(
+        False,
+        "{person} is interested in {placement}",
+        "{person} is interested in {placement}",
+        "Sign in to see their profile and shortlist them.",
+    ),
+    S.WITHDRAWN: Copy(
+        False,
+        "{person} withdrew their interest in {placement}",
+        "{person} has withdrawn their interest in {placement}",
+        "You do not need to do anything.",
+    ),
+    S.ACCEPTED: Copy(
+        False,
+        "{person} accepted your offer for {placement}",
+        "{person} has accepted your offer for {placement}",
+        "Sign in to mark the placement as filled when every place is taken.",
+    ),
+    S.DECLINED: Copy(
+        False,
+        "{person} declined your offer for {placement}",
+        "{person} has declined your offer for {placement}",
+        "Sign in to see the other people interested in the placement.",
+    ),
+}
+
+
+def _settings() -> Settings:
+    return current_app.config["MATCHER_SETTINGS"]
+
+
+def _address(email: str, display_name: str = "") -> Address:
+    username, _, domain = email.partition("@")
+    return Address(display_name=display_name, username=username, domain=domain)
+
+
+def _deliverable(session: Session, emails: Sequence[str]) -> set[str]:
+    """The addresses that have not bounced or complained (unsubscribing is for digests)."""
+    blocked = set(
+        session.scalars(
+            select(SuppressedAddress.email).where(
+                SuppressedAddress.email.in_(list(emails)),
+                SuppressedAddress.reason.in_(
+                    [SuppressionReason.BOUNCED, SuppressionReason.COMPLAINED]
+                ),
+            )
+        )
+    )
+    return set(emails) - blocked
+
+
+def _send(
+    session: Session,
+    recipients: Sequence[tuple[str, str]],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+) -> int:
+    """Render ``template`` for each (email, name) still deliverable and send it; return how many."""
+    settings = _settings()
+    deliverable = _deliverable(session, [email for email, _ in recipients])
+    sent = 0
+    with mail_backend_for(settings) as mailer:
+        for email, name in recipients:
+            if email not in deliverable:
+                continue
+            text, html = render_email(template, {**context, "recipient_name": name})
+            mailer.send(
+                build_message(
+                    settings, to=_address(email, name), subject=subject, text=text, html=html
+                )
+            )
+            sent += 1
+    return sent
+
+
+@outbox_task(INTEREST_CHANGED, queue=QUEUE_EMAIL)
+def interest_changed(session: Session, payload: dict[str, Any]) -> None:
+    """Email the other side about one transition of an interest."""
+    transition = session.get(InterestTransition, payload["transition_id"])
+    interest = session.get(Interest, payload["interest_id"])
+    if transition is None or interest is None or transition.interest_id != interest.id:
+        logger.info("interest %s: transition gone; nothing to send", payload["interest_id"])
+        return
+    copy = COPY[transition.to_status]
+    placement = session.get(Placement, interest.placement_id)
+    person = session.get(User, interest.person_id)
+    assert placement is not None and person is not None
+    organisation = session.get(Organisation, placement.organisation_id)
+    assert organisation is not None
+    base_url = _settings().base_url
+    words = {
+        "person": person.display_name,
+        "placement": placement.title,
+        "organisation": organisation.name,
+    }
+    if copy.to_person:
+        recipients = [(person.email, person.display_name)]
+        link = f"{base_url}/interests/{interest.id}"
+    else:
+        members = session.execute(
+            select(User.email, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == organisation.id)
+            .order_by(User.id)
+        ).tuples()
+        recipients = list(members)
+        link = f"{base_url}/placements/{placement.id}/interests"
+    sent = _send(
+        session,
+        recipients,
+        copy.subject.format(**words),
+        "interest_changed",
+        {
+            "headline": copy.headline.format(**words),
+            "explanation": copy.explanation,
+            "link_url": link,
+        },
+    )
+    logger.info("interest %s is %s: sent %d emails", interest.id, transition.to_status, sent)
+
+
+@outbox_task(INTEREST_INVITATION_SENT, queue=QUEUE_EMAIL)
+def interest_invitation_sent(session: Session, payload: dict[str, Any]) -> None:
+    """Email a person whom an organisation invited to express interest in a placement."""
+    invitation = session.get(InterestInvitation, payload["interest_invitation_id"])
+    if invitation is None:
+        return
+    person = session.get(User, invitation.person_id)
+    placement = session.get(Placement, invitation.placement_id)
+    assert person is not None and placement is not None
+    organisation = session.get(Organisation, placement.organisation_id)
+    assert organisation is not None
+    sent = _send(
+        session,
+        [(person.email, person.display_name)],
+        f"{organisation.name} invites you to express interest in {placement.title}",
+        "interest_invitation",
+        {
+            "organisation_name": organisation.name,
+            "placement_title": placement.title,
+            "placement_summary": placement.summary,
+            "link_url": f"{_settings().base_url}/placements/{placement.id}",
+        },
+    )
+    logger.info("interest invitation %s: sent %d emails", invitation.id, sent)
+
+
+@outbox_task(MEMBERSHIP_INVITATION_SENT, queue=QUEUE_EMAIL)
+def membership_invitation_sent(session: Session, payload: dict[str, Any]) -> None:
+    """Email the link that lets an invited address join an organisation."""
+    invitation = session.get(Invitation, payload["invitation_id"])
+    if invitation is None or not invitation.is_pending(utcnow()):
+        logger.info("invitation %s is not pending; nothing to send", payload["invitation_id"])
+        return
+    organisation = session.get(Organisation, invitation.organisation_id)
+    inviter = session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
+    assert organisation is not None
+    sent = _send(
+        session,
+        [(invitation.email, "")],
+        f"You are invited to join {organisation.name} on matcher",
+        "membership_invitation",
+        {
+            "organisation_name": organisation.name,
+            "inviter_name": inviter.display_name if inviter else "An administrator",
+            "expires_on": invitation.expires_at.strftime("%-d %B %Y"),
+            "link_url": f"{_settings().base_url}/invitations/{invitation_token(invitation)}",
+        },
+    )
+    logger.info("invitation %s: sent %d emails", invitation.id, sent)
