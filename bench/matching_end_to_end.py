@@ -1,0 +1,164 @@
+"""End to end on PostgreSQL: load, score, write, publish; and one placement, stored.
+
+Creates a scratch database, seeds it with ``seed-demo``'s code, measures, and drops it.
+Run: .venv/bin/python -m bench.matching_end_to_end [--people N] [--placements M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from flask_migrate import upgrade
+from sqlalchemy import select, update
+
+from matcher import create_app
+from matcher.demo.seed import seed_demo
+from matcher.events import PLACEMENT_CHANGED
+from matcher.extensions import db
+from matcher.matching import Engine
+from matcher.matchmaking.incremental import placement_changed, recompute_people
+from matcher.matchmaking.loading import engine_config, load_people, load_placements
+from matcher.matchmaking.publishing import discard_rows, publish_run, start_run
+from matcher.matchmaking.snapshot import current_snapshot, forget_snapshots
+from matcher.matchmaking.storing import stage_rows
+from matcher.models import Placement, PlacementStatus
+from matcher.outbox import record_event
+from matcher.services.placements import london_today
+from tests.conftest import make_settings
+from tests.services import POSTGRES_ADMIN_URL
+
+
+def _timed(label: str, times: dict[str, float], run):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = run()
+    times[label] = time.perf_counter() - start
+    print(f"{label:<42} {times[label]:8.2f} s")
+    return result
+
+
+def main() -> None:
+    """Seed a scratch database, then print each phase's time."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--placements", type=int, default=10_000)
+    args = parser.parse_args()
+    name = f"matcher_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    try:
+        settings = make_settings(Path(f"/tmp/{name}"), DATABASE_URL=f"{url}/{name}")
+        app = create_app(settings)
+        with app.app_context():
+            upgrade()
+            run(settings, args.people, args.placements)
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(settings, people: int, placements: int) -> None:  # type: ignore[no-untyped-def]
+    """Every figure, on an app context with a migrated database."""
+    times: dict[str, float] = {}
+    session = db.session
+    print(f"== {people:,} people x {placements:,} placements on PostgreSQL ==")
+    _timed(
+        "seed (seed-demo code, COPY)",
+        times,
+        lambda: seed_demo(session, people=people, placements=placements, seed=7),
+    )
+    session.commit()
+    frames = _timed(
+        "load people + placements (bulk SELECTs)",
+        times,
+        lambda: (load_people(session), load_placements(session)),
+    )
+    session.commit()
+    engine = Engine(engine_config(settings, london_today()))
+    _timed("fit", times, lambda: engine.fit(*frames))
+    top = _timed("score top k for everyone", times, engine.top_placements_for_people)
+    _timed("reasons for every match", times, lambda: top.reasons)
+    run_id = start_run(session, len(frames[0]), 1).id
+    session.commit()
+    _timed(
+        "write (COPY into the run's staging rows)", times, lambda: stage_rows(session, run_id, top)
+    )
+    session.commit()
+    published = _timed(
+        "publish (swap into matches, one commit)", times, lambda: publish_run(session, run_id)
+    )
+    session.commit()
+    discard_rows(session, run_id)
+    session.commit()
+    total = sum(times[k] for k in times if not k.startswith("seed"))
+    print(f"{'end to end (load .. publish)':<42} {total:8.2f} s   ({published:,} rows)")
+
+    forget_snapshots()
+    _timed(
+        "warm the worker snapshot (load + fit)", times, lambda: current_snapshot(session, settings)
+    )
+    session.commit()
+    drafts = list(
+        session.scalars(
+            select(Placement.id)
+            .where(
+                Placement.status == PlacementStatus.DRAFT, Placement.closing_date > london_today()
+            )
+            .limit(5)
+        )
+    )
+    opened = list(
+        session.scalars(
+            select(Placement.id).where(Placement.status == PlacementStatus.OPEN).limit(5)
+        )
+    )
+    figures = []
+    for placement_id in drafts:
+        # Publish a draft the way the service does: status and an outbox event, one commit.
+        session.execute(
+            update(Placement)
+            .where(Placement.id == placement_id)
+            .values(status=PlacementStatus.OPEN, published_at=db.func.now())
+        )
+        record_event(session, PLACEMENT_CHANGED, {"placement_id": placement_id})
+        session.commit()
+        start = time.perf_counter()
+        result = placement_changed(session, settings, placement_id)
+        session.commit()
+        figures.append(time.perf_counter() - start)
+        print(
+            f"  placement {placement_id} published: {figures[-1] * 1e3:.0f} ms "
+            f"({result.eligible_people} eligible, entered {result.entered} lists, "
+            f"{result.rows} rows rewritten)"
+        )
+    if figures:
+        print(
+            f"one new placement vs {people:,} people, stored: "
+            f"{min(figures) * 1e3:.0f}-{max(figures) * 1e3:.0f} ms (median "
+            f"{np.median(figures) * 1e3:.0f} ms)"
+        )
+    edits = []
+    for placement_id in opened[:2]:
+        start = time.perf_counter()
+        placement_changed(session, settings, placement_id)
+        session.commit()
+        edits.append(time.perf_counter() - start)
+    print(f"re-score an open placement (no change): {[round(x * 1e3) for x in edits]} ms")
+    persons = []
+    for person_id in frames[0].ids[:3]:
+        start = time.perf_counter()
+        recompute_people(session, settings, [int(person_id)])
+        session.commit()
+        persons.append(time.perf_counter() - start)
+    print(f"recompute one unchanged person: {[round(x * 1e3) for x in persons]} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""The bridge between the database and the matching engine: load, score, store, publish.
+
+One job per module: ``loading`` reads frames in bulk, ``storing`` writes matches in bulk,
+``publishing`` swaps a full rebuild in atomically, ``snapshot`` keeps a fitted engine per
+process, ``incremental`` re-scores what an event changed, ``rebuild`` runs a full rebuild in
+chunks, ``exporting`` and ``importing`` move data in and out as JSON Lines.
+"""

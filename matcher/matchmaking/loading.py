@@ -1,0 +1,186 @@
+"""Read people and placements into engine frames with a few bulk SELECTs (no ORM objects)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from matcher.matching import EngineConfig, PeopleFrame, PlacementFrame, Weights
+from matcher.models import (
+    CivilServantProfile,
+    Dismissal,
+    Organisation,
+    Placement,
+    PlacementStatus,
+    Profession,
+    WantedKind,
+)
+from matcher.models.placements import placement_skills, placement_themes
+from matcher.models.users import profile_skills, profile_themes
+
+POLICY_PROFESSION = "Policy"
+# Placements whose text shapes the text model: everything that is or may become open. Filled
+# and withdrawn ones are final; they are loaded only while someone's "not for me" refers to them.
+LIVE_STATUSES = (PlacementStatus.DRAFT, PlacementStatus.OPEN, PlacementStatus.CLOSED)
+
+
+def engine_config(settings: Settings, today: date) -> EngineConfig:
+    """The engine's configuration from the application settings, for ``today``."""
+    return EngineConfig(
+        weights=Weights(**dict(settings.match_weights)),
+        k=settings.match_k,
+        block_size=settings.match_block_size,
+        today=today,
+    )
+
+
+def _grouped(session: Session, query: Select[Any]) -> dict[int, list[Any]]:
+    """Rows of (owner id, value) grouped by owner; one SELECT, streamed."""
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for owner, value in session.execute(query.execution_options(yield_per=50_000)):
+        groups[owner].append(value)
+    return groups
+
+
+def _restrict(query: Select[Any], column: Any, ids: Sequence[int] | None) -> Select[Any]:
+    return query if ids is None else query.where(column.in_(list(ids)))
+
+
+def load_people(session: Session, ids: Iterable[int] | None = None) -> PeopleFrame:
+    """People with completed profiles (all, or only ``ids``), ordered by id."""
+    wanted = None if ids is None else sorted(set(ids))
+    profile = CivilServantProfile
+    rows = session.execute(
+        _restrict(
+            select(
+                profile.user_id,
+                profile.grade_rank,
+                profile.about,
+                profile.easting,
+                profile.northing,
+                profile.travel_limit_km,
+                profile.remote_ok,
+                profile.available_from,
+                profile.available_until,
+                profile.discoverable,
+                (Profession.name == POLICY_PROFESSION).label("policy"),
+            )
+            .outerjoin(Profession, Profession.id == profile.profession_id)
+            .where(profile.completed_at.is_not(None))
+            .order_by(profile.user_id),
+            profile.user_id,
+            wanted,
+        ).execution_options(yield_per=50_000)
+    ).all()
+    themes = _grouped(
+        session,
+        _restrict(
+            select(profile_themes.c.user_id, profile_themes.c.theme_id),
+            profile_themes.c.user_id,
+            wanted,
+        ),
+    )
+    skills = _grouped(
+        session,
+        _restrict(
+            select(profile_skills.c.user_id, profile_skills.c.skill_id),
+            profile_skills.c.user_id,
+            wanted,
+        ),
+    )
+    kinds = _grouped(
+        session,
+        _restrict(select(WantedKind.user_id, WantedKind.kind), WantedKind.user_id, wanted),
+    )
+    dismissed = _grouped(
+        session,
+        _restrict(select(Dismissal.person_id, Dismissal.placement_id), Dismissal.person_id, wanted),
+    )
+    return PeopleFrame.from_records(
+        {
+            "id": row.user_id,
+            "grade_rank": row.grade_rank,
+            "themes": themes.get(row.user_id, ()),
+            "skills": skills.get(row.user_id, ()),
+            "about": row.about,
+            "easting": row.easting,
+            "northing": row.northing,
+            "travel_limit_km": row.travel_limit_km,
+            "remote_ok": row.remote_ok,
+            "available_from": row.available_from,
+            "available_until": row.available_until,
+            "wanted_kinds": [str(kind) for kind in kinds.get(row.user_id, ())],
+            "discoverable": row.discoverable,
+            "policy_profession": bool(row.policy),
+            "dismissed": dismissed.get(row.user_id, ()),
+        }
+        for row in rows
+    )
+
+
+def load_placements(session: Session, ids: Iterable[int] | None = None) -> PlacementFrame:
+    """Live placements and dismissed ones (all, or only ``ids`` whatever their status), by id."""
+    wanted = None if ids is None else sorted(set(ids))
+    query = (
+        select(
+            Placement.id,
+            Organisation.kind.label("organisation_kind"),
+            Placement.status,
+            Placement.closing_date,
+            Placement.grade_min_rank,
+            Placement.grade_max_rank,
+            Placement.kind,
+            Placement.title,
+            Placement.summary,
+            Placement.description,
+            Placement.easting,
+            Placement.northing,
+            Placement.remote_possible,
+            Placement.start_date,
+            Placement.duration_weeks,
+        )
+        .join(Organisation, Organisation.id == Placement.organisation_id)
+        .order_by(Placement.id)
+    )
+    if wanted is None:
+        dismissed = select(Dismissal.placement_id).distinct()
+        query = query.where(
+            or_(Placement.status.in_(LIVE_STATUSES), and_(Placement.id.in_(dismissed)))
+        )
+    else:
+        query = query.where(Placement.id.in_(wanted))
+    rows = session.execute(query.execution_options(yield_per=50_000)).all()
+    restrict = None if wanted is None else wanted
+    themes = _grouped(
+        session,
+        _restrict(
+            select(placement_themes.c.placement_id, placement_themes.c.theme_id),
+            placement_themes.c.placement_id,
+            restrict,
+        ),
+    )
+    skills = _grouped(
+        session,
+        _restrict(
+            select(placement_skills.c.placement_id, placement_skills.c.skill_id),
+            placement_skills.c.placement_id,
+            restrict,
+        ),
+    )
+    return PlacementFrame.from_records(
+        {
+            **row._asdict(),
+            "organisation_kind": str(row.organisation_kind),
+            "status": str(row.status),
+            "kind": str(row.kind),
+            "themes": themes.get(row.id, ()),
+            "skills": skills.get(row.id, ()),
+        }
+        for row in rows
+    )

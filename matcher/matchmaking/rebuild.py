@@ -1,0 +1,144 @@
+"""A full rebuild: plan chunks of people, score and stage each chunk, publish, catch up."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from matcher.matchmaking.incremental import placement_changed, recompute_people
+from matcher.matchmaking.publishing import (
+    changed_since,
+    chunk_done,
+    discard_rows,
+    publish_run,
+    start_run,
+)
+from matcher.matchmaking.snapshot import Snapshot, current_snapshot
+from matcher.matchmaking.storing import stage_rows
+from matcher.models import CivilServantProfile, MatchRun, StagedMatch
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A started run and the person ids of each of its chunks."""
+
+    run_id: int
+    chunks: list[list[int]]
+
+
+@dataclass(frozen=True)
+class Published:
+    """The outcome of publishing a run."""
+
+    run_id: int
+    rows: int
+    caught_up_people: int
+    caught_up_placements: int
+
+
+def plan_rebuild(session: Session, settings: Settings) -> Plan:
+    """Start a run over every person with a completed profile, split into chunks (commits)."""
+    ids = list(
+        session.scalars(
+            select(CivilServantProfile.user_id)
+            .where(CivilServantProfile.completed_at.is_not(None))
+            .order_by(CivilServantProfile.user_id)
+        )
+    )
+    size = settings.match_chunk_size
+    chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+    run = start_run(session, people=len(ids), chunks=len(chunks))
+    session.commit()
+    return Plan(run_id=run.id, chunks=chunks)
+
+
+def rebuild_snapshot(session: Session, settings: Settings, run_id: int) -> Snapshot:
+    """This process's snapshot, reloaded unless it was loaded after the run started."""
+    started_at = session.scalar(select(MatchRun.started_at).where(MatchRun.id == run_id))
+    assert started_at is not None
+    return current_snapshot(session, settings, loaded_after=started_at)
+
+
+def run_chunk(
+    session: Session, settings: Settings, run_id: int, chunk: int, person_ids: list[int]
+) -> bool:
+    """Score one chunk's people and stage their rows (commits); True if it was the last chunk."""
+    snapshot = rebuild_snapshot(session, settings, run_id)
+    engine = snapshot.engine
+    wanted = np.asarray(person_ids, np.int64)
+    present = wanted[np.isin(wanted, snapshot.people.ids)]
+    # A redelivered chunk starts again from nothing rather than colliding with its own rows.
+    for start in range(0, len(person_ids), 10_000):
+        session.execute(
+            delete(StagedMatch).where(
+                StagedMatch.run_id == run_id,
+                StagedMatch.person_id.in_(person_ids[start : start + 10_000]),
+            )
+        )
+    rows = 0
+    if len(present):
+        rows = stage_rows(
+            session, run_id, engine.top_placements_for_people(engine.person_indices(present))
+        )
+    last = chunk_done(session, run_id, chunk, rows)
+    session.commit()
+    return last
+
+
+def finish_rebuild(session: Session, settings: Settings, run_id: int) -> Published:
+    """Publish the run atomically, then redo what changed while it was building (commits)."""
+    rows = publish_run(session, run_id)
+    started_at = session.scalar(select(MatchRun.started_at).where(MatchRun.id == run_id))
+    session.commit()
+    discard_rows(session, run_id)
+    session.commit()
+    assert started_at is not None
+    # Changes after the run started may be missing from its rows, and incremental updates
+    # made meanwhile were just overwritten: redo both.
+    changed = changed_since(session, started_at)
+    if changed.person_ids:
+        recompute_people(session, settings, changed.person_ids)
+        session.commit()
+    for placement_id in sorted(changed.placement_ids):
+        placement_changed(session, settings, placement_id)
+        session.commit()
+    return Published(
+        run_id=run_id,
+        rows=rows,
+        caught_up_people=len(changed.person_ids),
+        caught_up_placements=len(changed.placement_ids),
+    )
+
+
+def rebuild_sync(
+    session: Session, settings: Settings, progress: Progress | None = None
+) -> Published:
+    """Run a whole rebuild in this process: every chunk, then publish."""
+    advance = progress or (lambda _: None)
+    plan = plan_rebuild(session, settings)
+    started = time.perf_counter()
+    for index, ids in enumerate(plan.chunks):
+        run_chunk(session, settings, plan.run_id, index, ids)
+        advance(len(ids))
+    if not plan.chunks:
+        # Nobody to match: publishing the empty run still clears stale matches.
+        session.commit()
+    published = finish_rebuild(session, settings, plan.run_id)
+    logger.info(
+        "match run %s published %d rows in %.1f s",
+        plan.run_id,
+        published.rows,
+        time.perf_counter() - started,
+    )
+    return published

@@ -1,0 +1,204 @@
+"""A fitted engine kept per worker process and brought up to date from the outbox log.
+
+Loading 100,000 people and fitting the text model takes seconds, so a process keeps one
+snapshot and, before each use, applies the matching events recorded since it was loaded:
+the changed rows are re-read by id and spliced into the frames. A change of a placement's
+status or closing date only flips its eligibility mask (microseconds); any other change
+refits the engine on the spliced frames (no database reload). A snapshot older than
+``MATCH_SNAPSHOT_MAX_AGE_SECONDS``, or from another day, is reloaded from scratch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from matcher.matching import Engine, PeopleFrame, PlacementFrame
+from matcher.matching.frames import day_number
+from matcher.matchmaking.loading import engine_config, load_people, load_placements
+from matcher.matchmaking.publishing import changed_since_id
+from matcher.models import OutboxEvent, utcnow
+from matcher.services.placements import london_today
+
+logger = logging.getLogger(__name__)
+
+# Events are numbered when flushed but visible only once committed; a transaction still open
+# when the snapshot was loaded may commit later with a lower id, so re-read this far back.
+EVENT_ID_MARGIN = 1_000
+# Placement fields that only decide eligibility: changing them needs no refit.
+ELIGIBILITY_FIELDS = frozenset({"is_open", "closing_date"})
+
+Frame = TypeVar("Frame", PeopleFrame, PlacementFrame)
+
+
+@dataclass
+class Snapshot:
+    """A fitted engine over frames loaded from one database, and how current it is."""
+
+    database: str
+    engine: Engine
+    today: date
+    loaded_at: float
+    loaded_wall: datetime
+    event_floor: int
+    applied: set[int] = field(default_factory=set)
+    refits: int = 0
+
+    @property
+    def people(self) -> PeopleFrame:
+        assert self.engine.people is not None
+        return self.engine.people
+
+    @property
+    def placements(self) -> PlacementFrame:
+        assert self.engine.placements is not None
+        return self.engine.placements
+
+
+_lock = threading.Lock()
+_snapshots: dict[str, Snapshot] = {}
+
+
+def forget_snapshots() -> None:
+    """Drop every cached snapshot (tests, and after a full rebuild's own load)."""
+    with _lock:
+        _snapshots.clear()
+
+
+def _max_event_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(OutboxEvent.id))) or 0)
+
+
+def load_snapshot(session: Session, settings: Settings) -> Snapshot:
+    """Load every person and placement and fit a new engine."""
+    floor = max(0, _max_event_id(session) - EVENT_ID_MARGIN)
+    loaded_wall = utcnow()
+    today = london_today()
+    people = load_people(session)
+    placements = load_placements(session)
+    engine = Engine(engine_config(settings, today)).fit(people, placements)
+    return Snapshot(
+        database=str(session.get_bind().url),
+        engine=engine,
+        today=today,
+        loaded_at=time.monotonic(),
+        loaded_wall=loaded_wall,
+        event_floor=floor,
+    )
+
+
+def current_snapshot(
+    session: Session, settings: Settings, loaded_after: datetime | None = None
+) -> Snapshot:
+    """This process's snapshot for the session's database, brought up to date.
+
+    ``loaded_after`` forces a reload unless the snapshot was loaded after that moment.
+    """
+    database = str(session.get_bind().url)
+    with _lock:
+        snapshot = _snapshots.get(database)
+        stale = (
+            snapshot is None
+            or snapshot.today != london_today()
+            or time.monotonic() - snapshot.loaded_at > settings.match_snapshot_max_age_seconds
+            # The outbox was emptied (a restored or reset database): nothing can be trusted.
+            or _max_event_id(session) < snapshot.event_floor
+            or (loaded_after is not None and snapshot.loaded_wall < loaded_after)
+        )
+        if stale:
+            snapshot = load_snapshot(session, settings)
+            _snapshots[database] = snapshot
+        assert snapshot is not None
+        refresh(session, snapshot)
+        return snapshot
+
+
+def refresh(session: Session, snapshot: Snapshot) -> None:
+    """Apply the matching events recorded since the snapshot was loaded."""
+    events = changed_since_id(session, snapshot.event_floor, exclude=snapshot.applied)
+    if not events.event_ids:
+        return
+    apply_changes(session, snapshot, events.person_ids, events.placement_ids)
+    snapshot.applied |= events.event_ids
+
+
+def apply_changes(
+    session: Session, snapshot: Snapshot, person_ids: frozenset[int], placement_ids: frozenset[int]
+) -> None:
+    """Re-read the given rows and make the snapshot's engine reflect them."""
+    people, people_changed = _splice(snapshot.people, load_people(session, person_ids), person_ids)
+    placements, placements_changed = _splice(
+        snapshot.placements, load_placements(session, placement_ids), placement_ids
+    )
+    if not people_changed and placements_changed <= ELIGIBILITY_FIELDS:
+        if placements_changed:
+            _update_eligibility(snapshot, placements)
+        return
+    started = time.perf_counter()
+    snapshot.engine = Engine(snapshot.engine.config).fit(people, placements)
+    snapshot.refits += 1
+    logger.info(
+        "matching snapshot refitted for %d people and %d placements in %.2f s",
+        len(person_ids),
+        len(placement_ids),
+        time.perf_counter() - started,
+    )
+
+
+def _update_eligibility(snapshot: Snapshot, placements: PlacementFrame) -> None:
+    """Set the fitted eligibility mask from the new frame: open and not past closing."""
+    today = day_number(snapshot.today, 0)
+    engine = snapshot.engine
+    engine.fitted.q_eligible[:] = placements.is_open & (placements.closing_date >= today)
+    engine.placements = placements
+
+
+def _take(value: Any, index: np.ndarray) -> Any:
+    if isinstance(value, np.ndarray):
+        return value[index]
+    return [value[i] for i in index]
+
+
+def _join(old: Any, new: Any) -> Any:
+    if isinstance(old, np.ndarray):
+        return np.concatenate([old, new.astype(old.dtype)])
+    return list(old) + list(new)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray):
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    return list(a) == list(b)
+
+
+def _splice(old: Frame, new: Frame, ids: frozenset[int]) -> tuple[Frame, set[str]]:
+    """``old`` with rows ``ids`` replaced by ``new``'s (absent ones removed); changed fields."""
+    if not ids:
+        return old, set()
+    changed_ids = np.array(sorted(ids), np.int64)
+    keep = np.flatnonzero(~np.isin(old.ids, changed_ids))
+    values = {
+        f.name: _join(_take(getattr(old, f.name), keep), getattr(new, f.name))
+        for f in dataclasses.fields(old)
+    }
+    order = np.argsort(values["ids"], kind="stable")
+    spliced = type(old)(**{name: _take(value, order) for name, value in values.items()})
+    if len(spliced) != len(old) or not np.array_equal(spliced.ids, old.ids):
+        return spliced, {"ids"}
+    rows = np.flatnonzero(np.isin(old.ids, changed_ids))
+    changed = {
+        f.name
+        for f in dataclasses.fields(old)
+        if not _same(_take(getattr(old, f.name), rows), _take(getattr(spliced, f.name), rows))
+    }
+    return spliced, changed

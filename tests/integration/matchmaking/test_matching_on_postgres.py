@@ -1,0 +1,75 @@
+"""On PostgreSQL: a reader never sees half a rebuild; a real worker recomputes after a commit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy import func, select, text, update
+
+from matcher.events import PERSON_CHANGED
+from matcher.extensions import db
+from matcher.matchmaking.publishing import publish_run, start_run
+from matcher.matchmaking.rebuild import rebuild_sync
+from matcher.matchmaking.snapshot import current_snapshot
+from matcher.matchmaking.storing import stage_rows
+from matcher.models import CivilServantProfile, Match
+from matcher.outbox import record_event
+from tests.unit.matchmaking.helpers import seed, stored
+
+DEADLINE_SECONDS = 60
+
+
+def test_a_reader_sees_the_old_set_until_the_publish_commits(pg_app: Flask) -> None:
+    settings = pg_app.config["MATCHER_SETTINGS"]
+    seed(db.session, people=40, placements=30)
+    rebuild_sync(db.session, settings)
+    old = db.session.scalar(select(func.count()).select_from(Match))
+    snapshot = current_snapshot(db.session, settings)
+    half = snapshot.engine.top_placements_for_people(
+        snapshot.engine.person_indices(snapshot.people.ids[:5])
+    )
+    run_id = start_run(db.session, 5, 1).id
+    db.session.commit()
+    stage_rows(db.session, run_id, half)
+    db.session.commit()
+    published = publish_run(db.session, run_id)  # not yet committed
+    with db.engine.connect() as reader:
+        assert reader.execute(text("SELECT count(*) FROM matches")).scalar_one() == old
+    db.session.commit()
+    with db.engine.connect() as reader:
+        assert reader.execute(text("SELECT count(*) FROM matches")).scalar_one() == published
+    assert published == len(half) != old
+
+
+def test_a_worker_recomputes_a_person_after_their_profile_commits(
+    service_app: Callable[..., Flask], redis_server, celery_worker_process
+) -> None:
+    app = service_app(CELERY_BROKER_URL=redis_server.url)
+    with app.app_context():
+        seed(db.session, people=40, placements=30)
+        rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
+        person = db.session.scalar(select(Match.person_id).order_by(Match.person_id).limit(1))
+        before = {k: v for k, v in stored(db.session).items() if k[0] == person}
+        celery_worker_process(
+            DATABASE_URL=str(db.engine.url.render_as_string(hide_password=False)),
+            CELERY_BROKER_URL=redis_server.url,
+        )
+        # Nothing to travel to and no remote work: every placement drops out of their list.
+        db.session.execute(
+            update(CivilServantProfile)
+            .where(CivilServantProfile.user_id == person)
+            .values(travel_limit_km=0, remote_ok=False, easting=None, northing=None)
+        )
+        record_event(db.session, PERSON_CHANGED, {"person_id": person})
+        db.session.commit()
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while True:
+            db.session.rollback()
+            now = {k: v for k, v in stored(db.session).items() if k[0] == person}
+            if now != before:
+                break
+            assert time.monotonic() < deadline, "the worker did not recompute in time"
+            time.sleep(0.2)
+        assert before and now == {}

@@ -1,0 +1,106 @@
+"""Matching jobs: re-score what an outbox event changed, and the chunked full rebuild.
+
+``rebuild-all`` (``matching.rebuild_all``) starts a run and sends one ``matching.rebuild_chunk``
+per chunk of people as a Celery group, so every running worker takes a share; the chunk that
+finds every chunk done sends ``matching.publish_rebuild``, which swaps the run in atomically
+and redoes whatever changed while it was building. Every task takes ids and is safe twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import group, shared_task
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from config import Settings
+from matcher.events import PERSON_CHANGED, PLACEMENT_CHANGED
+from matcher.extensions import db
+from matcher.matchmaking.incremental import placement_changed, recompute_people
+from matcher.matchmaking.publishing import RunNotBuilding, fail_run
+from matcher.matchmaking.rebuild import finish_rebuild, plan_rebuild, run_chunk
+from workers.app import QUEUE_MATCHING, TASK_QUEUES
+from workers.outbox_tasks import outbox_task
+
+logger = logging.getLogger(__name__)
+
+REBUILD_ALL = "matching.rebuild_all"
+REBUILD_CHUNK = "matching.rebuild_chunk"
+PUBLISH_REBUILD = "matching.publish_rebuild"
+for _name in (REBUILD_ALL, REBUILD_CHUNK, PUBLISH_REBUILD):
+    TASK_QUEUES[_name] = QUEUE_MATCHING
+
+
+def _settings() -> Settings:
+    return current_app.config["MATCHER_SETTINGS"]
+
+
+@outbox_task(PERSON_CHANGED, queue=QUEUE_MATCHING)
+def person_changed(session: Session, payload: dict[str, Any]) -> None:
+    """Recompute one person's top k placements."""
+    rows = recompute_people(session, _settings(), [int(payload["person_id"])])
+    logger.info("person %s: %d matches stored", payload["person_id"], rows)
+
+
+@outbox_task(PLACEMENT_CHANGED, queue=QUEUE_MATCHING)
+def placement_changed_task(session: Session, payload: dict[str, Any]) -> None:
+    """Re-score one placement and update the top k of the people it enters or leaves."""
+    update = placement_changed(session, _settings(), int(payload["placement_id"]))
+    logger.info(
+        "placement %s: %d eligible, entered %d lists, %d recomputed as holders, %d rows",
+        payload["placement_id"],
+        update.eligible_people,
+        update.entered,
+        update.left_or_moved,
+        update.rows,
+    )
+
+
+@shared_task(name=REBUILD_ALL)
+def rebuild_all() -> int:
+    """Start a full rebuild and fan its chunks out to every worker; return the run id."""
+    plan = plan_rebuild(db.session, _settings())
+    if not plan.chunks:
+        publish_rebuild.apply_async(args=(plan.run_id,))
+        return plan.run_id
+    group(
+        rebuild_chunk.si(plan.run_id, index, ids) for index, ids in enumerate(plan.chunks)
+    ).apply_async()
+    logger.info("match run %s: %d chunks sent", plan.run_id, len(plan.chunks))
+    return plan.run_id
+
+
+@shared_task(name=REBUILD_CHUNK, bind=True, max_retries=3)
+def rebuild_chunk(self: Any, run_id: int, chunk: int, person_ids: list[int]) -> None:
+    """Score and stage one chunk of people; the last chunk to finish sends the publish."""
+    try:
+        last = run_chunk(db.session, _settings(), run_id, chunk, person_ids)
+    except Exception:
+        db.session.rollback()
+        if self.request.retries >= self.max_retries:
+            fail_run(db.session, run_id)
+            db.session.commit()
+            raise
+        raise self.retry(countdown=5) from None
+    if last:
+        publish_rebuild.apply_async(args=(run_id,))
+
+
+@shared_task(name=PUBLISH_REBUILD)
+def publish_rebuild(run_id: int) -> None:
+    """Publish a run whose chunks are all staged; a second delivery finds it published."""
+    try:
+        published = finish_rebuild(db.session, _settings(), run_id)
+    except RunNotBuilding as reason:
+        db.session.rollback()
+        logger.info("match run %s not published: %s", run_id, reason)
+        return
+    logger.info(
+        "match run %s published: %d rows; caught up %d people and %d placements",
+        run_id,
+        published.rows,
+        published.caught_up_people,
+        published.caught_up_placements,
+    )
