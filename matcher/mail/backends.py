@@ -4,18 +4,28 @@ Both are context managers: open once, send a batch, close. ``send`` raises
 ``TransientMailError`` when trying again later may succeed (4xx replies, refused or dropped
 connections, timeouts, authentication trouble) and ``PermanentMailError`` when the server
 refused this message or recipient for good (5xx to MAIL, RCPT or DATA).
+
+``send(message, commit_point=...)`` calls ``commit_point()`` at the last moment before the
+message becomes the mail system's: for SMTP, after the whole body is written and just before
+the final "." that ends DATA; for the folder, just before the file takes its visible name. A
+sender records "handed over" there, so a crash leaves each message either certainly not
+handed over or (bar a few microseconds) certainly accepted. If ``commit_point`` raises, the
+message is abandoned: the SMTP connection is dropped mid-DATA, which makes the server discard it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 import ssl
 import tempfile
 import uuid
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
@@ -55,7 +65,9 @@ class MailBackend(Protocol):
         traceback: TracebackType | None,
     ) -> None: ...
 
-    def send(self, message: EmailMessage) -> object: ...
+    def send(
+        self, message: EmailMessage, commit_point: Callable[[], None] | None = None
+    ) -> object: ...
 
 
 class OutboxFolderBackend:
@@ -76,7 +88,7 @@ class OutboxFolderBackend:
     ) -> None:
         return None
 
-    def send(self, message: EmailMessage) -> Path:
+    def send(self, message: EmailMessage, commit_point: Callable[[], None] | None = None) -> Path:
         """Write ``message``; return the path of the new .eml file."""
         self.folder.mkdir(parents=True, exist_ok=True)
         data = message.as_bytes(policy=policy.SMTP)
@@ -88,6 +100,8 @@ class OutboxFolderBackend:
                 os.fsync(file.fileno())
             # Readers list *.eml, so they never see a half-written message.
             path = self.folder / f"{uuid.uuid4().hex}.eml"
+            if commit_point is not None:
+                commit_point()
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -162,10 +176,14 @@ class SMTPBackend:
         self._connection = connection
         return connection
 
-    def send(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+    def send(
+        self, message: EmailMessage, commit_point: Callable[[], None] | None = None
+    ) -> dict[str, tuple[int, bytes]]:
         """Send ``message``; return the recipients refused when others were accepted."""
         connection = self._connect()
         try:
+            if commit_point is not None:
+                return _send_with_commit_point(connection, message, commit_point)
             return connection.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             answers = list(error.recipients.values())
@@ -182,6 +200,63 @@ class SMTPBackend:
             if connection.sock is None:
                 # smtplib closed it (a 421 reply, a disconnect): the next send reconnects.
                 self._connection = None
+
+
+def _send_with_commit_point(
+    connection: smtplib.SMTP, message: EmailMessage, commit_point: Callable[[], None]
+) -> dict[str, tuple[int, bytes]]:
+    """``smtplib.SMTP.send_message`` for one message, calling ``commit_point`` before the "."."""
+    sender = parseaddr(str(message["Sender"] or message["From"]))[1]
+    recipients = [address for _, address in getaddresses(message.get_all("To", []))]
+    connection.ehlo_or_helo_if_needed()
+    code, reply = connection.mail(sender)
+    if code != 250:
+        _abandon_transaction(connection, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for recipient in recipients:
+        code, reply = connection.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, reply)
+            if code == 421:
+                connection.close()
+                raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(recipients):
+        _abandon_transaction(connection, 0)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    connection.putcmd("data")
+    code, reply = connection.getreply()
+    if code != 354:
+        _abandon_transaction(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+    # Dot-stuffing (RFC 5321 4.5.2), as smtplib does for lines that start with ".".
+    body = re.sub(rb"(?m)^\.", b"..", message.as_bytes(policy=policy.SMTP))
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    connection.send(body)
+    try:
+        commit_point()
+    except BaseException:
+        # Without the final "." the server never takes the message; closing discards it.
+        connection.close()
+        raise
+    connection.send(b".\r\n")
+    code, reply = connection.getreply()
+    if code != 250:
+        _abandon_transaction(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+    return refused
+
+
+def _abandon_transaction(connection: smtplib.SMTP, code: int) -> None:
+    # A 421 means the server is closing the channel; anything else leaves the session usable.
+    if code == 421:
+        connection.close()
+        return
+    try:
+        connection.rset()
+    except (smtplib.SMTPException, OSError):
+        connection.close()
 
 
 def mail_backend_for(settings: Settings) -> OutboxFolderBackend | SMTPBackend:

@@ -1,0 +1,140 @@
+"""``flask digests preview EMAIL`` and ``flask digests send --period P [--dry-run]``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from config import Settings
+from matcher.digests.content import load_contents
+from matcher.digests.periods import BadPeriod, kind_of, period_for, period_start
+from matcher.digests.rendering import render_digest
+from matcher.digests.sending import (
+    BatchOutcome,
+    Pacer,
+    RetryLater,
+    chunks,
+    pending_ids,
+    plan_period,
+    send_batch,
+    worth_sending,
+)
+from matcher.extensions import db
+from matcher.mail import mail_backend_for
+from matcher.models import (
+    DeliveryStatus,
+    DigestDelivery,
+    DigestFrequency,
+    DigestKind,
+    User,
+    utcnow,
+)
+
+digests_group = AppGroup("digests", help="Plan, preview and send digest emails.")
+
+
+def _settings() -> Settings:
+    return current_app.config["MATCHER_SETTINGS"]
+
+
+@digests_group.command("preview")
+@click.argument("email")
+def preview_command(email: str) -> None:
+    """Print the subject and plain-text part of EMAIL's next digest."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException("No account has that email address.")
+    daily = user.profile is not None and user.profile.digest_frequency == DigestFrequency.DAILY
+    kind = DigestKind.DAILY if daily else DigestKind.WEEKLY
+    now = utcnow()
+    content = load_contents(db.session, [user.id], kind, now)[user.id]
+    if content.is_empty:
+        click.echo("Nothing new: this digest would be skipped.")
+        return
+    message = render_digest(
+        _settings(), current_app.config["SECRET_KEY"], content, period_for(kind, now), "<preview>"
+    )
+    click.echo(f"Subject: {message['Subject']}\n")
+    click.echo(message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
+@digests_group.command("send")
+@click.option("--period", required=True, help="2026-W48 for weekly digests, 2026-11-25 for daily.")
+@click.option("--dry-run", is_flag=True, help="Render and count; plan and send nothing.")
+def send_command(period: str, dry_run: bool) -> None:
+    """Plan PERIOD's digests and send the pending ones from this process."""
+    try:
+        kind = kind_of(period)
+    except BadPeriod as error:
+        raise click.BadParameter(str(error), param_hint="--period") from None
+    settings = _settings()
+    now = max(utcnow(), period_start(period))
+    if dry_run:
+        _dry_run(settings, kind, period, now)
+        return
+    planned = plan_period(db.session, kind, period, now)
+    db.session.commit()
+    ids = pending_ids(db.session, period)
+    db.session.rollback()
+    total = BatchOutcome()
+    pacer = Pacer(settings.digest_rate_per_second)
+    left = 0
+    with click.progressbar(length=len(ids), label=f"Sending {period}") as bar:
+        for batch in chunks(ids, settings.digest_batch_size):
+            try:
+                outcome = send_batch(
+                    db.session,
+                    settings,
+                    current_app.config["SECRET_KEY"],
+                    batch,
+                    lambda: mail_backend_for(settings),
+                    pacer,
+                    now,
+                )
+            except RetryLater as error:
+                left = len(ids) - bar.pos
+                click.echo(f"\nStopped: the mail server failed for now ({error}).", err=True)
+                break
+            for name in ("claimed", "sent", "skipped", "failed"):
+                setattr(total, name, getattr(total, name) + getattr(outcome, name))
+            bar.update(len(batch))
+    click.echo(
+        f"{period}: planned {planned}, sent {total.sent}, skipped {total.skipped}, "
+        f"failed {total.failed}" + (f", left pending {left}" if left else "") + "."
+    )
+
+
+def _dry_run(settings: Settings, kind: DigestKind, period: str, now: datetime) -> None:
+    """Plan inside a transaction that is rolled back, and render every digest that would go."""
+    planned = plan_period(db.session, kind, period, now)
+    recipient_ids = list(
+        db.session.scalars(
+            select(DigestDelivery.recipient_id)
+            .where(
+                DigestDelivery.period == period,
+                DigestDelivery.status == DeliveryStatus.PENDING,
+            )
+            .order_by(DigestDelivery.id)
+        )
+    )
+    would_send = would_skip = 0
+    with click.progressbar(length=len(recipient_ids), label=f"Rendering {period}") as bar:
+        for batch in chunks(recipient_ids, settings.digest_batch_size):
+            for content in load_contents(db.session, batch, kind, now).values():
+                if worth_sending(content):
+                    render_digest(
+                        settings, current_app.config["SECRET_KEY"], content, period, "<dry-run>"
+                    )
+                    would_send += 1
+                else:
+                    would_skip += 1
+            bar.update(len(batch))
+    db.session.rollback()
+    click.echo(
+        f"{period} (dry run: nothing saved or sent): would plan {planned}; of "
+        f"{len(recipient_ids)} pending, {would_send} would be sent and {would_skip} skipped."
+    )

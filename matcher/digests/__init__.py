@@ -1,0 +1,1 @@
+"""Weekly and daily digest emails: planning, content, rendering, sending and recovery."""

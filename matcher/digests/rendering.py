@@ -1,0 +1,93 @@
+"""Turn digest content into an email: subject, plain-text and HTML parts, headers."""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from typing import Any
+
+from config import Settings
+from matcher.digests.content import DigestContent
+from matcher.digests.links import digest_url, item_url, preferences_url, unsubscribe_url
+from matcher.digests.periods import describe
+from matcher.mail import build_message, render_email
+from matcher.models import DigestKind, Role
+
+SERVICE_NAME = "Find a placement in local public service"
+
+
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+
+
+def subject_for(content: DigestContent) -> str:
+    """A subject line that says what is inside."""
+    parts: list[str] = []
+    if content.recipient.role == Role.CIVIL_SERVANT:
+        if content.new_matches:
+            parts.append(
+                _count(len(content.new_matches), "new placement match", "new placement matches")
+            )
+        if content.closing_soon:
+            parts.append(_count(len(content.closing_soon), "match", "matches") + " closing soon")
+        if content.interest_changes:
+            parts.append(_count(len(content.interest_changes), "update") + " on your interests")
+    else:
+        interested = sum(line.count for line in content.new_interest)
+        if interested:
+            parts.append(_count(interested, "new interested person", "new interested people"))
+        recommended = sum(len(line.people) for line in content.recommendations)
+        if recommended:
+            parts.append(_count(recommended, "recommended person", "recommended people"))
+        if content.own_closing_soon:
+            parts.append(_count(len(content.own_closing_soon), "placement") + " closing soon")
+    if len(parts) > 1:
+        summary = f"{', '.join(parts[:-1])} and {parts[-1]}"
+    else:
+        summary = "".join(parts) or "Nothing new"
+    kind = "weekly" if content.kind == DigestKind.WEEKLY else "daily"
+    return f"{summary[0].upper()}{summary[1:]}: your {kind} digest"
+
+
+def template_context(
+    settings: Settings, secret_key: str, content: DigestContent, period: str
+) -> dict[str, Any]:
+    """What the digest templates (email and web page) need, links included."""
+    return {
+        "service_name": SERVICE_NAME,
+        "content": content,
+        "recipient_name": content.recipient.name,
+        "is_civil_servant": content.recipient.role == Role.CIVIL_SERVANT,
+        "kind": "weekly" if content.kind == DigestKind.WEEKLY else "daily",
+        "period_description": describe(period),
+        "subject": subject_for(content),
+        "digest_url": digest_url(settings),
+        "preferences_url": preferences_url(settings, content.recipient.role),
+        "unsubscribe_url": unsubscribe_url(settings, secret_key, content.recipient.id),
+        "item_url": lambda anchor: item_url(settings, anchor),
+    }
+
+
+def _recipient_address(content: DigestContent) -> Address:
+    username, _, domain = content.recipient.email.partition("@")
+    return Address(display_name=content.recipient.name, username=username, domain=domain)
+
+
+def render_digest(
+    settings: Settings, secret_key: str, content: DigestContent, period: str, message_id: str
+) -> EmailMessage:
+    """The digest email, with a stable Message-ID and RFC 8058 one-click unsubscribe headers."""
+    context = template_context(settings, secret_key, content, period)
+    text, html = render_email("digest", context)
+    return build_message(
+        settings,
+        to=_recipient_address(content),
+        subject=context["subject"],
+        text=text,
+        html=html,
+        message_id=message_id,
+        headers={
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )

@@ -1,0 +1,71 @@
+"""Digest pages: one-click unsubscribe (RFC 8058) and the signed-in preview of the next digest."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+
+from config import Settings
+from matcher.digests.content import load_contents
+from matcher.digests.links import user_from_unsubscribe_token
+from matcher.digests.periods import period_for
+from matcher.digests.rendering import template_context
+from matcher.extensions import db
+from matcher.models import DigestFrequency, DigestKind, utcnow
+from matcher.security.tokens import InvalidToken
+from matcher.services import digest_preferences
+from matcher.web.auth import current_user, login_required
+from matcher.web.extensions import csrf
+
+digests = Blueprint("digests", __name__)
+
+
+def _user_id_or_400(token: str) -> int:
+    try:
+        return user_from_unsubscribe_token(current_app.config["SECRET_KEY"], token)
+    except InvalidToken:
+        abort(400, description="This unsubscribe link is not valid. Check you copied all of it.")
+
+
+@digests.get("/digests/unsubscribe/<token>")
+def confirm_unsubscribe(token: str):
+    """Ask the person to confirm; a GET must change nothing (link scanners follow links)."""
+    _user_id_or_400(token)
+    return render_template("pages/digests/unsubscribe.html")
+
+
+# The one-click endpoint: mail clients POST here without cookies, so there is no session for a
+# CSRF token to protect. The token in the path is the authority, and all it can do is stop
+# emails, so the confirmation page's form posts here too and needs no CSRF token either.
+@digests.post("/digests/unsubscribe/<token>")
+@csrf.exempt
+def unsubscribe(token: str):
+    """Stop digests to the token's owner; harmless to repeat."""
+    user_id = _user_id_or_400(token)
+    if not digest_preferences.unsubscribe(db.session, user_id):
+        abort(400, description="This unsubscribe link is for an account that no longer exists.")
+    db.session.commit()
+    current_app.logger.info("user %s unsubscribed from digests", user_id)
+    return render_template("pages/digests/unsubscribed.html")
+
+
+def preview_context(user_id: int) -> dict:
+    """The digest template context for a user's next digest, as of now."""
+    settings: Settings = current_app.config["MATCHER_SETTINGS"]
+    profile = current_user.profile
+    daily = profile is not None and profile.digest_frequency == DigestFrequency.DAILY
+    kind = DigestKind.DAILY if daily else DigestKind.WEEKLY
+    now = utcnow()
+    content = load_contents(db.session, [user_id], kind, now)[user_id]
+    return template_context(
+        settings, current_app.config["SECRET_KEY"], content, period_for(kind, now)
+    )
+
+
+@digests.get("/digest")
+@login_required
+def preview():
+    """Show the signed-in user what their next digest will say."""
+    suppressed = digest_preferences.is_suppressed(db.session, current_user)
+    return render_template(
+        "pages/digests/preview.html", suppressed=suppressed, **preview_context(current_user.id)
+    )

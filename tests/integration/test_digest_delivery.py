@@ -1,0 +1,217 @@
+"""Digests through a real SMTP server, PostgreSQL, Redis and worker processes."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from matcher.digests.sending import Pacer, pending_ids, plan_period, recover, send_batch
+from matcher.extensions import db
+from matcher.mail import mail_backend_for
+from matcher.models import DeliveryStatus, DigestDelivery, DigestKind, SuppressedAddress, utcnow
+from matcher.services.placements import london_today
+from tests import digest_world
+from tests.smtp import SMTPSink
+from workers.digests import enqueue_batches
+
+pytestmark = pytest.mark.integration
+
+PERIOD = "2026-W48"
+
+
+def _smtp_env(smtp: SMTPSink, **extra: str) -> dict[str, str]:
+    return {
+        "MAIL_BACKEND": "smtp",
+        "SMTP_HOST": smtp.host,
+        "SMTP_PORT": str(smtp.port),
+        "DIGEST_RATE_PER_SECOND": "0",
+        **extra,
+    }
+
+
+def _send_in_process(app: Flask, period: str = PERIOD):
+    settings = app.config["MATCHER_SETTINGS"]
+    return send_batch(
+        db.session,
+        settings,
+        app.config["SECRET_KEY"],
+        pending_ids(db.session, period),
+        lambda: mail_backend_for(settings),
+        Pacer(0),
+    )
+
+
+def _per_recipient(smtp: SMTPSink) -> Counter[str]:
+    return Counter(received.rcpt_tos[0] for received in smtp.messages())
+
+
+def _message_ids(smtp: SMTPSink) -> Counter[str]:
+    return Counter(str(received.message["Message-ID"]) for received in smtp.messages())
+
+
+def _statuses() -> Counter[str]:
+    db.session.rollback()
+    return Counter(db.session.scalars(select(DigestDelivery.status)))
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_planning_twice_sends_each_recipient_exactly_one_digest(service_app, smtp_server):
+    app = service_app(**_smtp_env(smtp_server))
+    with app.app_context():
+        world = digest_world.build(db.session, 20, today=london_today())
+        for _ in range(2):
+            plan_period(db.session, DigestKind.WEEKLY, PERIOD, utcnow())
+            db.session.commit()
+            _send_in_process(app)
+        counts = _per_recipient(smtp_server)
+        assert len(counts) == len(world.people) + 1
+        assert set(counts.values()) == {1}
+        assert set(_message_ids(smtp_server).values()) == {1}
+
+
+def test_550_for_one_address_fails_that_delivery_and_suppresses_it(service_app, smtp_server):
+    smtp_server.refuse["person3@example.gov.uk"] = "550 5.1.1 No such mailbox"
+    app = service_app(**_smtp_env(smtp_server))
+    with app.app_context():
+        world = digest_world.build(db.session, 10, today=london_today())
+        plan_period(db.session, DigestKind.WEEKLY, PERIOD, utcnow())
+        db.session.commit()
+        outcome = _send_in_process(app)
+        assert (outcome.sent, outcome.failed) == (10, 1)
+        assert _statuses() == {DeliveryStatus.SENT: 10, DeliveryStatus.FAILED: 1}
+        suppressed = db.session.get(SuppressedAddress, "person3@example.gov.uk")
+        assert suppressed is not None and suppressed.reason == "bounced"
+        counts = _per_recipient(smtp_server)
+        assert "person3@example.gov.uk" not in counts
+        assert len(counts) == len(world.people) and set(counts.values()) == {1}
+
+
+def test_one_click_unsubscribe_stops_the_next_digest(service_app, smtp_server):
+    app = service_app(**_smtp_env(smtp_server))
+    with app.app_context():
+        digest_world.build(db.session, 3, today=london_today())
+        plan_period(db.session, DigestKind.WEEKLY, PERIOD, utcnow())
+        db.session.commit()
+        _send_in_process(app)
+        message = next(
+            r.message for r in smtp_server.messages() if r.rcpt_tos == ["person0@example.gov.uk"]
+        )
+        url = str(message["List-Unsubscribe"]).strip("<>")
+        path = url.removeprefix(app.config["MATCHER_SETTINGS"].base_url)
+        client = app.test_client(use_cookies=False)
+        tampered = client.post(path[:-3] + "xyz", data={"List-Unsubscribe": "One-Click"})
+        assert tampered.status_code == 400
+        assert client.get(path).status_code == 200
+        response = client.post(path, data={"List-Unsubscribe": "One-Click"})
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+        db.session.rollback()
+        smtp_server.received.clear()
+        plan_period(db.session, DigestKind.WEEKLY, "2026-W49", utcnow())
+        db.session.commit()
+        _send_in_process(app, "2026-W49")
+        assert "person0@example.gov.uk" not in _per_recipient(smtp_server)
+
+
+def test_every_message_parses_with_both_parts_headers_and_working_links(service_app, smtp_server):
+    app = service_app(**_smtp_env(smtp_server))
+    with app.app_context():
+        digest_world.build(db.session, 3, today=london_today())
+        plan_period(db.session, DigestKind.WEEKLY, PERIOD, utcnow())
+        db.session.commit()
+        _send_in_process(app)
+        base_url = app.config["MATCHER_SETTINGS"].base_url
+        client = app.test_client(use_cookies=False)
+        messages = [received.message for received in smtp_server.messages()]
+        assert len(messages) == 4
+        for message in messages:
+            assert message["List-Unsubscribe"] and message["List-Unsubscribe-Post"]
+            assert message["Date"] and message["From"] and message["Reply-To"]
+            text = message.get_body(("plain",)).get_content()
+            html = message.get_body(("html",)).get_content()
+            links = set(re.findall(re.escape(base_url) + r"[^\s\"<>]*", text + html))
+            assert links
+            for link in links:
+                path = link.removeprefix(base_url).split("#")[0] or "/"
+                response = client.get(path, follow_redirects=True)
+                assert response.status_code == 200, link
+
+
+def _worker_env(postgres_url: str, redis_url: str, smtp: SMTPSink, **extra: str) -> dict:
+    return {
+        "DATABASE_URL": postgres_url,
+        "CELERY_BROKER_URL": redis_url,
+        "DIGEST_BATCH_SIZE": "50",
+        **_smtp_env(smtp, **extra),
+    }
+
+
+def test_a_worker_killed_mid_batch_leaves_every_recipient_exactly_one_digest(
+    service_app, smtp_server, redis_server, celery_worker_process, postgres_url
+):
+    env = _worker_env(postgres_url, redis_server.url, smtp_server, DIGEST_CLAIM_TIMEOUT_SECONDS="2")
+    app = service_app(**{key: value for key, value in env.items() if key != "DATABASE_URL"})
+    with app.app_context():
+        world = digest_world.build(db.session, 1000, today=london_today())
+        expected = len(world.people) + 1
+        plan_period(db.session, DigestKind.WEEKLY, PERIOD, utcnow())
+        db.session.commit()
+        ids = pending_ids(db.session, PERIOD)
+        db.session.rollback()
+        worker = celery_worker_process(**env)
+        enqueue_batches(ids, 50)
+        _wait(lambda: len(smtp_server.messages()) >= 300, 60, "the first 300 digests")
+        worker.process.send_signal(signal.SIGKILL)
+        worker.process.wait()
+        arrived_before_restart = len(smtp_server.messages())
+        assert arrived_before_restart < expected
+        celery_worker_process(**env)
+        # What the beat's recovery job does every few minutes, once the claims are stale.
+        time.sleep(2.5)
+        enqueue_batches(recover(db.session, timeout_seconds=2), 50)
+        _wait(lambda: len(smtp_server.messages()) >= expected, 60, "every digest")
+        time.sleep(0.5)
+        counts = _per_recipient(smtp_server)
+        assert len(counts) == expected
+        assert set(counts.values()) == {1}
+        assert set(_message_ids(smtp_server).values()) == {1}
+        assert _statuses() == {DeliveryStatus.SENT: expected}
+
+
+def test_a_server_answering_421_for_a_while_gets_everything_once_after(
+    service_app, smtp_server, redis_server, celery_worker_process, postgres_url
+):
+    smtp_server.refuse_all = "421 4.3.2 Service not available, try later"
+    env = _worker_env(postgres_url, redis_server.url, smtp_server, DIGEST_RETRY_BASE_SECONDS="0.2")
+    app = service_app(**{key: value for key, value in env.items() if key != "DATABASE_URL"})
+    with app.app_context():
+        world = digest_world.build(db.session, 120, today=london_today())
+        expected = len(world.people) + 1
+        plan_period(db.session, DigestKind.WEEKLY, PERIOD, utcnow())
+        db.session.commit()
+        ids = pending_ids(db.session, PERIOD)
+        db.session.rollback()
+        worker = celery_worker_process(**env)
+        enqueue_batches(ids, 50)
+        _wait(lambda: worker.log().count("retry in") >= 3, 30, "retries")
+        assert smtp_server.messages() == []
+        smtp_server.refuse_all = None
+        _wait(lambda: len(smtp_server.messages()) >= expected, 60, "every digest")
+        time.sleep(0.5)
+        counts = _per_recipient(smtp_server)
+        assert len(counts) == expected and set(counts.values()) == {1}
+        assert _statuses() == {DeliveryStatus.SENT: expected}

@@ -1,0 +1,121 @@
+"""Digest tasks: plan a period and fan out batches, send one batch, recover after crashes.
+
+Every task takes ids or names, never objects, and is safe to run twice: planning adds nothing
+the second time, a batch claims only pending deliveries, recovery releases only stale claims.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+
+from celery import Task, shared_task
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+
+from config import Settings
+from matcher.digests.periods import period_for
+from matcher.digests.sending import (
+    MAX_ATTEMPTS,
+    Pacer,
+    RetryLater,
+    chunks,
+    pending_ids,
+    plan_period,
+    recover,
+    send_batch,
+)
+from matcher.extensions import db
+from matcher.mail import mail_backend_for
+from matcher.models import DigestKind, utcnow
+from workers.app import MAX_RETRY_DELAY_SECONDS, QUEUE_EMAIL, TASK_QUEUES
+
+logger = logging.getLogger(__name__)
+
+START = "digests.start"
+SEND_BATCH = "digests.send_batch"
+RECOVER = "digests.recover"
+for _name in (START, SEND_BATCH, RECOVER):
+    TASK_QUEUES[_name] = QUEUE_EMAIL
+
+# One pacer per worker process, so the rate limit holds across consecutive batches.
+_pacers: dict[float, Pacer] = {}
+
+
+def _settings() -> Settings:
+    return current_app.config["MATCHER_SETTINGS"]
+
+
+def _pacer(rate: float) -> Pacer:
+    return _pacers.setdefault(rate, Pacer(rate))
+
+
+def batch_retry_delay(base: float, retries: int) -> float:
+    """Seconds before a batch's retry number ``retries + 1``: exponential, jittered, capped."""
+    ceiling = min(MAX_RETRY_DELAY_SECONDS / 2, base * 2**retries)
+    # Half fixed, half random: delays still grow, and batches that failed together spread out.
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def enqueue_batches(ids: Sequence[int], batch_size: int) -> int:
+    """Publish a send task per batch of ``ids`` on the email queue; the number published."""
+    batches = chunks(ids, batch_size)
+    for batch in batches:
+        send_digest_batch.apply_async(args=[batch])
+    return len(batches)
+
+
+@shared_task(name=START)
+def start_digests(kind: str) -> int:
+    """Plan this period's digests of ``kind`` and enqueue their batches (run by beat)."""
+    settings = _settings()
+    digest_kind = DigestKind(kind)
+    period = period_for(digest_kind, utcnow())
+    planned = plan_period(db.session, digest_kind, period, utcnow())
+    db.session.commit()
+    ids = pending_ids(db.session, period)
+    db.session.rollback()
+    batches = enqueue_batches(ids, settings.digest_batch_size)
+    logger.info("digests %s: %d planned, %d batches enqueued", period, planned, batches)
+    return planned
+
+
+@shared_task(name=SEND_BATCH, bind=True, max_retries=MAX_ATTEMPTS)
+def send_digest_batch(self: Task, delivery_ids: list[int]) -> int:
+    """Send the pending deliveries among ``delivery_ids`` over one SMTP connection."""
+    settings = _settings()
+    try:
+        outcome = send_batch(
+            db.session,
+            settings,
+            current_app.config["SECRET_KEY"],
+            delivery_ids,
+            lambda: mail_backend_for(settings),
+            _pacer(settings.digest_rate_per_second),
+        )
+    except (RetryLater, OperationalError) as error:
+        db.session.rollback()
+        if self.request.retries >= self.max_retries:
+            # The deliveries are pending again; the recovery job enqueues them later.
+            logger.error("digest batch gave up after %d retries", self.request.retries)
+            return 0
+        delay = batch_retry_delay(settings.digest_retry_base_seconds, self.request.retries)
+        logger.warning("digest batch: %s; retry in %.1f s", type(error).__name__, delay)
+        raise self.retry(countdown=delay) from None
+    logger.info(
+        "digest batch: %d claimed, %d sent, %d skipped, %d failed",
+        outcome.claimed,
+        outcome.sent,
+        outcome.skipped,
+        outcome.failed,
+    )
+    return outcome.sent
+
+
+@shared_task(name=RECOVER)
+def recover_digests() -> int:
+    """Release deliveries stuck in sending after a crash and enqueue orphaned pending ones."""
+    settings = _settings()
+    ids = recover(db.session, settings.digest_claim_timeout_seconds)
+    return enqueue_batches(ids, settings.digest_batch_size)
