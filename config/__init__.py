@@ -23,6 +23,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
 MAIL_BACKENDS = ("outbox", "smtp")
 DIGEST_FREQUENCIES = ("weekly", "daily", "never")
+# Relevance components of the matching engine, each weighted by MATCH_WEIGHT_<NAME>.
+MATCH_WEIGHT_DEFAULTS = (
+    ("themes", 0.5),
+    ("skills", 0.4),
+    ("text", 1.0),
+    ("distance", 0.4),
+    ("start", 0.3),
+    ("bridging", 0.2),
+    ("not_for_me", 1.0),
+)
 
 
 class ConfigError(ValueError):
@@ -55,6 +65,17 @@ class Settings:
     outbox_relay_interval_seconds: float
     broker_publish_timeout_seconds: float
     ratelimit_storage_url: str
+    government_email_domains: tuple[str, ...]
+    digest_send_time: tuple[int, int]
+    digest_batch_size: int
+    digest_rate_per_second: float
+    digest_retry_base_seconds: float
+    digest_claim_timeout_seconds: float
+    match_k: int
+    match_block_size: int
+    match_chunk_size: int
+    match_weights: tuple[tuple[str, float], ...]
+    match_snapshot_max_age_seconds: float
 
     @property
     def is_production(self) -> bool:
@@ -150,6 +171,29 @@ def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _domains(environ: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    """A comma-separated list of email domains, each also covering its subdomains."""
+    raw = _text(environ, name, default)
+    domains = tuple(part.strip().lower().lstrip(".") for part in raw.split(",") if part.strip())
+    for domain in domains:
+        if "." not in domain or "@" in domain or " " in domain:
+            raise ConfigError(f"{name} must list domains like gov.uk; got {domain!r}")
+    if not domains:
+        raise ConfigError(f"{name} must list at least one domain")
+    return domains
+
+
+def _clock_time(environ: Mapping[str, str], name: str, default: str) -> tuple[int, int]:
+    """A 24-hour HH:MM time of day as (hour, minute)."""
+    raw = _text(environ, name, default)
+    hour, _, minute = raw.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and len(minute) == 2):
+        raise ConfigError(f"{name} must be a time like 07:00; got {raw!r}")
+    if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+        raise ConfigError(f"{name} must be a time between 00:00 and 23:59; got {raw!r}")
+    return int(hour), int(minute)
+
+
 def _development_secret_key(instance_dir: Path) -> str:
     """Read the key generated on first run, or generate it; never used in production."""
     path = instance_dir / "secret_key"
@@ -208,7 +252,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             _text(environ, "MAIL_OUTBOX_DIR", str(instance_dir / "outbox"))
         ).resolve(),
         mail_from=_text(environ, "MAIL_FROM", "matcher <no-reply@matcher.localhost>"),
-        mail_reply_to=_text(environ, "MAIL_REPLY_TO", "matcher support <support@matcher.localhost>"),
+        mail_reply_to=_text(
+            environ, "MAIL_REPLY_TO", "matcher support <support@matcher.localhost>"
+        ),
         smtp_host=_text(environ, "SMTP_HOST", "localhost"),
         smtp_port=_integer(environ, "SMTP_PORT", 25, 1, 65535),
         smtp_username=_text(environ, "SMTP_USERNAME", ""),
@@ -216,10 +262,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_starttls=_flag(environ, "SMTP_STARTTLS", False),
         smtp_timeout_seconds=_number(environ, "SMTP_TIMEOUT_SECONDS", 10.0, 0.1),
         outbox_relay_interval_seconds=_number(environ, "OUTBOX_RELAY_INTERVAL_SECONDS", 2.0, 0.1),
-        broker_publish_timeout_seconds=_number(
-            environ, "BROKER_PUBLISH_TIMEOUT_SECONDS", 2.0, 0.1
-        ),
+        broker_publish_timeout_seconds=_number(environ, "BROKER_PUBLISH_TIMEOUT_SECONDS", 2.0, 0.1),
         ratelimit_storage_url=_text(environ, "RATELIMIT_STORAGE_URL", "memory://"),
+        government_email_domains=_domains(environ, "GOVERNMENT_EMAIL_DOMAINS", "gov.uk"),
+        digest_send_time=_clock_time(environ, "DIGEST_SEND_TIME", "07:00"),
+        digest_batch_size=_integer(environ, "DIGEST_BATCH_SIZE", 100, 1, 5000),
+        digest_rate_per_second=_number(environ, "DIGEST_RATE_PER_SECOND", 50.0, 0.0),
+        digest_retry_base_seconds=_number(environ, "DIGEST_RETRY_BASE_SECONDS", 30.0, 0.01),
+        digest_claim_timeout_seconds=_number(environ, "DIGEST_CLAIM_TIMEOUT_SECONDS", 1800.0, 1.0),
+        match_k=_integer(environ, "MATCH_K", 20, 1, 200),
+        match_block_size=_integer(environ, "MATCH_BLOCK_SIZE", 512, 16, 65536),
+        match_chunk_size=_integer(environ, "MATCH_CHUNK_SIZE", 10_000, 100, 1_000_000),
+        match_weights=tuple(
+            (name, _number(environ, f"MATCH_WEIGHT_{name.upper()}", default, 0.0))
+            for name, default in MATCH_WEIGHT_DEFAULTS
+        ),
+        match_snapshot_max_age_seconds=_number(
+            environ, "MATCH_SNAPSHOT_MAX_AGE_SECONDS", 900.0, 0.0
+        ),
     )
     if settings.is_production:
         _refuse_unsafe_production(settings, environ)

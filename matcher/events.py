@@ -10,3 +10,9 @@ PERSON_CHANGED = "matching.person_changed"
 INTEREST_CHANGED = "notifications.interest_changed"
 INTEREST_INVITATION_SENT = "notifications.interest_invitation_sent"
 MEMBERSHIP_INVITATION_SENT = "notifications.membership_invitation_sent"
+
+# Account emails (workers.account_emails): links are signed when the email is built.
+CONFIRMATION_EMAIL_REQUESTED = "accounts.confirmation_email"
+ACCOUNT_EXISTS_EMAIL_REQUESTED = "accounts.account_exists_email"
+PASSWORD_RESET_EMAIL_REQUESTED = "accounts.password_reset_email"
+EMAIL_CHANGE_EMAIL_REQUESTED = "accounts.email_change_email"

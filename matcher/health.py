@@ -45,7 +45,9 @@ def _broker_ready() -> bool:
     settings = current_app.config["MATCHER_SETTINGS"]
     try:
         with celery.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=settings.broker_publish_timeout_seconds)
+            connection.ensure_connection(
+                max_retries=1, timeout=settings.broker_publish_timeout_seconds
+            )
     except Exception:
         current_app.logger.warning("readiness: broker unreachable", exc_info=True)
         return False

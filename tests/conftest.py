@@ -75,9 +75,7 @@ def pg_app(tmp_path: Path, postgres_url: str) -> Iterator[Flask]:
     with application.app_context():
         yield application
         db.session.remove()
-        tables = ", ".join(
-            f'"{table.name}"' for table in reversed(db.metadata.sorted_tables)
-        )
+        tables = ", ".join(f'"{table.name}"' for table in reversed(db.metadata.sorted_tables))
         with db.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()

@@ -23,7 +23,13 @@ QUEUES = (QUEUE_MATCHING, QUEUE_EMAIL, QUEUE_DEFAULT)
 TASK_QUEUES: dict[str, str] = {}
 
 # Modules whose tasks every process registers: workers run them, publishers look up their queues.
-TASK_MODULES = ("workers.notifications",)
+TASK_MODULES = (
+    "workers.account_emails",
+    "workers.notifications",
+    "workers.interest_notifications",
+    "workers.digests",
+    "workers.matching",
+)
 
 # The longest a task may wait before a retry; the broker must hold an unacknowledged
 # message longer than this, or it would hand the message to a second worker mid-retry.

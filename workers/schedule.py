@@ -21,7 +21,33 @@ def entry(task_name: str, when: crontab | schedule, queue: str) -> Entry:
     return {"task": task_name, "schedule": when, "options": {"queue": queue}}
 
 
+# Task names and queue as strings: importing the task modules here would import them circularly.
+DIGESTS_START = "digests.start"
+DIGESTS_RECOVER = "digests.recover"
+EMAIL_QUEUE = "email"
+DIGEST_RECOVERY_MINUTES = 5
+MATCHING_REBUILD_ALL = "matching.rebuild_all"
+MATCHING_QUEUE = "matching"
+
+
 def beat_schedule(settings: Settings) -> dict[str, Entry]:
-    """Every periodic task by entry name; the digest and nightly-rebuild issues add theirs."""
-    entries: dict[str, Entry] = {}
+    """Every periodic task by entry name; the nightly-rebuild issue adds its own."""
+    hour, minute = settings.digest_send_time
+    entries: dict[str, Entry] = {
+        # Crontabs run in the app's timezone (Europe/London), so 07:00 stays 07:00 for
+        # recipients across the clock changes: 06:00 UTC in summer, 07:00 UTC in winter.
+        "weekly-digests": entry(
+            DIGESTS_START, crontab(minute=minute, hour=hour, day_of_week="mon"), EMAIL_QUEUE
+        ),
+        "daily-digests": entry(DIGESTS_START, crontab(minute=minute, hour=hour), EMAIL_QUEUE),
+        "digest-recovery": entry(
+            DIGESTS_RECOVER, crontab(minute=f"*/{DIGEST_RECOVERY_MINUTES}"), EMAIL_QUEUE
+        ),
+    }
+    # Nightly, before the 07:00 digests, so they read freshly rebuilt matches.
+    entries["nightly-match-rebuild"] = entry(
+        MATCHING_REBUILD_ALL, crontab(minute=30, hour=2), MATCHING_QUEUE
+    )
+    entries["weekly-digests"]["args"] = ("weekly",)
+    entries["daily-digests"]["args"] = ("daily",)
     return entries

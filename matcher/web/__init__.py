@@ -7,8 +7,11 @@ from pathlib import Path
 from flask import Blueprint, Flask
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
+from matcher.web.auth import init_auth
 from matcher.web.errors import register_error_pages
+from matcher.web.extensions import csrf
 from matcher.web.headers import install_security_headers
+from matcher.web.ratelimit import init_rate_limits
 from matcher.web.templating import GovukUndefined
 
 GOVUK_ASSETS = Path(__file__).resolve().parent.parent / "static" / "govuk-frontend" / "assets"
@@ -19,7 +22,12 @@ def init_web(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(
         [
             app.jinja_loader,
-            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
         ]
     )
     app.jinja_env.undefined = GovukUndefined
@@ -31,7 +39,16 @@ def init_web(app: Flask) -> None:
     )
     install_security_headers(app)
     register_error_pages(app)
+    csrf.init_app(app)
+    init_rate_limits(app, app.config["MATCHER_SETTINGS"].ratelimit_storage_url)
+    init_auth(app)
 
+    from matcher.web.views.accounts import accounts
+    from matcher.web.views.digests import digests
+    from matcher.web.views.profile import profile
     from matcher.web.views.public import public
 
     app.register_blueprint(public)
+    app.register_blueprint(accounts)
+    app.register_blueprint(profile)
+    app.register_blueprint(digests)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -20,6 +21,12 @@ def register_error_pages(app: Flask) -> None:
             return {"title": error.name, "status": status, "detail": error.description}, status
         template = "errors/404.html" if status in (404, 410) else "errors/generic.html"
         return render_template(template, error=error), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        if _wants_json():
+            return {"title": "Bad Request", "status": 400, "detail": error.description}, 400
+        return render_template("errors/csrf.html"), 400
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

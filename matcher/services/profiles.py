@@ -1,0 +1,210 @@
+"""Use cases about a civil servant's profile: save it whole, read it back as answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher import audit, outbox
+from matcher.events import PERSON_CHANGED
+from matcher.models import (
+    CivilServantProfile,
+    Department,
+    DigestFrequency,
+    Grade,
+    Hours,
+    PlacementKind,
+    Profession,
+    Region,
+    Role,
+    Skill,
+    Theme,
+    User,
+    WantedKind,
+    utcnow,
+)
+from matcher.reference.postcodes import PostcodeError, lookup
+from matcher.services.errors import NotPermitted
+from matcher.services.validation import ValidationFailed
+
+ABOUT_MAX_LENGTH = 1000
+TRAVEL_LIMIT_MAX_KM = 1000
+
+
+@dataclass(frozen=True)
+class ProfileAnswers:
+    """Every answer of the profile questions, as the person gave them."""
+
+    department_id: int
+    grade_rank: int
+    profession_id: int
+    theme_ids: tuple[int, ...]
+    skill_ids: tuple[int, ...]
+    postcode: str | None
+    region_code: str | None
+    travel_limit_km: int
+    remote_ok: bool
+    available_from: date
+    available_until: date | None
+    wanted_kinds: tuple[PlacementKind, ...]
+    hours: Hours
+    about: str
+    discoverable: bool
+    digest_frequency: DigestFrequency
+
+
+def _check(session: Session, answers: ProfileAnswers) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if session.get(Department, answers.department_id) is None:
+        errors["department_id"] = "Select your department"
+    if session.scalar(select(Grade.rank).where(Grade.rank == answers.grade_rank)) is None:
+        errors["grade_rank"] = "Select your grade"
+    if session.get(Profession, answers.profession_id) is None:
+        errors["profession_id"] = "Select your profession"
+    themes = session.scalars(select(Theme.id).where(Theme.id.in_(answers.theme_ids))).all()
+    if not answers.theme_ids or len(themes) != len(set(answers.theme_ids)):
+        errors["theme_ids"] = "Select the policy themes that interest you"
+    skills = session.scalars(select(Skill.id).where(Skill.id.in_(answers.skill_ids))).all()
+    if not answers.skill_ids or len(skills) != len(set(answers.skill_ids)):
+        errors["skill_ids"] = "Select your skills"
+    if answers.postcode is None and (
+        answers.region_code is None or session.get(Region, answers.region_code) is None
+    ):
+        errors["postcode"] = "Enter your home postcode or select your region"
+    if not 0 <= answers.travel_limit_km <= TRAVEL_LIMIT_MAX_KM:
+        errors["travel_limit_km"] = (
+            f"How far you can travel must be between 0 and {TRAVEL_LIMIT_MAX_KM} kilometres"
+        )
+    if answers.available_until is not None and answers.available_until < answers.available_from:
+        errors["available_until"] = (
+            "The date you are available until must be the same as or after the date you are "
+            "available from"
+        )
+    if not answers.wanted_kinds:
+        errors["wanted_kinds"] = "Select the kinds of placement you want"
+    if len(answers.about) > ABOUT_MAX_LENGTH:
+        errors["about"] = f"About you must be {ABOUT_MAX_LENGTH} characters or fewer"
+    return errors
+
+
+def save_profile(session: Session, *, user_id: int, answers: ProfileAnswers) -> CivilServantProfile:
+    """Create or replace a civil servant's profile and ask the matching engine to re-score them."""
+    user = session.get(User, user_id)
+    if user is None or user.role != Role.CIVIL_SERVANT:
+        raise NotPermitted("only a civil servant has a profile")
+    errors = _check(session, answers)
+    location = None
+    if answers.postcode is not None:
+        try:
+            location = lookup(answers.postcode)
+        except PostcodeError as error:
+            errors["postcode"] = error.message
+    if errors:
+        raise ValidationFailed(errors)
+
+    profile = user.profile
+    created = profile is None
+    if profile is None:
+        profile = CivilServantProfile(user_id=user.id)
+        session.add(profile)
+    before = profile_as_data(profile) if not created else {}
+
+    profile.department_id = answers.department_id
+    profile.grade_rank = answers.grade_rank
+    profile.profession_id = answers.profession_id
+    profile.themes = list(session.scalars(select(Theme).where(Theme.id.in_(answers.theme_ids))))
+    profile.skills = list(session.scalars(select(Skill).where(Skill.id.in_(answers.skill_ids))))
+    if location is not None:
+        profile.home_postcode = location.postcode
+        profile.local_authority_code = location.local_authority_code
+        profile.region_code = location.region_code
+        profile.easting = location.easting
+        profile.northing = location.northing
+    else:
+        profile.home_postcode = None
+        profile.local_authority_code = None
+        profile.region_code = answers.region_code
+        profile.easting = None
+        profile.northing = None
+    profile.travel_limit_km = answers.travel_limit_km
+    profile.remote_ok = answers.remote_ok
+    profile.available_from = answers.available_from
+    profile.available_until = answers.available_until
+    wanted = set(answers.wanted_kinds)
+    profile.wanted_kinds = [k for k in profile.wanted_kinds if k.kind in wanted] + [
+        WantedKind(kind=kind) for kind in sorted(wanted - {k.kind for k in profile.wanted_kinds})
+    ]
+    profile.hours = answers.hours
+    profile.about = answers.about.strip()
+    profile.discoverable = answers.discoverable
+    profile.digest_frequency = answers.digest_frequency
+    if profile.completed_at is None:
+        profile.completed_at = utcnow()
+    session.flush()
+
+    after = profile_as_data(profile)
+    changed = sorted(key for key in after if before.get(key) != after[key])
+    audit.record(
+        session,
+        user.id,
+        "profile.created" if created else "profile.updated",
+        "profile",
+        user.id,
+        {"fields": changed},
+    )
+    outbox.record_event(session, PERSON_CHANGED, {"person_id": user.id})
+    return profile
+
+
+def answers_from_profile(profile: CivilServantProfile) -> dict[str, Any]:
+    """A saved profile as the answers its question pages start from (JSON-friendly)."""
+    return {
+        "department_id": profile.department_id,
+        "grade_rank": profile.grade_rank,
+        "profession_id": profile.profession_id,
+        "theme_ids": sorted(theme.id for theme in profile.themes),
+        "skill_ids": sorted(skill.id for skill in profile.skills),
+        "postcode": profile.home_postcode,
+        "region_code": None if profile.home_postcode else profile.region_code,
+        "travel_limit_km": profile.travel_limit_km,
+        "remote_ok": profile.remote_ok,
+        "available_from": _iso(profile.available_from),
+        "available_until": _iso(profile.available_until),
+        "wanted_kinds": sorted(kind.kind.value for kind in profile.wanted_kinds),
+        "hours": profile.hours.value,
+        "about": profile.about,
+        "discoverable": profile.discoverable,
+        "digest_frequency": profile.digest_frequency.value,
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def profile_as_data(profile: CivilServantProfile) -> dict[str, Any]:
+    """A profile as plain data with names, for exports and for spotting changed fields."""
+    return {
+        "department_id": profile.department_id,
+        "grade_rank": profile.grade_rank,
+        "profession_id": profile.profession_id,
+        "themes": sorted(theme.name for theme in profile.themes),
+        "skills": sorted(skill.name for skill in profile.skills),
+        "home_postcode": profile.home_postcode,
+        "local_authority_code": profile.local_authority_code,
+        "region_code": profile.region_code,
+        "travel_limit_km": profile.travel_limit_km,
+        "remote_ok": profile.remote_ok,
+        "available_from": _iso(profile.available_from),
+        "available_until": _iso(profile.available_until),
+        "wanted_kinds": sorted(kind.kind.value for kind in profile.wanted_kinds),
+        "hours": profile.hours.value if profile.hours else None,
+        "about": profile.about,
+        "discoverable": profile.discoverable,
+        "digest_frequency": profile.digest_frequency.value if profile.digest_frequency else None,
+        "completed_at": profile.completed_at.isoformat() if profile.completed_at else None,
+    }

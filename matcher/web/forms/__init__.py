@@ -1,0 +1,209 @@
+"""Form building blocks: GOV.UK widgets, a GOV.UK date field and error-summary links.
+
+Forms are Flask-WTF forms, so every one is CSRF-protected. Fields render through
+govuk-frontend-wtf widgets, which call the GOV.UK Frontend macros of govuk-frontend-jinja
+(the release that matches the vendored GOV.UK Frontend 6.3.0).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxesInput,
+    GovDateInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextInput,
+)
+from wtforms import Field, HiddenField, SelectChoice
+from wtforms.validators import StopValidation
+
+__all__ = [
+    "BaseForm",
+    "GovCharacterCount",
+    "GovCheckboxes",
+    "GovPasswordInput",
+    "GovRadios",
+    "GovSelect",
+    "GovTextInput",
+    "GovukDateField",
+    "SubmitOnceForm",
+]
+
+
+class GovRadios(GovRadioInput):
+    """Radios without the empty hint the upstream widget adds when a field has none."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        if not (params.get("hint") or {}).get("text") and not (params.get("hint") or {}).get(
+            "html"
+        ):
+            params.pop("hint", None)
+        return params
+
+
+class GovCheckboxes(GovCheckboxesInput):
+    """Checkboxes without the empty hint the upstream widget adds when a field has none."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        if not (params.get("hint") or {}).get("text") and not (params.get("hint") or {}).get(
+            "html"
+        ):
+            params.pop("hint", None)
+        return params
+
+
+class GovDate(GovDateInput):
+    """A GOV.UK date input whose parts are named ``field-day``, ``field-month``, ``field-year``."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        day, month, year = field.parts
+        params = super().map_gov_params(field, **kwargs)
+        error_class = " govuk-input--error" if field.errors else ""
+        params["namePrefix"] = field.name
+        params["items"] = [
+            {
+                "name": "day",
+                "label": "Day",
+                "classes": "govuk-input--width-2" + error_class,
+                "value": day,
+            },
+            {
+                "name": "month",
+                "label": "Month",
+                "classes": "govuk-input--width-2" + error_class,
+                "value": month,
+            },
+            {
+                "name": "year",
+                "label": "Year",
+                "classes": "govuk-input--width-4" + error_class,
+                "value": year,
+            },
+        ]
+        return params
+
+
+class GovukDateField(Field):
+    """A date typed as day, month and year, checked with the GOV.UK date error messages.
+
+    ``subject`` names the date in messages, like "The date you can start".
+    """
+
+    widget = GovDate()
+
+    def __init__(self, label: str = "", validators: Any = None, *, subject: str, **kwargs: Any):
+        super().__init__(label, validators, **kwargs)
+        self.subject = subject
+        self.parts: tuple[str, str, str] = ("", "", "")
+        self.data: date | None = None
+
+    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
+        self.process_errors = []
+        self.raw_data = None
+        if formdata is not None and any(f"{self.name}-{p}" in formdata for p in _PARTS):
+            parts = tuple(formdata.get(f"{self.name}-{part}", "").strip() for part in _PARTS)
+            self.parts = parts  # type: ignore[assignment]
+            self.raw_data = list(parts)
+            self.data = None
+            return
+        value = data if data is not None else self.default
+        self.data = value if isinstance(value, date) else None
+        if self.data is not None:
+            self.parts = (str(self.data.day), str(self.data.month), str(self.data.year))
+
+    def pre_validate(self, form: Any) -> None:
+        if self.raw_data is None:
+            return
+        day, month, year = self.parts
+        if not (day or month or year):
+            self.data = None
+            return
+        missing = [name for name, value in zip(_PARTS, self.parts, strict=True) if not value]
+        if missing:
+            self.data = None
+            raise StopValidation(f"{self.subject} must include a {' and '.join(missing)}")
+        try:
+            parsed = date(int(year), int(month), int(day))
+        except ValueError:
+            self.data = None
+            raise StopValidation(f"{self.subject} must be a real date") from None
+        if len(year) != 4:
+            self.data = None
+            raise StopValidation("Year must include 4 numbers")
+        self.data = parsed
+
+    def _value(self) -> str:
+        return " ".join(self.parts)
+
+
+_PARTS = ("day", "month", "year")
+
+
+def first_input_id(field: Field) -> str:
+    """The id of the control an error-summary link should move focus to."""
+    if isinstance(field, GovukDateField):
+        day, month, year = field.parts
+        for name, value in zip(_PARTS, (day, month, year), strict=True):
+            if not value:
+                return f"{field.id}-{name}"
+        return f"{field.id}-day"
+    return field.id
+
+
+class BaseForm(FlaskForm):
+    """A CSRF-protected form that can list its errors for the GOV.UK error summary."""
+
+    def error_list(self) -> list[dict[str, str]]:
+        """Each field's first error, linked to its first control, in the order of the form."""
+        return [
+            {"text": field.errors[0], "href": f"#{first_input_id(field)}"}
+            for field in self
+            if field.errors and not isinstance(field, HiddenField)
+        ]
+
+
+class SubmitOnceForm(BaseForm):
+    """A form whose rendering carries a one-time token, so a second submission can be spotted."""
+
+    submission = HiddenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.submission.data:
+            self.submission.data = secrets.token_urlsafe(16)
+
+
+def in_choices(message: str) -> Any:
+    """A validator: the answer must be one of the field's choices (one or several)."""
+
+    def check(form: BaseForm, field: Field) -> None:
+        allowed = {str(choice.value) for choice in field.iter_choices()}
+        values = field.data if isinstance(field.data, list) else [field.data]
+        if not values or any(value in (None, "") or str(value) not in allowed for value in values):
+            raise StopValidation(message)
+
+    return check
+
+
+def options(pairs: Any) -> list[SelectChoice]:
+    """Choices for a select, radios or checkboxes field from (value, label) pairs."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def add_errors(form: BaseForm, errors: dict[str, str], names: dict[str, str] | None = None) -> None:
+    """Show a service's field errors on ``form``; ``names`` maps service fields to form fields."""
+    for name, message in errors.items():
+        field = form._fields.get((names or {}).get(name, name))
+        if field is None:
+            field = next(f for f in form if not isinstance(f, HiddenField))
+        field.errors = [message]
+    form._errors = None

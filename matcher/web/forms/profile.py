@@ -1,0 +1,358 @@
+"""Forms of the civil-servant profile questions: one question (or a close pair) per page.
+
+Each form turns its valid answers into draft values (``answers``) and back (``from_draft``):
+JSON-friendly strings, numbers and lists, kept in the session until the profile is saved.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+
+from matcher.models import (
+    Department,
+    DigestFrequency,
+    Grade,
+    Hours,
+    PlacementKind,
+    Profession,
+    Region,
+    Skill,
+    Theme,
+)
+from matcher.reference.postcodes import PostcodeError, lookup
+from matcher.services.profiles import ABOUT_MAX_LENGTH, TRAVEL_LIMIT_MAX_KM
+from matcher.web.forms import (
+    BaseForm,
+    GovCharacterCount,
+    GovCheckboxes,
+    GovRadios,
+    GovSelect,
+    GovTextInput,
+    GovukDateField,
+    in_choices,
+    options,
+)
+
+KIND_NAMES = {
+    PlacementKind.SECONDMENT: "Secondment",
+    PlacementKind.PLACEMENT: "Placement",
+    PlacementKind.PARTNERSHIP_PROJECT: "Partnership project",
+    PlacementKind.JOB_SHADOWING: "Job shadowing",
+    PlacementKind.MENTORING: "Mentoring",
+}
+HOURS_NAMES = {
+    Hours.FULL_TIME: "Full time",
+    Hours.PART_TIME: "Part time",
+    Hours.FLEXIBLE: "Flexible, either suits me",
+}
+DIGEST_NAMES = {
+    DigestFrequency.WEEKLY: "Weekly",
+    DigestFrequency.DAILY: "Daily",
+    DigestFrequency.NEVER: "Never, I will check the service myself",
+}
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class QuestionForm(BaseForm):
+    """A profile question page's form."""
+
+    keys: ClassVar[tuple[str, ...]] = ()
+
+    def prepare(self, session: Session) -> None:
+        """Fill choices that come from the database."""
+
+    def answers(self) -> dict[str, Any]:
+        """The valid answers as draft values."""
+        return {key: self._fields[key].data for key in self.keys}
+
+    @classmethod
+    def from_draft(cls, draft: dict[str, Any]) -> dict[str, Any]:
+        """Draft values as this form's starting data."""
+        return {key: draft.get(key) for key in cls.keys}
+
+
+def _select(label: str, message: str) -> SelectField:
+    return SelectField(
+        label, validate_choice=False, validators=[in_choices(message)], widget=GovSelect()
+    )
+
+
+class DepartmentForm(QuestionForm):
+    keys = ("department_id",)
+    department_id = _select("Which department do you work for?", "Select your department")
+
+    def prepare(self, session: Session) -> None:
+        rows = session.execute(select(Department.id, Department.name).order_by(Department.name))
+        self.department_id.choices = options([("", "Select a department"), *rows.tuples()])
+
+
+class GradeForm(QuestionForm):
+    keys = ("grade_rank",)
+    grade_rank = RadioField(
+        "What is your grade?",
+        validate_choice=False,
+        validators=[in_choices("Select your grade")],
+        widget=GovRadios(),
+    )
+
+    def prepare(self, session: Session) -> None:
+        rows = session.execute(select(Grade.rank, Grade.code, Grade.name).order_by(Grade.rank))
+        self.grade_rank.choices = options(
+            (rank, name if name == code else f"{name} ({code})") for rank, code, name in rows
+        )
+
+
+class ProfessionForm(QuestionForm):
+    keys = ("profession_id",)
+    profession_id = _select("What is your profession?", "Select your profession")
+
+    def prepare(self, session: Session) -> None:
+        rows = session.execute(select(Profession.id, Profession.name).order_by(Profession.name))
+        self.profession_id.choices = options([("", "Select a profession"), *rows.tuples()])
+
+
+class ThemesForm(QuestionForm):
+    keys = ("theme_ids",)
+    theme_ids = SelectMultipleField(
+        "Which policy themes interest you?",
+        description="Select all that apply",
+        validate_choice=False,
+        validators=[in_choices("Select the policy themes that interest you")],
+        widget=GovCheckboxes(),
+    )
+
+    def prepare(self, session: Session) -> None:
+        themes = session.scalars(select(Theme).where(Theme.active).order_by(Theme.name)).all()
+        self.theme_ids.choices = options((t.id, t.name) for t in themes)
+        # Each theme's description, shown as its checkbox's hint.
+        self.hints = [{"hint": {"text": t.description}} for t in themes]
+
+
+class SkillsForm(QuestionForm):
+    keys = ("skill_ids",)
+    skill_ids = SelectMultipleField(
+        "What are your skills?",
+        validate_choice=False,
+        validators=[in_choices("Select your skills")],
+    )
+
+    def prepare(self, session: Session) -> None:
+        skills = session.scalars(
+            select(Skill).where(Skill.active).order_by(Skill.description, Skill.name)
+        ).all()
+        self.skill_ids.choices = options((s.id, s.name) for s in skills)
+        chosen = {str(value) for value in self.skill_ids.data or []}
+        # The skills arrive grouped by kind of work (each skill's description names its group),
+        # so the page shows one short list per group instead of one list of a hundred.
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for skill in skills:
+            groups.setdefault(skill.description or "Other skills", []).append(
+                {"value": str(skill.id), "text": skill.name, "checked": str(skill.id) in chosen}
+            )
+        self.groups = list(groups.items())
+
+
+class LocationForm(QuestionForm):
+    # Two optional fields rather than radios with conditional reveals: GOV.UK Frontend's
+    # reveal script puts aria-expanded on radio inputs, which axe-core reports as a violation.
+    keys = ("postcode", "region_code")
+    postcode = StringField(
+        "Home postcode",
+        description="We use it to find placements you can travel to. Organisations never see it",
+        widget=GovTextInput(),
+        filters=[lambda value: value.strip() if value else value],
+    )
+    region_code = SelectField(
+        "Or, if you would rather not give your postcode, your region",
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+
+    def prepare(self, session: Session) -> None:
+        rows = session.execute(select(Region.code, Region.name).order_by(Region.name))
+        self.region_code.choices = options([("", "Select a region"), *rows.tuples()])
+
+    def validate_postcode(self, field: StringField) -> None:
+        if not field.data:
+            if not self.region_code.data:
+                raise ValidationError("Enter your home postcode or select your region")
+            return
+        try:
+            field.data = lookup(field.data).postcode
+        except PostcodeError as error:
+            raise ValidationError(error.message) from None
+
+    def validate_region_code(self, field: SelectField) -> None:
+        if field.data and field.data not in {
+            choice.value for choice in field.iter_choices() if choice.value
+        }:
+            raise ValidationError("Select your region")
+
+    def answers(self) -> dict[str, Any]:
+        return {
+            "postcode": self.postcode.data or None,
+            "region_code": None if self.postcode.data else self.region_code.data,
+        }
+
+
+class TravelForm(QuestionForm):
+    keys = ("travel_limit_km", "remote_ok")
+    travel_limit_km = IntegerField(
+        "How far could you travel to a placement, in kilometres?",
+        description="Measured in a straight line from your home. For example, 40",
+        validators=[
+            InputRequired("Enter how far you could travel, in kilometres"),
+            NumberRange(
+                min=0,
+                max=TRAVEL_LIMIT_MAX_KM,
+                message=f"How far you could travel must be between 0 and "
+                f"{TRAVEL_LIMIT_MAX_KM} kilometres",
+            ),
+        ],
+        widget=GovTextInput(),
+    )
+    remote_ok = RadioField(
+        "Would a placement you can mostly do remotely suit you?",
+        choices=options(YES_NO),
+        validate_choice=False,
+        validators=[in_choices("Select yes if remote work would suit you")],
+        widget=GovRadios(),
+    )
+
+    def process(self, *args: Any, **kwargs: Any) -> None:
+        super().process(*args, **kwargs)
+        # IntegerField's own parse message is not in the GOV.UK style.
+        if self.travel_limit_km.process_errors:
+            self.travel_limit_km.process_errors = [
+                "How far you could travel must be a whole number of kilometres, like 40"
+            ]
+
+    def answers(self) -> dict[str, Any]:
+        return {
+            "travel_limit_km": self.travel_limit_km.data,
+            "remote_ok": self.remote_ok.data == "yes",
+        }
+
+    @classmethod
+    def from_draft(cls, draft: dict[str, Any]) -> dict[str, Any]:
+        remote = draft.get("remote_ok")
+        return {
+            "travel_limit_km": draft.get("travel_limit_km"),
+            "remote_ok": None if remote is None else ("yes" if remote else "no"),
+        }
+
+
+class AvailabilityForm(QuestionForm):
+    keys = ("available_from", "available_until")
+    available_from = GovukDateField(
+        "From",
+        description="For example, 1 3 2027",
+        subject="The date you are available from",
+    )
+    available_until = GovukDateField(
+        "Until (optional)",
+        description="Leave this empty if you have no end date in mind",
+        subject="The date you are available until",
+        validators=[Optional()],
+    )
+
+    def validate_available_from(self, field: GovukDateField) -> None:
+        if field.data is None:
+            raise ValidationError("Enter the date you are available from")
+
+    def validate_available_until(self, field: GovukDateField) -> None:
+        start = self.available_from.data
+        if field.data is not None and start is not None and field.data < start:
+            raise ValidationError(
+                "The date you are available until must be the same as or after the date you "
+                "are available from"
+            )
+
+    def answers(self) -> dict[str, Any]:
+        until = self.available_until.data
+        return {
+            "available_from": self.available_from.data.isoformat(),
+            "available_until": until.isoformat() if until else None,
+        }
+
+    @classmethod
+    def from_draft(cls, draft: dict[str, Any]) -> dict[str, Any]:
+        return {key: date.fromisoformat(draft[key]) if draft.get(key) else None for key in cls.keys}
+
+
+class PlacementsForm(QuestionForm):
+    keys = ("wanted_kinds", "hours")
+    wanted_kinds = SelectMultipleField(
+        "What kinds of placement do you want?",
+        description="Select all that apply",
+        choices=options((kind.value, name) for kind, name in KIND_NAMES.items()),
+        validate_choice=False,
+        validators=[in_choices("Select the kinds of placement you want")],
+        widget=GovCheckboxes(),
+    )
+    hours = RadioField(
+        "What hours could you work on a placement?",
+        choices=options((hours.value, name) for hours, name in HOURS_NAMES.items()),
+        validate_choice=False,
+        validators=[in_choices("Select the hours you could work")],
+        widget=GovRadios(),
+    )
+
+
+class AboutForm(QuestionForm):
+    keys = ("about",)
+    about = StringField(
+        "Tell organisations about yourself (optional)",
+        description="What you have worked on, what you want to learn, and what you could bring. "
+        "Do not include your name or contact details",
+        widget=GovCharacterCount(),
+        filters=[lambda value: value.strip() if value else ""],
+    )
+
+    def validate_about(self, field: StringField) -> None:
+        if len(field.data or "") > ABOUT_MAX_LENGTH:
+            raise ValidationError(f"About you must be {ABOUT_MAX_LENGTH} characters or fewer")
+
+    def answers(self) -> dict[str, Any]:
+        return {"about": self.about.data or ""}
+
+
+class DiscoverableForm(QuestionForm):
+    keys = ("discoverable",)
+    discoverable = RadioField(
+        "Can organisations find your profile?",
+        choices=options(
+            [
+                ("yes", "Yes, organisations can find my profile and invite me"),
+                ("no", "No, only show me placements"),
+            ]
+        ),
+        validate_choice=False,
+        validators=[in_choices("Select yes if organisations can find your profile")],
+        widget=GovRadios(),
+    )
+
+    def answers(self) -> dict[str, Any]:
+        return {"discoverable": self.discoverable.data == "yes"}
+
+    @classmethod
+    def from_draft(cls, draft: dict[str, Any]) -> dict[str, Any]:
+        value = draft.get("discoverable")
+        return {"discoverable": None if value is None else ("yes" if value else "no")}
+
+
+class EmailsForm(QuestionForm):
+    keys = ("digest_frequency",)
+    digest_frequency = RadioField(
+        "How often should we email you new matches?",
+        choices=options((frequency.value, name) for frequency, name in DIGEST_NAMES.items()),
+        validate_choice=False,
+        validators=[in_choices("Select how often we should email you")],
+        widget=GovRadios(),
+    )

@@ -1,0 +1,105 @@
+"""Rate limits on sign-in and on asking for emails, per IP address and per account.
+
+Counting is explicit rather than by decorator: only failed sign-ins count towards the limits,
+and a limit reached blocks even a right password, so guessing cannot go on in the background.
+Accounts are counted by a keyed digest of the address, so the store holds no email addresses.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app, render_template
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
+
+from matcher.security.tokens import fingerprint
+from matcher.web.extensions import limiter
+
+SIGN_IN_PER_ACCOUNT = "RATELIMIT_SIGN_IN_PER_ACCOUNT"
+SIGN_IN_PER_IP = "RATELIMIT_SIGN_IN_PER_IP"
+EMAILS_PER_ACCOUNT = "RATELIMIT_EMAILS_PER_ACCOUNT"
+EMAILS_PER_IP = "RATELIMIT_EMAILS_PER_IP"
+
+DEFAULT_LIMITS = {
+    SIGN_IN_PER_ACCOUNT: "5 per 15 minutes",
+    SIGN_IN_PER_IP: "30 per 15 minutes",
+    EMAILS_PER_ACCOUNT: "5 per hour",
+    EMAILS_PER_IP: "30 per hour",
+}
+
+
+class TooManyAttempts(Exception):
+    """A rate limit is reached; ``retry_after`` is how many seconds until it resets."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limit reached; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+def _item(setting: str) -> RateLimitItem:
+    return parse(current_app.config[setting])
+
+
+def _account_key(email: str) -> str:
+    return "account:" + fingerprint(current_app.config["SECRET_KEY"], email.strip().lower())
+
+
+def _ip_key() -> str:
+    return "ip:" + get_remote_address()
+
+
+def _keys(per_account: str, per_ip: str, email: str) -> list[tuple[RateLimitItem, str]]:
+    return [(_item(per_account), _account_key(email)), (_item(per_ip), _ip_key())]
+
+
+def _check(pairs: list[tuple[RateLimitItem, str]]) -> None:
+    for item, key in pairs:
+        if not limiter.limiter.test(item, key):
+            reset_at = limiter.limiter.get_window_stats(item, key).reset_time
+            raise TooManyAttempts(max(1, min(int(reset_at - time.time()) + 1, item.get_expiry())))
+
+
+def check_sign_in(email: str) -> None:
+    """Raise TooManyAttempts if this IP or this account has failed to sign in too often."""
+    _check(_keys(SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP, email))
+
+
+def failed_sign_in(email: str) -> None:
+    """Count a failed sign-in against this IP and this account."""
+    for item, key in _keys(SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP, email):
+        limiter.limiter.hit(item, key)
+
+
+def succeeded_sign_in(email: str) -> None:
+    """Forget this account's failures once its owner has signed in."""
+    item, key = _keys(SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP, email)[0]
+    limiter.limiter.clear(item, key)
+
+
+def count_email_request(email: str) -> None:
+    """Count a request that sends an email; raise TooManyAttempts once it is too many."""
+    pairs = [
+        (item, f"email-{key}") for item, key in _keys(EMAILS_PER_ACCOUNT, EMAILS_PER_IP, email)
+    ]
+    _check(pairs)
+    for item, key in pairs:
+        limiter.limiter.hit(item, key)
+
+
+def init_rate_limits(app: Flask, storage_url: str) -> None:
+    """Bind the limiter to ``app``'s storage and show a GOV.UK page when a limit is reached."""
+    for setting, default in DEFAULT_LIMITS.items():
+        app.config.setdefault(setting, default)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_url)
+    app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
+    limiter.init_app(app)
+
+    @app.errorhandler(TooManyAttempts)
+    def too_many_attempts(error: TooManyAttempts):
+        minutes = max(1, -(-error.retry_after // 60))
+        response = current_app.make_response(
+            (render_template("errors/too_many_attempts.html", minutes=minutes), 429)
+        )
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response

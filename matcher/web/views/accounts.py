@@ -1,0 +1,313 @@
+"""Account pages: register, confirm, sign in and out, passwords, email, data and deletion."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from config import Settings
+from matcher.extensions import db
+from matcher.models import Role, User, utcnow
+from matcher.services import accounts as service
+from matcher.services.validation import ValidationFailed
+from matcher.web import ratelimit
+from matcher.web.auth import (
+    get_current_user,
+    login_required,
+    refresh_sign_in,
+    safe_next,
+    sign_in,
+    sign_out,
+)
+from matcher.web.forms import add_errors
+from matcher.web.forms.accounts import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    EmailOnlyForm,
+    NewPasswordForm,
+    RegisterForm,
+    SignInForm,
+)
+from matcher.web.once import first_submission
+
+accounts = Blueprint("accounts", __name__)
+
+INVALID = 422
+_UNCONFIRMED = "unconfirmed_user_id"
+
+
+def _settings() -> Settings:
+    return current_app.config["MATCHER_SETTINGS"]
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    form = context.get("form")
+    if form is not None and form.errors:
+        status = INVALID
+    return render_template(template, **context), status
+
+
+def _home_for(role: Role) -> str:
+    if role == Role.CIVIL_SERVANT:
+        return url_for("profile.summary")
+    return url_for("accounts.account")
+
+
+@accounts.route("/register", methods=["GET", "POST"])
+def register():
+    """Create an account with a work email address."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        if not first_submission(form):
+            return redirect(url_for("accounts.check_your_email"))
+        try:
+            service.register(
+                db.session,
+                email=form.email.data,
+                password=form.password.data,
+                display_name=form.display_name.data,
+                role=Role(form.role.data),
+                government_domains=_settings().government_email_domains,
+            )
+        except ValidationFailed as failed:
+            db.session.rollback()
+            add_errors(form, failed.errors)
+        else:
+            db.session.commit()
+            return redirect(url_for("accounts.check_your_email"))
+    return _page("pages/accounts/register.html", form=form)
+
+
+@accounts.get("/register/check-your-email")
+def check_your_email():
+    """Say a confirmation link is on its way."""
+    return render_template("pages/accounts/check_your_email.html")
+
+
+@accounts.get("/confirm-email/<token>")
+def confirm_email(token: str):
+    """Confirm an address from the link in the confirmation email."""
+    try:
+        service.confirm_email(db.session, token=token, secret_key=_secret())
+    except service.LinkNotValid as error:
+        db.session.rollback()
+        return _page("pages/accounts/link_not_valid.html", 400, expired=error.expired)
+    db.session.commit()
+    return render_template("pages/accounts/email_confirmed.html")
+
+
+@accounts.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
+def sign_in_page():
+    """Sign in with email address and password."""
+    form = SignInForm()
+    next_url = request.args.get("next")
+    if form.validate_on_submit():
+        email = form.email.data
+        ratelimit.check_sign_in(email)
+        user = service.authenticate(db.session, email, form.password.data)
+        if user is None:
+            db.session.commit()
+            ratelimit.failed_sign_in(email)
+            add_errors(
+                form,
+                {"email": "Enter the email address and password you used when you registered"},
+            )
+        elif user.email_confirmed_at is None:
+            db.session.commit()
+            session.clear()
+            session[_UNCONFIRMED] = user.id
+            return redirect(url_for("accounts.unconfirmed"))
+        else:
+            ratelimit.succeeded_sign_in(email)
+            service.record_sign_in(db.session, user)
+            db.session.commit()
+            sign_in(user)
+            return redirect(safe_next(next_url, _home_for(user.role)))
+    return _page("pages/accounts/sign_in.html", form=form)
+
+
+@accounts.route("/sign-in/confirm-your-email", methods=["GET", "POST"])
+def unconfirmed():
+    """Tell someone who has not confirmed their address yet, and offer another link."""
+    user_id = session.get(_UNCONFIRMED)
+    if user_id is None:
+        return redirect(url_for("accounts.sign_in"))
+    if request.method == "POST":
+        user = db.session.get(User, user_id)
+        if user is not None:
+            ratelimit.count_email_request(user.email)
+        service.resend_confirmation(db.session, user_id)
+        db.session.commit()
+        flash("We have sent you a new link", "success")
+        return redirect(url_for("accounts.unconfirmed"))
+    return render_template("pages/accounts/unconfirmed.html")
+
+
+@accounts.post("/sign-out", endpoint="sign_out")
+def sign_out_page():
+    """Sign out of this browser."""
+    sign_out()
+    flash("You have signed out", "success")
+    return redirect(url_for("public.home"))
+
+
+@accounts.route("/reset-password", methods=["GET", "POST"])
+def reset_password():
+    """Ask for a password-reset link; the answer is the same whether the account exists."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        ratelimit.count_email_request(form.email.data)
+        service.request_password_reset(db.session, form.email.data)
+        db.session.commit()
+        return redirect(url_for("accounts.reset_link_sent"))
+    return _page("pages/accounts/reset_password.html", form=form)
+
+
+@accounts.get("/reset-password/check-your-email")
+def reset_link_sent():
+    """Say a reset link is on its way if the address has an account."""
+    return render_template("pages/accounts/reset_link_sent.html")
+
+
+@accounts.route("/reset-password/<token>", methods=["GET", "POST"])
+def new_password(token: str):
+    """Choose a new password through the link in a reset email."""
+    try:
+        service.user_for_reset(db.session, token=token, secret_key=_secret())
+    except service.LinkNotValid as error:
+        return _page("pages/accounts/link_not_valid.html", 400, expired=error.expired)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(
+                db.session, token=token, secret_key=_secret(), new_password=form.password.data
+            )
+        except ValidationFailed as failed:
+            db.session.rollback()
+            add_errors(form, failed.errors)
+        else:
+            db.session.commit()
+            sign_out()
+            flash("Your password has been changed. Sign in with your new password", "success")
+            return redirect(url_for("accounts.sign_in"))
+    return _page("pages/accounts/new_password.html", form=form)
+
+
+@accounts.get("/account")
+@login_required
+def account():
+    """Show the account's details and what can be done with them."""
+    return render_template("pages/accounts/account.html")
+
+
+@accounts.route("/account/password", methods=["GET", "POST"])
+@login_required
+def account_password():
+    """Change the password; other browsers signed in to the account are signed out."""
+    user = get_current_user()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(
+                db.session,
+                user_id=user.id,
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+            )
+        except ValidationFailed as failed:
+            db.session.rollback()
+            add_errors(form, failed.errors)
+        else:
+            db.session.commit()
+            refresh_sign_in(user)
+            flash("Your password has been changed", "success")
+            return redirect(url_for("accounts.account"))
+    return _page("pages/accounts/change_password.html", form=form)
+
+
+@accounts.route("/account/email", methods=["GET", "POST"])
+@login_required
+def account_email():
+    """Ask to change the email address; the new one must be confirmed by link."""
+    user = get_current_user()
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            service.request_email_change(
+                db.session,
+                user_id=user.id,
+                password=form.password.data,
+                new_email=form.email.data,
+                government_domains=_settings().government_email_domains,
+            )
+        except ValidationFailed as failed:
+            db.session.rollback()
+            add_errors(form, failed.errors)
+        else:
+            db.session.commit()
+            flash("We have sent a link to your new email address. Follow it to confirm the change")
+            return redirect(url_for("accounts.account"))
+    return _page("pages/accounts/change_email.html", form=form)
+
+
+@accounts.get("/account/email/confirm/<token>")
+def account_email_confirm(token: str):
+    """Move the account to the new address from the link sent to it."""
+    try:
+        service.confirm_email_change(db.session, token=token, secret_key=_secret())
+    except service.LinkNotValid as error:
+        db.session.rollback()
+        return _page("pages/accounts/link_not_valid.html", 400, expired=error.expired)
+    db.session.commit()
+    flash("Your email address has been changed", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@accounts.get("/account/data")
+@login_required
+def account_data():
+    """Download everything the service holds about the signed-in person, as JSON."""
+    data = service.export_personal_data(db.session, get_current_user().id)
+    filename = f"matcher-your-data-{utcnow().date().isoformat()}.json"
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@accounts.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def account_delete():
+    """Confirm, then delete the account and everything attached to it."""
+    if request.method == "POST":
+        service.delete_account(db.session, user_id=get_current_user().id)
+        db.session.commit()
+        sign_out()
+        return redirect(url_for("accounts.account_deleted"))
+    return render_template("pages/accounts/delete.html")
+
+
+@accounts.get("/account/deleted")
+def account_deleted():
+    """Confirm the account is gone."""
+    return render_template("pages/accounts/deleted.html")

@@ -1,0 +1,292 @@
+"""The civil-servant profile: question pages, check your answers, and "Your profile".
+
+Answers are kept in the session as a draft until "Check your answers" saves them in one
+service call. Editing a saved profile starts a draft from it, so the same pages serve both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from markupsafe import escape
+from sqlalchemy import select
+
+from matcher.extensions import db
+from matcher.models import (
+    CivilServantProfile,
+    Department,
+    DigestFrequency,
+    Grade,
+    Hours,
+    PlacementKind,
+    Profession,
+    Region,
+    Role,
+    Skill,
+    Theme,
+)
+from matcher.services.profiles import ProfileAnswers, answers_from_profile, save_profile
+from matcher.services.validation import ValidationFailed
+from matcher.web.auth import get_current_user, roles_required
+from matcher.web.forms import BaseForm
+from matcher.web.forms.profile import (
+    DIGEST_NAMES,
+    HOURS_NAMES,
+    KIND_NAMES,
+    AboutForm,
+    AvailabilityForm,
+    DepartmentForm,
+    DiscoverableForm,
+    EmailsForm,
+    GradeForm,
+    LocationForm,
+    PlacementsForm,
+    ProfessionForm,
+    QuestionForm,
+    SkillsForm,
+    ThemesForm,
+    TravelForm,
+)
+
+profile = Blueprint("profile", __name__, url_prefix="/profile")
+
+INVALID = 422
+_DRAFT = "profile_draft"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question page: its address, form and the words of its check-answers row."""
+
+    slug: str
+    form: type[QuestionForm]
+    summary: str
+
+
+STEPS = (
+    Step("department", DepartmentForm, "Department"),
+    Step("grade", GradeForm, "Grade"),
+    Step("profession", ProfessionForm, "Profession"),
+    Step("themes", ThemesForm, "Policy themes"),
+    Step("skills", SkillsForm, "Skills"),
+    Step("location", LocationForm, "Where you live"),
+    Step("travel", TravelForm, "Travel and remote work"),
+    Step("availability", AvailabilityForm, "When you are available"),
+    Step("placements", PlacementsForm, "Kinds of placement and hours"),
+    Step("about", AboutForm, "About you"),
+    Step("discoverable", DiscoverableForm, "Organisations can find you"),
+    Step("emails", EmailsForm, "Emails about new matches"),
+)
+STEP_BY_SLUG = {step.slug: step for step in STEPS}
+# Which question page each field a service may complain about is asked on.
+STEP_OF_FIELD = {
+    "postcode": "location",
+    **{key: step.slug for step in STEPS for key in step.form.keys},
+}
+
+
+def _saved_profile() -> CivilServantProfile | None:
+    return get_current_user().profile
+
+
+def _draft(start_again: bool = False) -> dict[str, Any]:
+    draft = session.get(_DRAFT)
+    if draft is None or start_again:
+        saved = _saved_profile()
+        draft = answers_from_profile(saved) if saved is not None else {}
+    return dict(draft)
+
+
+def _next_url(draft: dict[str, Any]) -> str:
+    for step in STEPS:
+        if any(key not in draft for key in step.form.keys):
+            return url_for("profile.question", step=step.slug)
+    return url_for("profile.check")
+
+
+def _back_url(step: Step, draft: dict[str, Any]) -> str:
+    if all(key in draft for s in STEPS for key in s.form.keys):
+        return url_for("profile.check")
+    index = STEPS.index(step)
+    if index == 0:
+        return url_for("profile.summary")
+    return url_for("profile.question", step=STEPS[index - 1].slug)
+
+
+def _render(template: str, form: BaseForm | None = None, **context: Any) -> tuple[str, int]:
+    status = INVALID if form is not None and form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
+@profile.get("")
+@roles_required(Role.CIVIL_SERVANT)
+def summary():
+    """Show the saved profile with a Change link for each answer."""
+    saved = _saved_profile()
+    if saved is None:
+        return render_template("pages/profile/start.html")
+    rows = _summary_rows(answers_from_profile(saved), start_again=True)
+    return render_template("pages/profile/summary.html", rows=rows)
+
+
+@profile.route("/<step>", methods=["GET", "POST"])
+@roles_required(Role.CIVIL_SERVANT)
+def question(step: str):
+    """Ask one question of the profile and keep the answer in the draft."""
+    definition = STEP_BY_SLUG.get(step) or abort(404)
+    draft = _draft(start_again=request.args.get("edit") == "saved")
+    form = definition.form(data=definition.form.from_draft(draft))
+    form.prepare(db.session)
+    if form.validate_on_submit():
+        draft.update(form.answers())
+        session[_DRAFT] = draft
+        return redirect(_next_url(draft))
+    session[_DRAFT] = draft
+    return _render(
+        f"pages/profile/{definition.slug}.html", form=form, back_url=_back_url(definition, draft)
+    )
+
+
+@profile.route("/check", methods=["GET", "POST"])
+@roles_required(Role.CIVIL_SERVANT)
+def check():
+    """Show every answer with Change links; saving writes the whole profile at once."""
+    draft = session.get(_DRAFT)
+    if draft is None:
+        # Already saved (a second click on "Save"), or nothing started.
+        return redirect(url_for("profile.summary"))
+    next_url = _next_url(draft)
+    if next_url != url_for("profile.check"):
+        return redirect(next_url)
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        first_time = _saved_profile() is None
+        try:
+            save_profile(db.session, user_id=get_current_user().id, answers=_answers(draft))
+        except ValidationFailed as failed:
+            db.session.rollback()
+            errors = [
+                {
+                    "text": message,
+                    "href": url_for("profile.question", step=STEP_OF_FIELD.get(field, "about")),
+                }
+                for field, message in failed.errors.items()
+            ]
+        else:
+            db.session.commit()
+            session.pop(_DRAFT, None)
+            if first_time:
+                return redirect(url_for("profile.saved"))
+            flash("Your profile has been updated", "success")
+            return redirect(url_for("profile.summary"))
+    page = render_template("pages/profile/check.html", rows=_summary_rows(draft), errors=errors)
+    return page, INVALID if errors else 200
+
+
+@profile.get("/saved")
+@roles_required(Role.CIVIL_SERVANT)
+def saved():
+    """Confirm a new profile is complete and say what happens next."""
+    if _saved_profile() is None:
+        return redirect(url_for("profile.summary"))
+    return render_template("pages/profile/saved.html")
+
+
+def _answers(draft: dict[str, Any]) -> ProfileAnswers:
+    until = draft.get("available_until")
+    return ProfileAnswers(
+        department_id=int(draft["department_id"]),
+        grade_rank=int(draft["grade_rank"]),
+        profession_id=int(draft["profession_id"]),
+        theme_ids=tuple(int(i) for i in draft["theme_ids"]),
+        skill_ids=tuple(int(i) for i in draft["skill_ids"]),
+        postcode=draft.get("postcode"),
+        region_code=draft.get("region_code"),
+        travel_limit_km=int(draft["travel_limit_km"]),
+        remote_ok=bool(draft["remote_ok"]),
+        available_from=date.fromisoformat(draft["available_from"]),
+        available_until=date.fromisoformat(until) if until else None,
+        wanted_kinds=tuple(PlacementKind(kind) for kind in draft["wanted_kinds"]),
+        hours=Hours(draft["hours"]),
+        about=draft.get("about") or "",
+        discoverable=bool(draft["discoverable"]),
+        digest_frequency=DigestFrequency(draft["digest_frequency"]),
+    )
+
+
+def _names(model: Any, key: Any, ids: list[Any]) -> list[str]:
+    if not ids:
+        return []
+    rows = db.session.execute(select(key, model.name).where(key.in_(ids))).all()
+    names = dict(rows)
+    return [names[i] for i in ids if i in names]
+
+
+def _date_words(value: str | None) -> str:
+    if not value:
+        return "No end date"
+    day = date.fromisoformat(value)
+    return f"{day.day} {day:%B %Y}"
+
+
+def _summary_rows(draft: dict[str, Any], start_again: bool = False) -> list[dict[str, Any]]:
+    """Check-answers rows for ``draft``, each with a Change link to its question page."""
+
+    def href(slug: str) -> str:
+        if start_again:
+            return url_for("profile.question", step=slug, edit="saved")
+        return url_for("profile.question", step=slug)
+
+    def one(model: Any, key: Any, value: Any) -> str:
+        found = _names(model, key, [int(value)]) if value not in (None, "") else []
+        return found[0] if found else "Not given"
+
+    def many(model: Any, ids: list[Any]) -> dict[str, str]:
+        names = _names(model, model.id, [int(i) for i in ids])
+        items = "".join(f"<li>{escape(name)}</li>" for name in names)
+        return {"value_html": f'<ul class="govuk-list">{items}</ul>'}
+
+    if draft.get("postcode"):
+        where = draft["postcode"]
+    else:
+        region = db.session.get(Region, draft["region_code"]) if draft.get("region_code") else None
+        where = region.name if region else "Not given"
+    remote = "Remote work suits me" if draft.get("remote_ok") else "Remote work does not suit me"
+    kinds = ", ".join(KIND_NAMES[PlacementKind(k)] for k in draft.get("wanted_kinds", []))
+    rows = [
+        {"key": "Department", "value": one(Department, Department.id, draft.get("department_id"))},
+        {"key": "Grade", "value": one(Grade, Grade.rank, draft.get("grade_rank"))},
+        {"key": "Profession", "value": one(Profession, Profession.id, draft.get("profession_id"))},
+        {"key": "Policy themes", **many(Theme, draft.get("theme_ids", []))},
+        {"key": "Skills", **many(Skill, draft.get("skill_ids", []))},
+        {"key": "Where you live", "value": where},
+        {
+            "key": "Travel and remote work",
+            "value": f"Up to {draft.get('travel_limit_km')} km. {remote}",
+        },
+        {
+            "key": "When you are available",
+            "value": f"From {_date_words(draft.get('available_from'))}. "
+            f"Until: {_date_words(draft.get('available_until'))}",
+        },
+        {
+            "key": "Kinds of placement and hours",
+            "value": f"{kinds}. {HOURS_NAMES[Hours(draft['hours'])]}",
+        },
+        {"key": "About you", "value": draft.get("about") or "Not given"},
+        {
+            "key": "Organisations can find you",
+            "value": "Yes" if draft.get("discoverable") else "No",
+        },
+        {
+            "key": "Emails about new matches",
+            "value": DIGEST_NAMES[DigestFrequency(draft["digest_frequency"])],
+        },
+    ]
+    for row, step in zip(rows, STEPS, strict=True):
+        row["href"] = href(step.slug)
+        row["hidden"] = step.summary.lower()
+    return rows

@@ -1,0 +1,441 @@
+"""Account pages: registration, confirmation, sign-in limits, sessions, passwords and data."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from flask import Flask
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from matcher.extensions import db
+from matcher.models import (
+    AuditEntry,
+    CivilServantProfile,
+    Membership,
+    Organisation,
+    OutboxEvent,
+    Role,
+    User,
+    VerificationStatus,
+)
+from matcher.security.tokens import CONFIRM_EMAIL, fingerprint
+from matcher.web.ratelimit import SIGN_IN_PER_IP
+from tests.web import (
+    PASSWORD,
+    confirmed_user,
+    deliver_outbox,
+    delivered,
+    error_summary,
+    inline_errors,
+    link_in,
+    sign_in,
+    submit,
+)
+
+NEW_RECRUIT = {
+    "role": "civil_servant",
+    "display_name": "Sam Recruit",
+    "email": "Sam.Recruit@CabinetOffice.gov.uk",
+    "password": PASSWORD,
+}
+
+
+def _users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+def _settings(app: Flask):
+    return app.config["MATCHER_SETTINGS"]
+
+
+def test_a_recruit_registers_confirms_by_email_and_signs_in(site: Flask):
+    client = site.test_client()
+
+    response = submit(client, "/register", NEW_RECRUIT)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/register/check-your-email"
+    user = db.session.scalar(select(User))
+    assert user.email == "sam.recruit@cabinetoffice.gov.uk"
+    assert user.role == Role.CIVIL_SERVANT
+    assert user.email_confirmed_at is None
+    assert user.password_hash.startswith("$argon2id$")
+
+    unconfirmed = sign_in(client, "sam.recruit@cabinetoffice.gov.uk")
+    assert unconfirmed.headers["Location"] == "/sign-in/confirm-your-email"
+    assert "Send a new link" in client.get("/sign-in/confirm-your-email").get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+    deliver_outbox()
+    [message] = delivered(_settings(site), "sam.recruit@cabinetoffice.gov.uk")
+    assert message["Subject"] == "Confirm your email address"
+    confirm = client.get(link_in(message, _settings(site).base_url))
+    assert confirm.status_code == 200
+    assert "Email address confirmed" in confirm.get_data(as_text=True)
+
+    signed_in = sign_in(client, "sam.recruit@cabinetoffice.gov.uk")
+    assert signed_in.headers["Location"] == "/profile"
+    assert client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"role": ""}, "Select where you work"),
+        ({"role": "administrator"}, "Select where you work"),
+        ({"display_name": "  "}, "Enter your full name"),
+        ({"display_name": "x" * 121}, "Full name must be 120 characters or fewer"),
+        ({"email": ""}, "Enter your email address"),
+        (
+            {"email": "not-an-address"},
+            "Enter an email address in the correct format, like name@example.gov.uk",
+        ),
+        (
+            {"email": "sam@gmail.com"},
+            "Enter a government email address, like name@department.gov.uk",
+        ),
+        (
+            {"email": "sam@notgov.uk"},
+            "Enter a government email address, like name@department.gov.uk",
+        ),
+        ({"password": ""}, "Enter a password"),
+        ({"password": "short one"}, "Password must be 12 characters or more"),
+        ({"password": "password1234"}, "Password is too easy to guess."),
+        (
+            {"password": "sam.recruit-is-my-password"},
+            "Password must not contain your email address",
+        ),
+        (
+            {"role": "organisation_member", "email": "someone@nowhere.example.org"},
+            "Enter the email address you use at work.",
+        ),
+    ],
+)
+def test_registration_refuses_each_bad_answer(site: Flask, changes: dict, message: str):
+    response = submit(site.test_client(), "/register", {**NEW_RECRUIT, **changes})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "<title>Error: Create an account" in html
+    assert error_summary(html)[0].startswith(message)
+    assert inline_errors(html)[0].startswith(message)
+    assert _users() == 0
+
+
+def test_the_government_domain_allow_list_is_a_setting(tmp_path, reference_template):
+    from tests.web import web_app
+
+    app = web_app(tmp_path, reference_template, GOVERNMENT_EMAIL_DOMAINS="example.org")
+    with app.app_context():
+        client = app.test_client()
+        refused = submit(client, "/register", NEW_RECRUIT)
+        accepted = submit(client, "/register", {**NEW_RECRUIT, "email": "sam@team.example.org"})
+
+        assert refused.status_code == 422
+        assert accepted.status_code == 302
+        assert db.session.scalar(select(User.email)) == "sam@team.example.org"
+        db.engine.dispose()
+
+
+def test_an_organisation_member_joins_the_verified_organisation_of_their_domain(site: Flask):
+    leeds = db.session.scalar(
+        select(Organisation).where(Organisation.email_domain == "leeds.gov.uk")
+    )
+    assert leeds.status == VerificationStatus.VERIFIED
+
+    response = submit(
+        site.test_client(),
+        "/register",
+        {**NEW_RECRUIT, "role": "organisation_member", "email": "officer@leeds.gov.uk"},
+    )
+
+    assert response.status_code == 302
+    user = db.session.scalar(select(User))
+    assert user.role == Role.ORGANISATION_MEMBER
+    membership = db.session.scalar(select(Membership))
+    assert (membership.user_id, membership.organisation_id) == (user.id, leeds.id)
+
+
+def test_a_form_without_its_csrf_token_is_refused(site: Flask):
+    client = site.test_client()
+
+    response = client.post("/register", data=NEW_RECRUIT)
+
+    assert response.status_code == 400
+    assert "Sorry, we could not send your answers" in response.get_data(as_text=True)
+    assert _users() == 0
+    user = confirmed_user()
+    sign_in(client, user.email)
+    assert client.post("/sign-out").status_code == 400
+    assert client.get("/account").status_code == 200
+
+
+def test_a_double_submitted_registration_creates_one_account_and_one_email(site: Flask):
+    client = site.test_client()
+    html = client.get("/register").get_data(as_text=True)
+    from tests.web import csrf_token
+
+    token = csrf_token(html)
+    submission = html.split('name="submission" value="')[1].split('"')[0]
+    data = {**NEW_RECRUIT, "csrf_token": token, "submission": submission}
+
+    first = client.post("/register", data=data)
+    second = client.post("/register", data=data)
+
+    assert first.headers["Location"] == second.headers["Location"] == "/register/check-your-email"
+    assert _users() == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxEvent)) == 1
+
+
+def test_registering_a_taken_address_looks_the_same_and_emails_its_owner(site: Flask):
+    owner = confirmed_user(email="sam.recruit@cabinetoffice.gov.uk")
+
+    response = submit(site.test_client(), "/register", NEW_RECRUIT)
+
+    assert response.headers["Location"] == "/register/check-your-email"
+    assert _users() == 1
+    deliver_outbox()
+    [message] = delivered(_settings(site), owner.email)
+    assert message["Subject"] == "You already have an account"
+
+
+def _old_token(app: Flask, payload: dict, age_seconds: int) -> str:
+    class OldSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - age_seconds
+
+    return URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt=CONFIRM_EMAIL, signer=OldSigner
+    ).dumps(payload)
+
+
+def test_confirmation_links_refuse_tampering_and_expire(site: Flask):
+    submit(site.test_client(), "/register", NEW_RECRUIT)
+    user = db.session.scalar(select(User))
+    payload = {"u": user.id, "e": fingerprint(site.config["SECRET_KEY"], user.email)}
+    client = site.test_client()
+
+    fresh = _old_token(site, payload, 60)
+    tampered = fresh[:-3] + ("aaa" if not fresh.endswith("aaa") else "bbb")
+    forged = _old_token(site, {**payload, "u": user.id + 1}, 60)[:-5] + fresh[-5:]
+    expired = _old_token(site, payload, 4 * 24 * 3600)
+
+    for token in (tampered, forged):
+        response = client.get(f"/confirm-email/{token}")
+        assert response.status_code == 400
+        assert "This link does not work" in response.get_data(as_text=True)
+    response = client.get(f"/confirm-email/{expired}")
+    assert response.status_code == 400
+    assert "This link has expired" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).email_confirmed_at is None
+
+    assert client.get(f"/confirm-email/{fresh}").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(User, user.id).email_confirmed_at is not None
+
+
+def test_password_reset_answers_the_same_and_its_link_works_once(site: Flask):
+    user = confirmed_user()
+    client = site.test_client()
+
+    unknown = submit(client, "/reset-password", {"email": "nobody@cabinetoffice.gov.uk"})
+    known = submit(client, "/reset-password", {"email": user.email})
+
+    assert unknown.status_code == known.status_code == 302
+    assert unknown.headers["Location"] == known.headers["Location"]
+    deliver_outbox()
+    [message] = delivered(_settings(site), user.email)
+    link = link_in(message, _settings(site).base_url)
+    assert client.get(link).status_code == 200
+
+    mismatch = submit(client, link, {"password": "a new long passphrase", "confirm": "different"})
+    assert mismatch.status_code == 422
+    assert error_summary(mismatch.get_data(as_text=True)) == [
+        "Enter the same password in both boxes"
+    ]
+    done = submit(
+        client, link, {"password": "a new long passphrase", "confirm": "a new long passphrase"}
+    )
+    assert done.headers["Location"] == "/sign-in"
+    assert sign_in(client, user.email, "a new long passphrase").status_code == 302
+    assert client.get(link).status_code == 400
+
+
+def test_sign_in_is_rate_limited_per_account_even_for_the_right_password(site: Flask):
+    user = confirmed_user()
+    client = site.test_client()
+
+    for _ in range(5):
+        failed = sign_in(client, user.email, "wrong password!!")
+        assert failed.status_code == 422
+        assert error_summary(failed.get_data(as_text=True)) == [
+            "Enter the email address and password you used when you registered"
+        ]
+    blocked = sign_in(client, user.email)
+
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert "You have tried too many times" in blocked.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_sign_in_is_rate_limited_per_ip_address(site: Flask):
+    site.config[SIGN_IN_PER_IP] = "3 per 15 minutes"
+    client = site.test_client()
+
+    statuses = [
+        sign_in(client, f"person{n}@cabinetoffice.gov.uk", "wrong password!!").status_code
+        for n in range(4)
+    ]
+
+    assert statuses == [422, 422, 422, 429]
+
+
+def test_signing_in_starts_a_new_session(site: Flask):
+    user = confirmed_user()
+    client = site.test_client()
+    before = client.get("/sign-in").get_data(as_text=True)
+    from tests.web import csrf_token
+
+    old_token = csrf_token(before)
+    old_cookie = client.get_cookie("session").value
+
+    sign_in(client, user.email)
+
+    assert client.get_cookie("session").value != old_cookie
+    # Anything tied to the session from before signing in (here its CSRF token) is void.
+    assert client.post("/sign-out", data={"csrf_token": old_token}).status_code == 400
+    set_cookie = sign_in(site.test_client(), user.email).headers["Set-Cookie"]
+    assert "HttpOnly" in set_cookie
+    assert "SameSite=Lax" in set_cookie
+
+
+def test_changing_the_password_signs_out_other_sessions(site: Flask):
+    user = confirmed_user()
+    here, elsewhere = site.test_client(), site.test_client()
+    sign_in(here, user.email)
+    sign_in(elsewhere, user.email)
+
+    changed = submit(
+        here,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "another long passphrase"},
+    )
+
+    assert changed.headers["Location"] == "/account"
+    assert here.get("/account").status_code == 200
+    assert elsewhere.get("/account").headers["Location"].startswith("/sign-in")
+
+
+def test_changing_the_password_needs_the_current_one(site: Flask):
+    user = confirmed_user()
+    client = site.test_client()
+    sign_in(client, user.email)
+
+    response = submit(
+        client,
+        "/account/password",
+        {"current_password": "not my password", "new_password": "another long passphrase"},
+    )
+
+    assert response.status_code == 422
+    assert error_summary(response.get_data(as_text=True)) == ["Your current password is not right"]
+
+
+def test_sign_out_ends_the_session(site: Flask):
+    user = confirmed_user()
+    client = site.test_client()
+    sign_in(client, user.email)
+
+    response = submit(client, "/sign-out", {}, page="/account")
+
+    assert response.headers["Location"] == "/"
+    assert client.get("/account").status_code == 302
+
+
+def test_changing_the_email_address_is_confirmed_by_a_link(site: Flask):
+    user = confirmed_user()
+    client = site.test_client()
+    sign_in(client, user.email)
+
+    refused = submit(client, "/account/email", {"email": "me@gmail.com", "password": PASSWORD})
+    asked = submit(
+        client, "/account/email", {"email": "new.me@homeoffice.gov.uk", "password": PASSWORD}
+    )
+
+    assert refused.status_code == 422
+    assert asked.headers["Location"] == "/account"
+    deliver_outbox()
+    [message] = delivered(_settings(site), "new.me@homeoffice.gov.uk")
+    link = link_in(message, _settings(site).base_url)
+    assert client.get(link).headers["Location"] == "/account"
+    db.session.expire_all()
+    assert db.session.get(User, user.id).email == "new.me@homeoffice.gov.uk"
+    assert client.get(link).status_code == 400
+
+
+def test_deleting_the_account_removes_everything_and_audits_without_personal_data(site: Flask):
+    user = confirmed_user()
+    db.session.add(CivilServantProfile(user_id=user.id))
+    db.session.commit()
+    user_id = user.id
+    client = site.test_client()
+    sign_in(client, user.email)
+    assert "Are you sure" in client.get("/account/delete").get_data(as_text=True)
+
+    response = submit(client, "/account/delete", {})
+
+    assert response.headers["Location"] == "/account/deleted"
+    assert db.session.get(User, user_id) is None
+    assert db.session.get(CivilServantProfile, user_id) is None
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "account.deleted"))
+    assert (entry.object_type, entry.object_id, entry.actor_id) == ("user", str(user_id), None)
+    assert "@" not in json.dumps(entry.details)
+    assert client.get("/account").status_code == 302
+
+
+def test_download_my_data_is_a_json_attachment_of_only_my_data(site: Flask):
+    me = confirmed_user(display_name="Me Myself")
+    someone_else = confirmed_user(display_name="Somebody Else")
+    client = site.test_client()
+    sign_in(client, me.email)
+
+    response = client.get("/account/data")
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    data = json.loads(response.get_data(as_text=True))
+    assert data["account"]["email"] == me.email
+    assert data["profile"] is None
+    assert set(data) >= {"account", "profile", "memberships", "interests", "matches"}
+    assert someone_else.email not in response.get_data(as_text=True)
+
+
+def test_pages_behind_sign_in_send_visitors_to_sign_in_and_back(site: Flask):
+    client = site.test_client()
+
+    for path in ("/account", "/account/data", "/account/delete", "/profile", "/profile/grade"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/sign-in?next=")
+
+    user = confirmed_user()
+    response = submit(client, "/sign-in?next=/account", {"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/account"
+
+
+def test_sign_in_never_redirects_off_site(site: Flask):
+    user = confirmed_user()
+
+    response = submit(
+        site.test_client(),
+        "/sign-in?next=//evil.example/",
+        {"email": user.email, "password": PASSWORD},
+    )
+
+    assert response.headers["Location"] == "/profile"
