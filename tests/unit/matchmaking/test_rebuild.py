@@ -27,6 +27,7 @@ from tests.unit.matchmaking.helpers import seed, violations
     limits=st.lists(st.integers(0, 300), min_size=5, max_size=5),
     remote=st.booleans(),
     shift_days=st.integers(-400, 400),
+    window_days=st.one_of(st.none(), st.integers(0, 400)),
     close_first=st.booleans(),
 )
 def test_no_stored_match_breaks_a_hard_filter(
@@ -35,6 +36,7 @@ def test_no_stored_match_breaks_a_hard_filter(
     limits: list[int],
     remote: bool,
     shift_days: int,
+    window_days: int | None,
     close_first: bool,
 ) -> None:
     if not db.session.scalar(select(func.count()).select_from(Placement)):
@@ -42,6 +44,7 @@ def test_no_stored_match_breaks_a_hard_filter(
     people = db.session.scalars(
         select(CivilServantProfile.user_id).order_by(CivilServantProfile.user_id).limit(5)
     ).all()
+    available_from = london_today() + timedelta(days=shift_days)
     for person_id, grade, limit in zip(people, grades, limits, strict=False):
         db.session.execute(
             update(CivilServantProfile)
@@ -50,7 +53,10 @@ def test_no_stored_match_breaks_a_hard_filter(
                 grade_rank=grade,
                 travel_limit_km=limit,
                 remote_ok=remote,
-                available_from=london_today() + timedelta(days=shift_days),
+                available_from=available_from,
+                available_until=(
+                    None if window_days is None else available_from + timedelta(days=window_days)
+                ),
             )
         )
     if close_first:
