@@ -6,11 +6,15 @@ import time
 from contextlib import ExitStack
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from matcher.cli.reference import describe_load
 from matcher.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_data_present, seed_demo
 from matcher.extensions import db
+from matcher.matchmaking.rebuild import rebuild_sync
+from matcher.models.match_runs import MatchRun, MatchRunStatus
 from matcher.reference.loader import load_reference_data, reference_data_loaded
 
 PROGRESS_FROM_ROWS = 5_000
@@ -43,6 +47,13 @@ def bootstrap_command() -> None:
         click.echo("Demo data is already present.")
     else:
         _seed(BOOTSTRAP_PEOPLE, BOOTSTRAP_PLACEMENTS, BOOTSTRAP_SEED)
+    published_run = db.session.scalar(
+        select(MatchRun.id).where(MatchRun.status == MatchRunStatus.PUBLISHED).limit(1)
+    )
+    if published_run is None:
+        # Without this a newcomer would wait for the nightly rebuild to see any match.
+        published = rebuild_sync(db.session, current_app.config["MATCHER_SETTINGS"])
+        click.echo(f"Matched everyone once: {published.rows} matches stored.")
     click.echo(f"Demo sign-ins (password {DEMO_PASSWORD}):")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.email}  {account.description}")

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -85,6 +86,9 @@ def test_make_run_serves_readyz_and_stops_every_process_on_ctrl_c(tmp_path: Path
         assert "recruit@cabinetoffice.gov.uk" in output
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as home:
             assert re.search(r"[1-9][0-9]* open opportunities", home.read().decode())
+        with sqlite3.connect(instance / "matcher.sqlite3") as database:
+            [[matches]] = database.execute("SELECT count(*) FROM matches").fetchall()
+        assert matches > 0
         assert len(processes_with_environment(str(instance))) >= 4
 
         # Ctrl-C in a terminal signals the whole foreground process group.

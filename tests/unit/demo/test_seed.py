@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from matcher import create_app
 from matcher.demo.seed import DEMO_PASSWORD, demo_data_present, seed_demo
 from matcher.extensions import db
-from matcher.models import CivilServantProfile, Organisation, Placement, User
+from matcher.models import CivilServantProfile, Match, Organisation, Placement, User
 from matcher.models.placements import placement_themes
 from matcher.models.users import profile_skills, profile_themes
 from matcher.reference.postcodes import lookup
@@ -138,3 +138,6 @@ def test_bootstrap_loads_everything_once_and_prints_sign_ins(app: Flask) -> None
     assert "331 local authorities" in first.output and "Seeded" in first.output
     assert "officer@leeds.gov.uk" in first.output and DEMO_PASSWORD in first.output
     assert "already present" in second.output and "Seeded" not in second.output
+    assert "Matched everyone once" in first.output
+    assert "Matched everyone once" not in second.output
+    assert db.session.scalar(select(func.count()).select_from(Match)) > 0
