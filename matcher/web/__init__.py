@@ -44,7 +44,12 @@ def init_web(app: Flask) -> None:
     init_auth(app)
 
     from matcher.web.views.accounts import accounts
+    from matcher.web.views.admin import admin
+    from matcher.web.views.candidates import candidates
     from matcher.web.views.digests import digests
+    from matcher.web.views.matches import matches
+    from matcher.web.views.organisations import organisations
+    from matcher.web.views.placements import placements
     from matcher.web.views.profile import profile
     from matcher.web.views.public import public
 
@@ -52,3 +57,8 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(accounts)
     app.register_blueprint(profile)
     app.register_blueprint(digests)
+    app.register_blueprint(organisations)
+    app.register_blueprint(placements)
+    app.register_blueprint(matches)
+    app.register_blueprint(candidates)
+    app.register_blueprint(admin)

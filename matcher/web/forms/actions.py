@@ -21,7 +21,7 @@ class UnpublishForm(SubmitOnceForm):
         "Why are you unpublishing this placement?",
         description="The organisation will see this. Do not include personal information",
         validators=[
-            InputRequired("Enter why you are unpublishing the placement"),
+            InputRequired("Enter why the placement is being unpublished"),
             Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX:,} characters or fewer"),
         ],
         widget=GovCharacterCount(),

@@ -195,9 +195,7 @@ class PlacementForm(SubmitOnceForm):
         super().process(*args, **kwargs)
         # IntegerField's own parse messages are not in the GOV.UK style.
         if self.duration_weeks.process_errors:
-            self.duration_weeks.process_errors = [
-                "How many weeks must be a whole number, like 26"
-            ]
+            self.duration_weeks.process_errors = ["How many weeks must be a whole number, like 26"]
         if self.capacity.process_errors:
             self.capacity.process_errors = ["How many people must be a whole number, like 1"]
 

@@ -1,0 +1,178 @@
+"""Read-only queries for the matches and interests pages; they never change anything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matcher.models import (
+    CivilServantProfile,
+    Dismissal,
+    Interest,
+    InterestInvitation,
+    InterestStatus,
+    Match,
+    MatchRun,
+    MatchRunStatus,
+    Placement,
+    PlacementStatus,
+    Skill,
+    Theme,
+    User,
+)
+from matcher.services.access import load_actor, load_placement_for_member
+from matcher.services.placements import london_today
+
+
+@dataclass(frozen=True)
+class MatchPage:
+    """One page of a person's matches, best first, and how many there are in all."""
+
+    items: list[tuple[Match, Placement]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A discoverable person the engine matched with a placement."""
+
+    match: Match
+    person: User
+    profile: CivilServantProfile
+    invited: bool
+
+
+def _open_matches(person_id: int) -> Any:
+    today = london_today()
+    dismissed = select(Dismissal.placement_id).where(Dismissal.person_id == person_id)
+    return (
+        select(Match, Placement)
+        .join(Placement, Placement.id == Match.placement_id)
+        .where(
+            Match.person_id == person_id,
+            Placement.status == PlacementStatus.OPEN,
+            Placement.closing_date >= today,
+            Match.placement_id.not_in(dismissed),
+        )
+    )
+
+
+def matches_for_person(session: Session, person_id: int, *, page: int, per_page: int) -> MatchPage:
+    """The person's stored matches with open placements, best first, one page at a time."""
+    query = _open_matches(person_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(Match.rank, Match.placement_id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return MatchPage(
+        items=[(match, placement) for match, placement in rows],
+        total=total,
+        page=page,
+        per_page=per_page,
+    )
+
+
+def interest_statuses(
+    session: Session, person_id: int, placement_ids: Iterable[int]
+) -> dict[int, tuple[int, InterestStatus]]:
+    """The person's interest (id, status) in each of the placements that has one."""
+    ids = list(placement_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Interest.placement_id, Interest.id, Interest.status).where(
+            Interest.person_id == person_id, Interest.placement_id.in_(ids)
+        )
+    ).all()
+    return {placement_id: (interest_id, status) for placement_id, interest_id, status in rows}
+
+
+def matched_since(session: Session, profile: CivilServantProfile) -> bool:
+    """Whether a full matching run was published after the profile was last saved."""
+    published = session.scalar(
+        select(func.max(MatchRun.published_at)).where(
+            MatchRun.status.in_([MatchRunStatus.PUBLISHED, MatchRunStatus.SUPERSEDED])
+        )
+    )
+    return published is not None and published >= profile.updated_at
+
+
+def recommended_people(
+    session: Session, actor_id: int, placement_id: int, *, limit: int = 20
+) -> list[Recommendation]:
+    """Discoverable people matched with the member's placement who have not responded; best first.
+
+    People who said "not for me" or who already have an interest in the placement are left out.
+    NotFound or NotPermitted as ``load_placement_for_member`` decides.
+    """
+    actor = load_actor(session, actor_id)
+    placement = load_placement_for_member(session, actor, placement_id)
+    responded = select(Interest.person_id).where(Interest.placement_id == placement.id)
+    dismissed = select(Dismissal.person_id).where(Dismissal.placement_id == placement.id)
+    rows = session.execute(
+        select(Match, User, CivilServantProfile)
+        .join(User, User.id == Match.person_id)
+        .join(CivilServantProfile, CivilServantProfile.user_id == Match.person_id)
+        .where(
+            Match.placement_id == placement.id,
+            CivilServantProfile.discoverable.is_(True),
+            Match.person_id.not_in(responded),
+            Match.person_id.not_in(dismissed),
+        )
+        .order_by(Match.score.desc(), Match.person_id)
+        .limit(limit)
+    ).all()
+    invited = set(
+        session.scalars(
+            select(InterestInvitation.person_id).where(
+                InterestInvitation.placement_id == placement.id
+            )
+        )
+    )
+    return [
+        Recommendation(match=match, person=person, profile=profile, invited=person.id in invited)
+        for match, person, profile in rows
+    ]
+
+
+def taxonomy_names(
+    session: Session, matches: Iterable[Match]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """The theme and skill names the reasons of ``matches`` mention, by id."""
+    theme_ids: set[int] = set()
+    skill_ids: set[int] = set()
+    for match in matches:
+        for reason in match.reasons or []:
+            evidence = reason.get("evidence") or {}
+            theme_ids.update(evidence.get("shared_theme_ids", ()))
+            skill_ids.update(evidence.get("shared_skill_ids", ()))
+    themes = (
+        dict(session.execute(select(Theme.id, Theme.name).where(Theme.id.in_(theme_ids))).all())
+        if theme_ids
+        else {}
+    )
+    skills = (
+        dict(session.execute(select(Skill.id, Skill.name).where(Skill.id.in_(skill_ids))).all())
+        if skill_ids
+        else {}
+    )
+    return themes, skills
+
+
+def names_of(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names of users by id, for history rows."""
+    ids = {user_id for user_id in user_ids if user_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())

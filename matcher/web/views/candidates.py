@@ -1,0 +1,161 @@
+"""The organisation's side of a placement: interested people, recommended people, decisions.
+
+Access follows ``matcher.services.access``: a placement the viewer may not know about is a
+404, one they can see but do not belong to is a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from matcher.extensions import db
+from matcher.models import Interest, Placement, User
+from matcher.services import interests as service
+from matcher.services import match_queries
+from matcher.services.errors import InvalidState, NotFound, NotPermitted
+from matcher.services.interests import TRANSITIONS, Action, Side
+from matcher.web.auth import get_current_user, login_required
+from matcher.web.forms.actions import ActionForm
+from matcher.web.once import first_submission
+from matcher.web.views.matches import CONFIRM_FIRST, refusal, why_not
+from matcher.web.wording import organisation_sentences
+
+candidates = Blueprint("candidates", __name__)
+
+ORGANISATION_ACTIONS = {Action.SHORTLIST, Action.OFFER, Action.REJECT}
+
+
+def organisation_actions(interest: Interest) -> list[str]:
+    """The organisation's next steps for an interest, from the workflow table."""
+    return [
+        action.value
+        for (status, action), (_, side) in TRANSITIONS.items()
+        if status == interest.status and side == Side.ORGANISATION
+    ]
+
+
+@candidates.get("/placements/<int:placement_id>/interests")
+@login_required
+def placement_interests(placement_id: int) -> str:
+    """People interested in the placement, and discoverable people the engine recommends."""
+    user = get_current_user()
+    try:
+        found = service.list_placement_interests(db.session, user.id, placement_id)
+        recommended = match_queries.recommended_people(db.session, user.id, placement_id)
+    except (NotFound, NotPermitted) as error:
+        refusal(error)
+        raise
+    placement = db.session.get(Placement, placement_id)
+    names = match_queries.names_of(db.session, [i.person_id for i in found])
+    themes, skills = match_queries.taxonomy_names(db.session, [r.match for r in recommended])
+    return render_template(
+        "pages/candidates/placement_interests.html",
+        placement=placement,
+        interests=[
+            {"interest": i, "name": names.get(i.person_id, ""), "actions": organisation_actions(i)}
+            for i in found
+        ],
+        recommended=[
+            {
+                "recommendation": r,
+                "reasons": organisation_sentences(r.match.reasons, themes, skills),
+            }
+            for r in recommended
+        ],
+    )
+
+
+def _organisation_interest(placement_id: int, interest_id: int) -> Interest:
+    """An interest in the placement that the viewer acts on for its organisation."""
+    user = get_current_user()
+    try:
+        found = service.get_interest(db.session, user.id, interest_id)
+    except (NotFound, NotPermitted) as error:
+        refusal(error)
+        raise
+    if found.placement_id != placement_id:
+        abort(404)
+    if found.person_id == user.id:
+        abort(403)
+    return found
+
+
+@candidates.route(
+    "/placements/<int:placement_id>/interests/<int:interest_id>/<action>",
+    methods=["GET", "POST"],
+)
+@login_required
+def decide(placement_id: int, interest_id: int, action: str) -> Any:
+    """Shortlist, offer or turn down an interested person; turning down is confirmed first."""
+    try:
+        chosen = Action(action)
+    except ValueError:
+        abort(404)
+    if chosen not in ORGANISATION_ACTIONS:
+        abort(404)
+    found = _organisation_interest(placement_id, interest_id)
+    placement = db.session.get(Placement, placement_id)
+    person = db.session.get(User, found.person_id)
+    assert placement is not None and person is not None
+    back = url_for("candidates.placement_interests", placement_id=placement_id)
+    form = ActionForm()
+    if not form.is_submitted():
+        if chosen not in CONFIRM_FIRST:
+            abort(405)
+        return render_template(
+            "pages/candidates/confirm_reject.html",
+            interest=found,
+            placement=placement,
+            person=person,
+            form=form,
+            back_url=back,
+        )
+    if not form.validate():
+        abort(400)
+    if not first_submission(form):
+        return redirect(back)
+    try:
+        service.transition(db.session, get_current_user().id, found.id, chosen)
+    except (NotFound, NotPermitted, InvalidState) as error:
+        db.session.rollback()
+        refusal(error)
+        assert isinstance(error, InvalidState)
+        flash(why_not(error, found, chosen))
+        return redirect(back)
+    db.session.commit()
+    done = {
+        Action.SHORTLIST: f"{person.display_name} is on your shortlist for {placement.title}",
+        Action.OFFER: f"You have offered {placement.title} to {person.display_name}",
+        Action.REJECT: f"You have told {person.display_name} they were not successful",
+    }
+    flash(done[chosen], "success")
+    return redirect(back)
+
+
+@candidates.post("/placements/<int:placement_id>/recommended/<int:person_id>/invite")
+@login_required
+def invite(placement_id: int, person_id: int) -> Response:
+    """Invite a recommended person to express interest; they are told by email."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    back = url_for("candidates.placement_interests", placement_id=placement_id)
+    if not first_submission(form):
+        return redirect(back)
+    try:
+        service.invite_to_express_interest(
+            db.session, get_current_user().id, placement_id, person_id
+        )
+    except (NotFound, NotPermitted, InvalidState) as error:
+        db.session.rollback()
+        refusal(error)
+        flash("You cannot invite this person: the placement is not open, or they have responded")
+        return redirect(back)
+    db.session.commit()
+    person = db.session.get(User, person_id)
+    name = person.display_name if person else "them"
+    flash(f"We have invited {name} to say if they are interested", "success")
+    return redirect(back)

@@ -1,0 +1,586 @@
+"""Placements: the organisation member's pages to post and manage them, and the public pages.
+
+Posting a placement is one page of questions, then check your answers, then "Save as draft".
+The answers wait in the session between the two pages. Every status change has its own
+confirmation page and carries the version the member saw, so a change made meanwhile by a
+colleague is caught instead of overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from markupsafe import escape
+from sqlalchemy import select
+
+from matcher.extensions import db
+from matcher.models import (
+    Grade,
+    Placement,
+    PlacementStatus,
+    Region,
+    Skill,
+    Theme,
+    VerificationStatus,
+)
+from matcher.services import placements as service
+from matcher.services.access import load_placement_for_member
+from matcher.services.concurrency import StaleObject
+from matcher.services.errors import InvalidState, ServiceError
+from matcher.services.memberships import organisations_of
+from matcher.services.placements import PlacementData, PlacementSearch
+from matcher.services.validation import ValidationFailed
+from matcher.web.auth import get_current_user
+from matcher.web.forms import add_errors, options
+from matcher.web.forms.organisations import KIND_NAMES as ORGANISATION_KIND_NAMES
+from matcher.web.forms.placements import (
+    HOURS_NAMES,
+    KIND_NAMES,
+    STATUS_NAMES,
+    ConfirmForm,
+    PlacementForm,
+    SaveDraftForm,
+    SearchForm,
+    StatusFilterForm,
+    data_from_session,
+    data_to_session,
+    form_values,
+)
+from matcher.web.once import first_submission
+from matcher.web.refusals import refuse
+from matcher.web.views.organisations import current_membership, member_only
+
+placements = Blueprint("placements", __name__)
+
+INVALID = 422
+PER_PAGE = 10
+_DRAFT = "placement_draft"
+STATUS_TAGS = {
+    PlacementStatus.DRAFT: "govuk-tag--grey",
+    PlacementStatus.OPEN: "govuk-tag--green",
+    PlacementStatus.CLOSED: "govuk-tag--yellow",
+    PlacementStatus.FILLED: "govuk-tag--blue",
+    PlacementStatus.WITHDRAWN: "govuk-tag--red",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A status change a member confirms on its own page."""
+
+    slug: str
+    run: Any
+    title: str
+    explanation: str
+    button: str
+    done: str
+    warning: bool = False
+
+
+CHANGES = {
+    change.slug: change
+    for change in (
+        Change(
+            "publish",
+            service.publish,
+            "Publish this placement?",
+            "Civil servants will be able to find it and say they are interested.",
+            "Publish placement",
+            "Your placement has been published",
+        ),
+        Change(
+            "close",
+            service.close,
+            "Close this placement?",
+            "People will no longer be able to say they are interested. You can reopen it "
+            "while its closing date is still ahead.",
+            "Close placement",
+            "Your placement has been closed",
+        ),
+        Change(
+            "reopen",
+            service.reopen,
+            "Reopen this placement?",
+            "People will be able to find it and say they are interested again.",
+            "Reopen placement",
+            "Your placement has been reopened",
+        ),
+        Change(
+            "mark-filled",
+            service.mark_filled,
+            "Mark this placement as filled?",
+            "It will no longer appear in searches. You cannot undo this.",
+            "Mark as filled",
+            "Your placement has been marked as filled",
+        ),
+        Change(
+            "withdraw",
+            service.withdraw,
+            "Withdraw this placement?",
+            "It will no longer appear in searches. You cannot undo this.",
+            "Withdraw placement",
+            "Your placement has been withdrawn",
+            warning=True,
+        ),
+        Change(
+            "discard",
+            service.discard_draft,
+            "Delete this draft?",
+            "The draft will be deleted. You cannot undo this.",
+            "Delete draft",
+            "Your draft has been deleted",
+            warning=True,
+        ),
+    )
+}
+# Which changes each status offers, in the order the page shows them.
+OFFERED = {
+    PlacementStatus.DRAFT: ("publish", "discard"),
+    PlacementStatus.OPEN: ("close", "mark-filled", "withdraw"),
+    PlacementStatus.CLOSED: ("reopen", "mark-filled", "withdraw"),
+    PlacementStatus.FILLED: (),
+    PlacementStatus.WITHDRAWN: (),
+}
+ACTION_OF_SLUG = {"mark-filled": "mark_filled", "discard": "discard"}
+
+
+def _page(template: str, form: Any = None, **context: Any) -> tuple[str, int]:
+    status = INVALID if form is not None and form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
+def _organisation_id() -> int:
+    membership = current_membership()
+    if membership is None:
+        abort(redirect(url_for("organisations.mine")))
+    return membership.organisation_id
+
+
+def _own_placement(placement_id: int) -> Placement:
+    """A placement the signed-in member may manage: 404 if unseen, 403 if another's."""
+    try:
+        return load_placement_for_member(db.session, get_current_user(), placement_id)
+    except ServiceError as error:
+        refuse(error)
+
+
+def _stale(placement_id: int) -> tuple[str, int]:
+    db.session.rollback()
+    return render_template("pages/placements/stale.html", placement_id=placement_id), 409
+
+
+# The organisation member's pages.
+
+
+@placements.get("/organisation/placements")
+@member_only
+def mine():
+    """List the organisation's placements, newest change first, filtered by status."""
+    organisation_id = _organisation_id()
+    form = StatusFilterForm(request.args)
+    status = None
+    if form.status.data:
+        try:
+            status = PlacementStatus(form.status.data)
+        except ValueError:
+            abort(400)
+    number = _page_number()
+    try:
+        page = service.list_organisation_placements(
+            db.session,
+            get_current_user().id,
+            organisation_id,
+            status=status,
+            limit=PER_PAGE,
+            offset=(number - 1) * PER_PAGE,
+        )
+    except ServiceError as error:
+        refuse(error)
+    return render_template(
+        "pages/placements/mine.html",
+        form=form,
+        page=page,
+        pagination=_pagination(page, number, "placements.mine", request.args.to_dict()),
+        status_names=STATUS_NAMES,
+        status_tags=STATUS_TAGS,
+    )
+
+
+@placements.route("/organisation/placements/new", methods=["GET", "POST"])
+@member_only
+def new():
+    """Ask every question about a new placement on one page."""
+    _organisation_id()
+    stored = session.get(_DRAFT)
+    form = PlacementForm(data=form_values(data_from_session(stored)) if stored else None)
+    form.prepare(db.session)
+    if form.validate_on_submit():
+        session[_DRAFT] = data_to_session(form.placement_data())
+        return redirect(url_for("placements.check"))
+    return _page(
+        "pages/placements/form.html",
+        form=form,
+        page_title="Post a placement",
+        submit_text="Continue",
+        back_url=url_for("placements.mine"),
+    )
+
+
+@placements.route("/organisation/placements/new/check", methods=["GET", "POST"])
+@member_only
+def check():
+    """Show the answers with Change links; "Save as draft" saves them once."""
+    organisation_id = _organisation_id()
+    stored = session.get(_DRAFT)
+    form = SaveDraftForm()
+    if stored is None:
+        return redirect(url_for("placements.mine"))
+    data = data_from_session(stored)
+    if form.validate_on_submit():
+        if not first_submission(form):
+            # A second press of the button: the first one saved the draft.
+            return redirect(url_for("placements.mine"))
+        try:
+            placement = service.create_draft(
+                db.session, get_current_user().id, organisation_id, data
+            )
+        except ValidationFailed as failed:
+            db.session.rollback()
+            again = PlacementForm(formdata=None, data=form_values(data))
+            again.prepare(db.session)
+            add_errors(again, failed.errors)
+            return _page(
+                "pages/placements/form.html",
+                form=again,
+                page_title="Post a placement",
+                submit_text="Continue",
+                back_url=url_for("placements.mine"),
+                form_action=url_for("placements.new"),
+            )
+        except InvalidState:
+            db.session.rollback()
+            flash("Your organisation was not approved, so it cannot post placements")
+            return redirect(url_for("organisations.mine"))
+        except ServiceError as error:
+            refuse(error)
+        placement_id = placement.id
+        db.session.commit()
+        session.pop(_DRAFT, None)
+        flash("Your placement has been saved as a draft", "success")
+        return redirect(url_for("placements.manage", placement_id=placement_id))
+    return render_template(
+        "pages/placements/check.html",
+        form=form,
+        rows=_rows(data, change_url=url_for("placements.new")),
+    )
+
+
+@placements.get("/organisation/placements/<int:placement_id>")
+@member_only
+def manage(placement_id: int):
+    """Show one of the organisation's placements with what can be done with it next."""
+    placement = _own_placement(placement_id)
+    verified = placement.organisation.status == VerificationStatus.VERIFIED
+    return render_template(
+        "pages/placements/manage.html",
+        placement=placement,
+        rows=_rows(service.placement_data(placement)),
+        changes=[CHANGES[slug] for slug in OFFERED[placement.status]],
+        editable=placement.status in service.EDITABLE,
+        verified=verified,
+        status_names=STATUS_NAMES,
+        status_tags=STATUS_TAGS,
+    )
+
+
+@placements.route("/organisation/placements/<int:placement_id>/edit", methods=["GET", "POST"])
+@member_only
+def edit(placement_id: int):
+    """Change a draft or open placement; the version seen guards against lost changes."""
+    placement = _own_placement(placement_id)
+    if placement.status not in service.EDITABLE:
+        flash("Only draft and open placements can be changed")
+        return redirect(url_for("placements.manage", placement_id=placement_id))
+    current = service.placement_data(placement)
+    form = PlacementForm(data={**form_values(current), "expected_version": placement.version_id})
+    form.prepare(db.session)
+    form.stored_closing_date = current.closing_date
+    if form.validate_on_submit():
+        try:
+            service.update_placement(
+                db.session,
+                get_current_user().id,
+                placement_id,
+                form.placement_data(),
+                expected_version=_version(form.expected_version.data),
+            )
+        except StaleObject:
+            return _stale(placement_id)
+        except ValidationFailed as failed:
+            db.session.rollback()
+            add_errors(form, failed.errors)
+        except InvalidState:
+            db.session.rollback()
+            flash("Only draft and open placements can be changed")
+            return redirect(url_for("placements.manage", placement_id=placement_id))
+        except ServiceError as error:
+            refuse(error)
+        else:
+            db.session.commit()
+            flash("Your placement has been updated", "success")
+            return redirect(url_for("placements.manage", placement_id=placement_id))
+    return _page(
+        "pages/placements/form.html",
+        form=form,
+        page_title="Change the placement",
+        submit_text="Save changes",
+        back_url=url_for("placements.manage", placement_id=placement_id),
+    )
+
+
+@placements.route(
+    "/organisation/placements/<int:placement_id>/<any("
+    + ", ".join(f'"{slug}"' for slug in CHANGES)
+    + "):change>",
+    methods=["GET", "POST"],
+)
+@member_only
+def change_status(placement_id: int, change: str):
+    """Confirm, then publish, close, reopen, mark filled, withdraw or delete a draft."""
+    placement = _own_placement(placement_id)
+    definition = CHANGES[change]
+    form = ConfirmForm(data={"expected_version": placement.version_id})
+    problem = None
+    if change not in OFFERED[placement.status]:
+        problem = (
+            f"This placement is {STATUS_NAMES[placement.status].lower()}, so you cannot do this"
+        )
+    elif change in ("publish", "reopen") and (
+        placement.organisation.status != VerificationStatus.VERIFIED
+    ):
+        problem = (
+            "Your organisation has not been verified yet. A platform administrator checks every "
+            "organisation before its placements can be published. You can keep editing the "
+            "draft until then"
+        )
+    if form.validate_on_submit() and problem is None:
+        try:
+            definition.run(
+                db.session,
+                get_current_user().id,
+                placement_id,
+                expected_version=_version(form.expected_version.data),
+            )
+        except StaleObject:
+            return _stale(placement_id)
+        except ValidationFailed as failed:
+            db.session.rollback()
+            problem = " ".join(failed.errors.values()) + ". Change the placement first"
+        except InvalidState:
+            db.session.rollback()
+            problem = "This placement has changed, so you cannot do this now"
+        except ServiceError as error:
+            refuse(error)
+        else:
+            db.session.commit()
+            flash(definition.done, "success")
+            if change == "discard":
+                return redirect(url_for("placements.mine"))
+            return redirect(url_for("placements.manage", placement_id=placement_id))
+    page = render_template(
+        "pages/placements/confirm.html",
+        form=form,
+        placement=placement,
+        change=definition,
+        problem=problem,
+    )
+    return page, 409 if problem and request.method == "POST" else 200
+
+
+def _version(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        abort(400)
+
+
+# The public pages.
+
+
+@placements.get("/placements")
+def search():
+    """Search the open placements by words, theme, kind, region and remote working."""
+    form = SearchForm(request.args)
+    themes = db.session.execute(
+        select(Theme.slug, Theme.name).where(Theme.active).order_by(Theme.name)
+    ).all()
+    regions = db.session.execute(select(Region.code, Region.name).order_by(Region.name)).all()
+    form.theme.choices = options([("", "Any theme"), *themes])
+    form.region.choices = options([("", "Anywhere"), *regions])
+    filters = PlacementSearch(
+        theme=_known(form.theme.data, {slug for slug, _ in themes}),
+        kind=_known(form.kind.data, {kind.value for kind in KIND_NAMES}),
+        region_code=_known(form.region.data, {code for code, _ in regions}),
+        remote=True if form.remote.data == "yes" else None,
+        text=(form.text.data or "")[:200] or None,
+    )
+    number = _page_number()
+    page = service.search_open_placements(
+        db.session, filters, limit=PER_PAGE, offset=(number - 1) * PER_PAGE
+    )
+    if number > 1 and not page.items:
+        abort(404)
+    args = {key: value for key, value in request.args.items() if value and key != "page"}
+    return render_template(
+        "pages/placements/search.html",
+        form=form,
+        page=page,
+        filtered=bool(args),
+        pagination=_pagination(page, number, "placements.search", args),
+        kind_names=KIND_NAMES,
+        hours_names=HOURS_NAMES,
+        region_names=dict(regions),
+    )
+
+
+@placements.get("/placements/<int:placement_id>")
+def show(placement_id: int):
+    """The public page of an open placement; its organisation also sees drafts as a preview."""
+    user = get_current_user()
+    try:
+        placement = service.get_placement(db.session, user.id if user else None, placement_id)
+    except ServiceError as error:
+        refuse(error)
+    member = user is not None and any(
+        m.organisation_id == placement.organisation_id for m in _memberships(user.id)
+    )
+    return render_template(
+        "pages/placements/show.html",
+        placement=placement,
+        rows=_public_rows(placement),
+        member=member,
+        status_names=STATUS_NAMES,
+        status_tags=STATUS_TAGS,
+        organisation_kind=ORGANISATION_KIND_NAMES[placement.organisation.kind],
+    )
+
+
+def _memberships(user_id: int) -> list[Any]:
+    return organisations_of(db.session, user_id)
+
+
+def _known(value: str | None, allowed: set[str]) -> str | None:
+    """A filter value from the list, or None: a hand-edited address filters by nothing."""
+    return value if value in allowed else None
+
+
+def _page_number() -> int:
+    try:
+        number = int(request.args.get("page", "1"))
+    except ValueError:
+        abort(404)
+    if number < 1:
+        abort(404)
+    return number
+
+
+def _pagination(page: Any, number: int, endpoint: str, args: dict[str, str]) -> dict[str, Any]:
+    """Parameters for the GOV.UK pagination component; empty when there is one page."""
+    pages = max(1, -(-page.total // page.limit))
+    if pages == 1:
+        return {}
+    args = {key: value for key, value in args.items() if key != "page"}
+
+    def href(n: int) -> str:
+        return url_for(endpoint) + "?" + urlencode({**args, "page": n})
+
+    shown = sorted({1, pages, number - 1, number, number + 1} & set(range(1, pages + 1)))
+    items: list[dict[str, Any]] = []
+    for index, n in enumerate(shown):
+        if index and n - shown[index - 1] > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": n, "href": href(n), "current": n == number})
+    params: dict[str, Any] = {"items": items}
+    if number > 1:
+        params["previous"] = {"href": href(number - 1)}
+    if number < pages:
+        params["next"] = {"href": href(number + 1)}
+    return params
+
+
+def _date(value: date | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else "Not given"
+
+
+def _names(model: Any, ids: Any) -> list[str]:
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(select(model.name).where(model.id.in_(list(ids))).order_by(model.name))
+    )
+
+
+def _list_html(names: list[str]) -> dict[str, str]:
+    if not names:
+        return {"value": "None"}
+    items = "".join(f"<li>{escape(name)}</li>" for name in names)
+    return {"value_html": f'<ul class="govuk-list">{items}</ul>'}
+
+
+def _grade_range(low: str, high: str) -> str:
+    names = dict(db.session.execute(select(Grade.code, Grade.name)).tuples().all())
+    low_name, high_name = names.get(low, low), names.get(high, high)
+    return low_name if low == high else f"{low_name} to {high_name}"
+
+
+def _where(data: PlacementData) -> str:
+    if data.location_postcode and data.remote_possible:
+        return f"{data.location_postcode}, or remotely"
+    return data.location_postcode or "Remotely"
+
+
+def _rows(data: PlacementData, change_url: str | None = None) -> list[dict[str, Any]]:
+    """Summary-list rows of a placement's answers; with Change links on check your answers."""
+    rows: list[dict[str, Any]] = [
+        {"key": "Title", "value": data.title, "field": "title"},
+        {"key": "Summary", "value": data.summary, "field": "summary"},
+        {"key": "Description", "value": data.description, "field": "description"},
+        {"key": "Kind", "value": KIND_NAMES[data.kind], "field": "kind"},
+        {"key": "Policy themes", **_list_html(_names(Theme, data.theme_ids)), "field": "theme_ids"},
+        {"key": "Skills", **_list_html(_names(Skill, data.skill_ids)), "field": "skill_ids"},
+        {
+            "key": "Grades",
+            "value": _grade_range(data.grade_min, data.grade_max),
+            "field": "grade_min",
+        },
+        {"key": "Where", "value": _where(data), "field": "location_postcode"},
+        {"key": "Closing date", "value": _date(data.closing_date), "field": "closing_date"},
+        {"key": "Start date", "value": _date(data.start_date), "field": "start_date"},
+        {"key": "Duration", "value": f"{data.duration_weeks} weeks", "field": "duration_weeks"},
+        {"key": "Hours", "value": HOURS_NAMES[data.hours], "field": "hours"},
+        {"key": "Places", "value": str(data.capacity), "field": "capacity"},
+    ]
+    for row in rows:
+        field = row.pop("field")
+        if change_url:
+            row["href"] = f"{change_url}#{field}"
+    return rows
+
+
+def _public_rows(placement: Placement) -> list[dict[str, Any]]:
+    data = service.placement_data(placement)
+    return [
+        {"key": "Organisation", "value": placement.organisation.name},
+        {"key": "Kind", "value": KIND_NAMES[data.kind]},
+        {"key": "Grades", "value": _grade_range(data.grade_min, data.grade_max)},
+        {"key": "Where", "value": _where(data)},
+        {"key": "Start date", "value": _date(data.start_date)},
+        {"key": "Duration", "value": f"{data.duration_weeks} weeks"},
+        {"key": "Hours", "value": HOURS_NAMES[data.hours]},
+        {"key": "Places", "value": str(data.capacity)},
+        {"key": "Closing date", "value": _date(data.closing_date)},
+    ]

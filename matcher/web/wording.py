@@ -1,0 +1,130 @@
+"""Words and small view helpers shared by the matches, candidates and administration pages."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import request, url_for
+
+from matcher.models import InterestStatus
+from matcher.reasons import TEXT_SIMILARITY_WORTH_SAYING, list_in_words
+from matcher.services.interests import Action
+
+# GOV.UK tag colours: blue while things move, green for a yes, grey or red for an end.
+STATUS_TAGS: dict[InterestStatus, tuple[str, str]] = {
+    InterestStatus.INTERESTED: ("Interested", "govuk-tag--blue"),
+    InterestStatus.SHORTLISTED: ("Shortlisted", "govuk-tag--light-blue"),
+    InterestStatus.OFFERED: ("Offered", "govuk-tag--yellow"),
+    InterestStatus.ACCEPTED: ("Accepted", "govuk-tag--green"),
+    InterestStatus.DECLINED: ("Declined", "govuk-tag--grey"),
+    InterestStatus.WITHDRAWN: ("Withdrawn", "govuk-tag--grey"),
+    InterestStatus.REJECTED: ("Not successful", "govuk-tag--red"),
+}
+
+VERBS: dict[Action, str] = {
+    Action.SHORTLIST: "shortlist",
+    Action.OFFER: "offer the placement to",
+    Action.REJECT: "turn down",
+    Action.ACCEPT: "accept",
+    Action.DECLINE: "decline",
+    Action.WITHDRAW: "withdraw",
+}
+
+
+def status_tag(status: InterestStatus) -> dict[str, str]:
+    """Parameters of govukTag for an interest status."""
+    text, classes = STATUS_TAGS[status]
+    return {"text": text, "classes": classes}
+
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def when(moment: datetime | None) -> str:
+    """A moment as GOV.UK writes it, in UK time: "25 November 2026 at 6:53pm"."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(LONDON)
+    hour = local.hour % 12 or 12
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def one_time_token() -> str:
+    """A token for a button form, so a double-submitted button acts once."""
+    return secrets.token_urlsafe(16)
+
+
+def page_number() -> int:
+    """The ``page`` query parameter as a page number; anything odd is page 1."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+
+
+def pagination(page: int, pages: int, endpoint: str, **args: Any) -> dict[str, Any] | None:
+    """Parameters of govukPagination for ``endpoint``, or None when there is one page."""
+    if pages <= 1:
+        return None
+
+    def href(number: int) -> str:
+        return url_for(endpoint, page=number, **{k: v for k, v in args.items() if v})
+
+    shown = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
+    items: list[dict[str, Any]] = []
+    for index, number in enumerate(shown):
+        if index and number - shown[index - 1] > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "href": href(number), "current": number == page})
+    params: dict[str, Any] = {"items": items}
+    if page > 1:
+        params["previous"] = {"href": href(page - 1)}
+    if page < pages:
+        params["next"] = {"href": href(page + 1)}
+    return params
+
+
+def organisation_sentences(
+    reasons: Sequence[Mapping[str, Any]],
+    theme_names: Mapping[int, str],
+    skill_names: Mapping[int, str],
+) -> list[str]:
+    """Why a person fits a placement, strongest first, in words for the organisation."""
+    helpful = sorted(
+        (reason for reason in reasons if (reason.get("contribution") or 0.0) > 0),
+        key=lambda reason: -reason["contribution"],
+    )
+    sentences = []
+    for reason in helpful:
+        evidence = reason.get("evidence") or {}
+        component = reason.get("component")
+        sentence = None
+        if component == "themes":
+            themes = [
+                theme_names[i] for i in evidence.get("shared_theme_ids", ()) if i in theme_names
+            ]
+            sentence = f"Interested in {list_in_words(themes)}" if themes else None
+        elif component == "skills":
+            skills = [
+                skill_names[i] for i in evidence.get("shared_skill_ids", ()) if i in skill_names
+            ]
+            sentence = f"Has skills in {list_in_words(skills)}" if skills else None
+        elif component == "text":
+            if (evidence.get("similarity") or 0.0) >= TEXT_SIMILARITY_WORTH_SAYING:
+                sentence = "What they wrote about themselves is close to your description"
+        elif component == "distance":
+            km = evidence.get("distance_km")
+            if evidence.get("remote"):
+                sentence = "Can work remotely"
+            elif km is not None:
+                sentence = "Lives less than 1 km away" if km < 1 else f"Lives {round(km)} km away"
+        elif component == "start":
+            sentence = "Available when the placement starts"
+        elif component == "bridging" and evidence.get("local_organisation"):
+            sentence = "Would bring central government experience to local public service"
+        if sentence:
+            sentences.append(sentence)
+    sentences.append("Their grade is in your range")
+    return sentences

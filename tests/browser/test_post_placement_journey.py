@@ -1,0 +1,105 @@
+"""A member of a verified organisation posts a placement and finds it on the public page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from matcher.extensions import db
+from matcher.models import MembershipRole, Role
+from matcher.services.placements import london_today
+from tests import builders
+from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
+from tests.unit.services.world import verified_organisation
+from tests.web import PASSWORD, confirmed_user, reference_database, web_app
+
+EMAIL = "officer@leeds.example.gov.uk"
+
+
+@pytest.fixture
+def site_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+    """The app with reference data and a verified council with one administrator."""
+    database = reference_database(sqlite_template, tmp_path / "reference")
+    app = web_app(tmp_path / "site", database, BASE_URL="http://127.0.0.1:1")
+    with app.app_context():
+        council = verified_organisation(db.session, email_domain="leeds.example.gov.uk")
+        officer = confirmed_user(Role.ORGANISATION_MEMBER, email=EMAIL)
+        builders.membership(db.session, officer, council, MembershipRole.ADMIN)
+        db.session.commit()
+    with LiveServer(app) as server:
+        yield server
+    with app.app_context():
+        db.engine.dispose()
+
+
+def checked(page: Page, title: str, shot: str) -> None:
+    """Check the page's title and accessibility, and keep a screenshot."""
+    page.wait_for_load_state()
+    assert page.title().startswith(title), page.title()
+    assert_accessible(page)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"placement-{shot}.png"), full_page=True)
+
+
+def fill_date(page: Page, name: str, day: object) -> None:
+    """Type a date into a GOV.UK date input."""
+    page.fill(f"#{name}-day", str(day.day))  # type: ignore[attr-defined]
+    page.fill(f"#{name}-month", str(day.month))  # type: ignore[attr-defined]
+    page.fill(f"#{name}-year", str(day.year))  # type: ignore[attr-defined]
+
+
+def test_a_verified_organisation_member_posts_a_placement(site_server: LiveServer, page: Page):
+    page.goto(site_server.url + "/sign-in")
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type='submit']")
+
+    page.goto(site_server.url + "/organisation")
+    checked(page, "Test Constabulary", "organisation")
+    page.click("text=Your placements")
+    checked(page, "Your placements", "list-empty")
+    page.click("text=Post a placement")
+    checked(page, "Post a placement", "form")
+
+    page.click("main form button[type='submit']")
+    checked(page, "Error: Post a placement", "form-errors")
+
+    today = london_today()
+    page.fill("#title", "Social care data secondment")
+    page.fill("#summary", "Help the council join up adult social care records.")
+    page.fill("#description", "Six months with the adult social care team.")
+    page.check("input[name='kind'][value='secondment']")
+    page.locator("input[name='theme_ids']").first.check()
+    page.select_option("#grade_min", "EO")
+    page.select_option("#grade_max", "G7")
+    page.fill("#location_postcode", "LS1 1UR")
+    fill_date(page, "closing_date", today + timedelta(days=30))
+    fill_date(page, "start_date", today + timedelta(days=60))
+    page.fill("#duration_weeks", "26")
+    page.check("input[name='hours'][value='full_time']")
+    page.fill("#capacity", "2")
+    page.click("main form button[type='submit']")
+    checked(page, "Check your answers", "check")
+
+    page.click("text=Save as draft")
+    checked(page, "Social care data secondment", "draft")
+    assert page.locator(".govuk-notification-banner--success").count() == 1
+
+    page.click("text=Preview")
+    checked(page, "Social care data secondment", "preview")
+    page.go_back()
+
+    page.click("main a:has-text('Publish placement')")
+    checked(page, "Publish this placement?", "publish-confirm")
+    page.click("main form button[type='submit']")
+    checked(page, "Social care data secondment", "published")
+
+    page.goto(site_server.url + "/placements")
+    checked(page, "Find a placement", "search")
+    page.click("text=Social care data secondment")
+    checked(page, "Social care data secondment", "public")
+    assert page.locator("h1").inner_text() == "Social care data secondment"
