@@ -47,7 +47,16 @@ def _app(instance: Path, url: str, smtp_port: int):
     return create_app(settings)
 
 
-def _worker(instance: str, url: str, port: int, batches: list[list[int]]) -> None:
+def _worker(
+    instance: str, url: str, port: int, batches: list[list[int]], profile: str | None = None
+) -> None:
+    if profile:
+        import cProfile
+
+        cProfile.runctx(
+            "_worker(instance, url, port, batches)", globals(), locals(), filename=profile
+        )
+        return
     app = _app(Path(instance), url, port)
     with app.app_context():
         db.engine.dispose(close=False)
@@ -67,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--profile", help="write each worker's cProfile stats to PROFILE.N")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="bench-digests-"))
     with fresh_postgres_database() as url, running_smtp_sink() as sink:
@@ -96,25 +106,47 @@ def main() -> None:
 
             event.listen(db.engine, "before_cursor_execute", on_query)
             now = utcnow()
-            rendered = 0
+            rendered = size = 0
+            load_cpu = render_cpu = 0.0
             cpu = time.process_time()
             wall = time.perf_counter()
             for batch in chunks([*world.people, world.member_id], args.batch):
                 count[0] = 0
+                tick = time.process_time()
                 contents = load_contents(db.session, batch, DigestKind.WEEKLY, now)
+                tock = time.process_time()
+                load_cpu += tock - tick
                 queries.append(count[0])
                 for content in contents.values():
-                    render_digest(settings, app.config["SECRET_KEY"], content, PERIOD, "<b@x>")
+                    message = render_digest(
+                        settings, app.config["SECRET_KEY"], content, PERIOD, "<b@x>"
+                    )
+                    size += len(message.data)
                     rendered += 1
+                render_cpu += time.process_time() - tock
                 db.session.rollback()
             wall = time.perf_counter() - wall
             cpu = time.process_time() - cpu
-            event.remove(db.engine, "before_cursor_execute", on_query)
             print(
-                f"rendering alone: {rendered} in {wall:.1f} s = {rendered / wall:.0f}/s wall, "
-                f"{rendered / cpu:.0f}/s per CPU second (budget 500/s on one core)"
+                f"rendering alone (load content + build wire-ready messages): {rendered} in "
+                f"{wall:.1f} s = {rendered / wall:.0f}/s wall, {rendered / cpu:.0f}/s per CPU "
+                f"second (budget 500/s on one core); of which templates + MIME only: "
+                f"{rendered / render_cpu:.0f}/s per CPU second, content loading: "
+                f"{rendered / load_cpu:.0f}/s; mean message {size / rendered / 1024:.1f} KiB"
             )
             print(f"queries per batch of {args.batch} to load content: {sorted(set(queries))}")
+            everyone = [*world.people, world.member_id]
+            by_size = {}
+            for batch_size in (10, 100, 1000):
+                count[0] = 0
+                load_contents(db.session, everyone[:batch_size], DigestKind.WEEKLY, now)
+                by_size[batch_size] = count[0]
+                db.session.rollback()
+            event.remove(db.engine, "before_cursor_execute", on_query)
+            print(
+                f"queries to load a batch's content, by batch size: {by_size}; sending adds "
+                "1 claim + 1 skip update per batch and 1 commit-point UPDATE per message"
+            )
 
             ids = pending_ids(db.session, PERIOD)
             db.session.rollback()
@@ -123,7 +155,14 @@ def main() -> None:
         started = time.perf_counter()
         workers = [
             multiprocessing.get_context("fork").Process(
-                target=_worker, args=(str(instance), url, sink.port, batches[i::2])
+                target=_worker,
+                args=(
+                    str(instance),
+                    url,
+                    sink.port,
+                    batches[i::2],
+                    f"{args.profile}.{i}" if args.profile else None,
+                ),
             )
             for i in range(2)
         ]

@@ -57,7 +57,7 @@ def preview_command(email: str) -> None:
         return
     message = render_digest(
         _settings(), current_app.config["SECRET_KEY"], content, period_for(kind, now), "<preview>"
-    )
+    ).as_email()
     click.echo(f"Subject: {message['Subject']}\n")
     click.echo(message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
 

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from itsdangerous import URLSafeTimedSerializer
+
 from config import Settings
 from matcher.models import Role
-from matcher.security.tokens import InvalidToken, make_token, read_token
+from matcher.security.tokens import InvalidToken, read_token
 
 UNSUBSCRIBE = "matcher.digest-unsubscribe"
 # Unsubscribe links must keep working in old emails; RFC 8058 gives no expiry, we give two years.
 UNSUBSCRIBE_MAX_AGE = 2 * 365 * 24 * 3600
 
 
+@cache
+def _unsubscribe_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    # What make_token builds for every call, built once: one token per digest adds up.
+    return URLSafeTimedSerializer(secret_key, salt=UNSUBSCRIBE)
+
+
 def unsubscribe_token(secret_key: str, user_id: int) -> str:
-    """A token that unsubscribes ``user_id`` from digests, and nothing else."""
-    return make_token(secret_key, UNSUBSCRIBE, {"u": user_id})
+    """A token that unsubscribes ``user_id`` from digests, and nothing else.
+
+    The same token ``make_token(secret_key, UNSUBSCRIBE, {"u": user_id})`` makes.
+    """
+    return _unsubscribe_serializer(secret_key).dumps({"u": user_id})
 
 
 def user_from_unsubscribe_token(secret_key: str, token: str) -> int:
@@ -35,16 +48,17 @@ def digest_url(settings: Settings) -> str:
     return f"{settings.base_url}/digest"
 
 
-def item_url(settings: Settings, anchor: str) -> str:
-    """Where a line of the digest leads: its entry on the digest page.
+def placement_url(settings: Settings, placement_id: int) -> str:
+    """The placement's own page, where a recipient reads it in full and says they are interested."""
+    return f"{settings.base_url}/placements/{placement_id}"
 
-    Placement and person pages belong to another part of the service; once they exist, this
-    is the one place to point digest lines at them.
-    """
-    return f"{settings.base_url}/digest#{anchor}"
+
+def placement_people_url(settings: Settings, placement_id: int) -> str:
+    """The organisation's page of interested and recommended people for one of its placements."""
+    return f"{settings.base_url}/placements/{placement_id}/interests"
 
 
 def preferences_url(settings: Settings, role: Role) -> str:
-    """Where the recipient changes how often they get digests."""
-    path = "/profile" if role == Role.CIVIL_SERVANT else "/account"
-    return f"{settings.base_url}{path}"
+    """Where the recipient changes how often they get digests (any role: members have no
+    profile, so the email preferences page serves everyone)."""
+    return f"{settings.base_url}/digest/preferences"

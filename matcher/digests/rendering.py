@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from email.headerregistry import Address
-from email.message import EmailMessage
 from typing import Any
 
 from config import Settings
 from matcher.digests.content import DigestContent
-from matcher.digests.links import digest_url, item_url, preferences_url, unsubscribe_url
+from matcher.digests.links import (
+    digest_url,
+    placement_people_url,
+    placement_url,
+    preferences_url,
+    unsubscribe_url,
+)
 from matcher.digests.periods import describe
-from matcher.mail import build_message, render_email
+from matcher.mail import render_email
+from matcher.mail.wire import WireMessage, build_wire_message
 from matcher.models import DigestKind, Role
 
 SERVICE_NAME = "Find a placement in local public service"
@@ -64,24 +69,25 @@ def template_context(
         "digest_url": digest_url(settings),
         "preferences_url": preferences_url(settings, content.recipient.role),
         "unsubscribe_url": unsubscribe_url(settings, secret_key, content.recipient.id),
-        "item_url": lambda anchor: item_url(settings, anchor),
+        "placement_url": lambda placement_id: placement_url(settings, placement_id),
+        "people_url": lambda placement_id: placement_people_url(settings, placement_id),
     }
-
-
-def _recipient_address(content: DigestContent) -> Address:
-    username, _, domain = content.recipient.email.partition("@")
-    return Address(display_name=content.recipient.name, username=username, domain=domain)
 
 
 def render_digest(
     settings: Settings, secret_key: str, content: DigestContent, period: str, message_id: str
-) -> EmailMessage:
-    """The digest email, with a stable Message-ID and RFC 8058 one-click unsubscribe headers."""
+) -> WireMessage:
+    """The digest email, with a stable Message-ID and RFC 8058 one-click unsubscribe headers.
+
+    Serialised straight to wire bytes (``WireMessage``): building an ``EmailMessage`` and
+    flattening it cost three times as much as rendering both templates.
+    """
     context = template_context(settings, secret_key, content, period)
     text, html = render_email("digest", context)
-    return build_message(
+    return build_wire_message(
         settings,
-        to=_recipient_address(content),
+        name=content.recipient.name,
+        address=content.recipient.email,
         subject=context["subject"],
         text=text,
         html=html,

@@ -1,12 +1,15 @@
 """Planning deliveries, claiming them, sending a batch over one connection, and recovery.
 
 A delivery moves pending -> sending (claimed: ``claimed_at`` is the claim's fence) -> sent |
-skipped | failed. "sent" is committed at the mail backend's commit point, just before the final
-"." of DATA, and only while this claim still holds; so a row in "sending" was never handed to the
-mail system, and the recovery job may put it back to pending without risking a second copy. The
-one window left is between that commit and writing the "." (microseconds): a crash there loses
-the message rather than sending it twice. A reply refusing the message after the "." puts the
-row back; a connection lost before the reply leaves it sent (the server most likely took it).
+skipped | failed. "sent" is written at the mail backend's commit point, just before the final
+"." of DATA, and only while this claim still holds (the UPDATE finds the row still ours and the
+address not suppressed), and committed straight after the "." is written, before the server's
+reply is read; so a row in "sending" was never handed to the mail system, and the recovery job
+may put it back to pending without risking a second copy. The one window left is between
+writing the "." and sending the COMMIT (two socket writes, microseconds): a crash there would
+send it twice. (Committing before the "." instead left a window as long as the commit's fsync
+in which a crash lost the message.) A reply refusing the message after the "." puts the row
+back; a connection lost before the reply leaves it sent (the server most likely took it).
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -245,22 +249,74 @@ def _release(session: Session, rows: Sequence, claimed_at: datetime, error: str)
     return released or 0
 
 
-def _mark_sent(session: Session, delivery_id: int, claimed_at: datetime) -> None:
-    """The commit point: sent, if still ours and the address not suppressed meanwhile."""
+def _mark_sent_statement():
+    """The commit point's UPDATE, built once: sent, if still ours and not suppressed meanwhile."""
     recipient_suppressed = (
         exists()
         .where(User.id == DigestDelivery.recipient_id)
         .where(SuppressedAddress.email == User.email)
     )
-    result = session.execute(
+    return (
         update(DigestDelivery)
-        .where(_ours([delivery_id], claimed_at), ~recipient_suppressed)
-        .values(status=DeliveryStatus.SENT, sent_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .where(
+            DigestDelivery.id == bindparam("delivery_id"),
+            DigestDelivery.status == DeliveryStatus.SENDING,
+            DigestDelivery.claimed_at == bindparam("claimed", type_=DigestDelivery.claimed_at.type),
+            ~recipient_suppressed,
+        )
+        .values(
+            status=DeliveryStatus.SENT,
+            sent_at=bindparam("now", type_=DigestDelivery.sent_at.type),
+        )
     )
-    session.commit()
-    if result.rowcount != 1:
-        raise _NotHandedOver
+
+
+_MARK_SENT = _mark_sent_statement()
+
+
+@contextmanager
+def _commit_points(
+    session: Session, claimed_at: datetime
+) -> Iterator[Callable[[int], Callable[[bool], None]]]:
+    """``prepare(delivery_id)`` for one batch's commit points, on a connection of its own.
+
+    ``prepare`` runs the UPDATE to "sent" in a transaction (raising _NotHandedOver, rolled back,
+    if the delivery is no longer ours or its address was suppressed) and returns
+    ``finish(handed_over)``, which commits it as soon as the "." is written, or rolls it back.
+    So the moment of no return is the "." itself, not the database commit: committing first and
+    writing the "." after the commit's reply left a window as long as the commit's fsync in which
+    a killed worker lost the message (the integration test's SIGKILL found it). Now a crash
+    before the "." rolls back (sent again later, once) and one after the COMMIT is on its way
+    keeps it; only the microseconds between the two writes could give a duplicate.
+
+    One connection for the batch rather than the session: the session checked a pooled
+    connection out (with its pre-ping) for every message. The commit stays synchronous.
+    """
+    with session.get_bind().connect() as connection:
+
+        def prepare(delivery_id: int) -> Callable[[bool], None]:
+            transaction = connection.begin()
+            try:
+                result = connection.execute(
+                    _MARK_SENT,
+                    {"delivery_id": delivery_id, "claimed": claimed_at, "now": utcnow()},
+                )
+            except BaseException:
+                transaction.rollback()
+                raise
+            if result.rowcount != 1:
+                transaction.rollback()
+                raise _NotHandedOver
+
+            def finish(handed_over: bool) -> None:
+                if handed_over:
+                    transaction.commit()
+                else:
+                    transaction.rollback()
+
+            return finish
+
+        yield prepare
 
 
 def _unmark_sent(session: Session, delivery_id: int, claimed_at: datetime) -> None:
@@ -320,17 +376,22 @@ def send_batch(
     outcome.skipped += _finish(session, skip, claimed_at, DeliveryStatus.SKIPPED)
     if not to_send:
         return outcome
-    with mailer() as backend:
+    with mailer() as backend, _commit_points(session, claimed_at) as prepare_sent:
         for position, row in enumerate(to_send):
             content = contents[row.recipient_id]
             message = render_digest(settings, secret_key, content, row.period, row.message_id)
             pacer.wait()
             handed = False
 
-            def commit_point(row_id: int = row.id) -> None:
-                nonlocal handed
-                _mark_sent(session, row_id, claimed_at)
-                handed = True
+            def commit_point(row_id: int = row.id) -> Callable[[bool], None]:
+                finish = prepare_sent(row_id)
+
+                def finished(handed_over: bool) -> None:
+                    nonlocal handed
+                    finish(handed_over)
+                    handed = handed_over
+
+                return finished
 
             try:
                 backend.send(message, commit_point=commit_point)

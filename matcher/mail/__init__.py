@@ -10,6 +10,7 @@ from matcher.mail.backends import (
     mail_backend_for,
 )
 from matcher.mail.message import build_message, render_email
+from matcher.mail.wire import WireMessage, build_wire_message
 
 __all__ = [
     "MailBackend",
@@ -18,7 +19,9 @@ __all__ = [
     "PermanentMailError",
     "SMTPBackend",
     "TransientMailError",
+    "WireMessage",
     "build_message",
+    "build_wire_message",
     "mail_backend_for",
     "render_email",
 ]

@@ -7,10 +7,14 @@ refused this message or recipient for good (5xx to MAIL, RCPT or DATA).
 
 ``send(message, commit_point=...)`` calls ``commit_point()`` at the last moment before the
 message becomes the mail system's: for SMTP, after the whole body is written and just before
-the final "." that ends DATA; for the folder, just before the file takes its visible name. A
-sender records "handed over" there, so a crash leaves each message either certainly not
-handed over or (bar a few microseconds) certainly accepted. If ``commit_point`` raises, the
-message is abandoned: the SMTP connection is dropped mid-DATA, which makes the server discard it.
+the final "." that ends DATA; for the folder, just before the file takes its visible name. If
+``commit_point`` raises, the message is abandoned: the SMTP connection is dropped mid-DATA,
+which makes the server discard it. ``commit_point`` may return ``finish(handed_over)``, which is
+called straight after the "." is written (or the file renamed) with True, before the server's
+reply is read, or with False if writing the "." failed. A sender prepares its "handed over"
+record in ``commit_point`` (checking the message is still its to send) and commits it in
+``finish``: a crash then leaves each message either not handed over and not recorded, or
+handed over and recorded, bar the microseconds between two writes to two sockets.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import logging
 import os
 import re
 import smtplib
+import socket
 import ssl
 import tempfile
 import uuid
@@ -28,11 +33,15 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeAlias
 
 from config import Settings
+from matcher.mail.wire import WireMessage
 
 logger = logging.getLogger(__name__)
+
+# ``commit_point()``, optionally returning ``finish(handed_over)``: see the module docstring.
+CommitPoint: TypeAlias = Callable[[], "Callable[[bool], None] | None"]
 
 
 class MailError(Exception):
@@ -66,7 +75,9 @@ class MailBackend(Protocol):
     ) -> None: ...
 
     def send(
-        self, message: EmailMessage, commit_point: Callable[[], None] | None = None
+        self,
+        message: EmailMessage | WireMessage,
+        commit_point: CommitPoint | None = None,
     ) -> object: ...
 
 
@@ -88,10 +99,18 @@ class OutboxFolderBackend:
     ) -> None:
         return None
 
-    def send(self, message: EmailMessage, commit_point: Callable[[], None] | None = None) -> Path:
+    def send(
+        self,
+        message: EmailMessage | WireMessage,
+        commit_point: CommitPoint | None = None,
+    ) -> Path:
         """Write ``message``; return the path of the new .eml file."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        data = message.as_bytes(policy=policy.SMTP)
+        data = (
+            message.data
+            if isinstance(message, WireMessage)
+            else message.as_bytes(policy=policy.SMTP)
+        )
         descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(descriptor, "wb") as file:
@@ -100,9 +119,15 @@ class OutboxFolderBackend:
                 os.fsync(file.fileno())
             # Readers list *.eml, so they never see a half-written message.
             path = self.folder / f"{uuid.uuid4().hex}.eml"
-            if commit_point is not None:
-                commit_point()
-            os.replace(temporary, path)
+            finish = commit_point() if commit_point is not None else None
+            try:
+                os.replace(temporary, path)
+            except BaseException:
+                if finish is not None:
+                    finish(False)
+                raise
+            if finish is not None:
+                finish(True)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -162,6 +187,10 @@ class SMTPBackend:
         except (OSError, smtplib.SMTPException) as error:
             raise TransientMailError(f"cannot connect to the SMTP server: {error}") from error
         try:
+            # The body and the final "." go out in two writes (the commit point sits between
+            # them); with Nagle's algorithm on, the "." would wait for the server's delayed ACK
+            # of the body (40 ms on Linux) on every message.
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connection.ehlo()
             if self.starttls:
                 connection.starttls(context=ssl.create_default_context())
@@ -177,13 +206,17 @@ class SMTPBackend:
         return connection
 
     def send(
-        self, message: EmailMessage, commit_point: Callable[[], None] | None = None
+        self,
+        message: EmailMessage | WireMessage,
+        commit_point: CommitPoint | None = None,
     ) -> dict[str, tuple[int, bytes]]:
         """Send ``message``; return the recipients refused when others were accepted."""
         connection = self._connect()
         try:
             if commit_point is not None:
                 return _send_with_commit_point(connection, message, commit_point)
+            if isinstance(message, WireMessage):
+                return connection.sendmail(message.sender, list(message.recipients), message.data)
             return connection.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             answers = list(error.recipients.values())
@@ -203,11 +236,17 @@ class SMTPBackend:
 
 
 def _send_with_commit_point(
-    connection: smtplib.SMTP, message: EmailMessage, commit_point: Callable[[], None]
+    connection: smtplib.SMTP,
+    message: EmailMessage | WireMessage,
+    commit_point: CommitPoint,
 ) -> dict[str, tuple[int, bytes]]:
     """``smtplib.SMTP.send_message`` for one message, calling ``commit_point`` before the "."."""
-    sender = parseaddr(str(message["Sender"] or message["From"]))[1]
-    recipients = [address for _, address in getaddresses(message.get_all("To", []))]
+    if isinstance(message, WireMessage):
+        sender, recipients, data = message.sender, list(message.recipients), message.data
+    else:
+        sender = parseaddr(str(message["Sender"] or message["From"]))[1]
+        recipients = [address for _, address in getaddresses(message.get_all("To", []))]
+        data = message.as_bytes(policy=policy.SMTP)
     connection.ehlo_or_helo_if_needed()
     code, reply = connection.mail(sender)
     if code != 250:
@@ -230,22 +269,37 @@ def _send_with_commit_point(
         _abandon_transaction(connection, code)
         raise smtplib.SMTPDataError(code, reply)
     # Dot-stuffing (RFC 5321 4.5.2), as smtplib does for lines that start with ".".
-    body = re.sub(rb"(?m)^\.", b"..", message.as_bytes(policy=policy.SMTP))
+    body = _DOT_AT_LINE_START.sub(b"..", data)
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     connection.send(body)
     try:
-        commit_point()
+        finish = commit_point()
     except BaseException:
         # Without the final "." the server never takes the message; closing discards it.
         connection.close()
         raise
-    connection.send(b".\r\n")
+    try:
+        connection.send(b".\r\n")
+    except BaseException:
+        if finish is not None:
+            finish(False)
+        raise
+    if finish is not None:
+        try:
+            finish(True)
+        except BaseException:
+            # The server has the message, but its reply will never be read: start afresh.
+            connection.close()
+            raise
     code, reply = connection.getreply()
     if code != 250:
         _abandon_transaction(connection, code)
         raise smtplib.SMTPDataError(code, reply)
     return refused
+
+
+_DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
 
 
 def _abandon_transaction(connection: smtplib.SMTP, code: int) -> None:

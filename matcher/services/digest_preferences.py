@@ -49,7 +49,9 @@ def set_digest_frequency(session: Session, user: User, frequency: DigestFrequenc
     if user.profile is not None:
         user.profile.digest_frequency = frequency
     if frequency != DigestFrequency.NEVER:
-        session.execute(delete(SuppressedAddress).where(SuppressedAddress.email == user.email))
+        session.execute(
+            delete(SuppressedAddress).where(SuppressedAddress.email == user.email.lower())
+        )
     else:
         unsubscribe(session, user.id)
 

@@ -28,6 +28,7 @@ from matcher.models import (
     utcnow,
 )
 from matcher.reference.postcodes import PostcodeError, lookup
+from matcher.services.digest_preferences import set_digest_frequency
 from matcher.services.errors import NotPermitted
 from matcher.services.validation import ValidationFailed
 
@@ -141,9 +142,13 @@ def save_profile(session: Session, *, user_id: int, answers: ProfileAnswers) -> 
     profile.hours = answers.hours
     profile.about = answers.about.strip()
     profile.discoverable = answers.discoverable
+    frequency_changed = created or profile.digest_frequency != answers.digest_frequency
     profile.digest_frequency = answers.digest_frequency
     if profile.completed_at is None:
         profile.completed_at = utcnow()
+    if frequency_changed:
+        # Asking for digests again lifts an earlier unsubscribe; choosing none records one.
+        set_digest_frequency(session, user, answers.digest_frequency)
     session.flush()
 
     after = profile_as_data(profile)

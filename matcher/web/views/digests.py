@@ -1,8 +1,8 @@
-"""Digest pages: one-click unsubscribe (RFC 8058) and the signed-in preview of the next digest."""
+"""Digest pages: one-click unsubscribe (RFC 8058), the preview of the next digest, preferences."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from config import Settings
 from matcher.digests.content import load_contents
@@ -10,7 +10,7 @@ from matcher.digests.links import user_from_unsubscribe_token
 from matcher.digests.periods import period_for
 from matcher.digests.rendering import template_context
 from matcher.extensions import db
-from matcher.models import DigestFrequency, DigestKind, utcnow
+from matcher.models import DigestFrequency, DigestKind, Role, utcnow
 from matcher.security.tokens import InvalidToken
 from matcher.services import digest_preferences
 from matcher.web.auth import current_user, login_required
@@ -68,4 +68,46 @@ def preview():
     suppressed = digest_preferences.is_suppressed(db.session, current_user)
     return render_template(
         "pages/digests/preview.html", suppressed=suppressed, **preview_context(current_user.id)
+    )
+
+
+def _choices(user) -> list[tuple[DigestFrequency, str]]:
+    # Organisation members get weekly digests only; civil servants may choose daily.
+    choices = [(DigestFrequency.WEEKLY, "Weekly, on Monday mornings")]
+    if user.role == Role.CIVIL_SERVANT:
+        choices.append((DigestFrequency.DAILY, "Daily, each morning"))
+    choices.append((DigestFrequency.NEVER, "No digest emails"))
+    return choices
+
+
+def _current_frequency(user, suppressed: bool) -> DigestFrequency:
+    if suppressed:
+        return DigestFrequency.NEVER
+    if user.profile is not None and user.profile.digest_frequency is not None:
+        return user.profile.digest_frequency
+    return DigestFrequency.WEEKLY if user.role != Role.CIVIL_SERVANT else DigestFrequency.NEVER
+
+
+@digests.route("/digest/preferences", methods=["GET", "POST"])
+@login_required
+def preferences():
+    """How often the signed-in person gets digests; for anyone, profile or not."""
+    user = current_user._get_current_object()
+    choices = _choices(user)
+    suppressed = digest_preferences.is_suppressed(db.session, user)
+    error = None
+    if request.method == "POST":
+        wanted = {choice.value: choice for choice, _ in choices}.get(request.form.get("frequency"))
+        if wanted is not None:
+            digest_preferences.set_digest_frequency(db.session, user, wanted)
+            db.session.commit()
+            flash("Your email preferences have been saved", "success")
+            return redirect(url_for("digests.preferences"))
+        error = "Select how often you want digest emails"
+    return render_template(
+        "pages/digests/preferences.html",
+        choices=choices,
+        current=_current_frequency(user, suppressed).value,
+        suppressed=suppressed,
+        error=error,
     )

@@ -79,3 +79,13 @@ def test_unsubscribe_tokens_are_signed_for_that_purpose_only():
         user_from_unsubscribe_token(SECRET, make_token(SECRET, "matcher.reset-password", {"u": 42}))
     with pytest.raises(InvalidToken):
         user_from_unsubscribe_token("another-secret-key-entirely-different", token)
+
+
+def test_the_cached_unsubscribe_token_is_the_one_make_token_makes():
+    from matcher.digests.links import UNSUBSCRIBE, unsubscribe_token, user_from_unsubscribe_token
+    from matcher.security.tokens import make_token, read_token
+
+    secret = "a-secret-key-long-enough-for-signing-tokens"
+    token = unsubscribe_token(secret, 42)
+    assert read_token(secret, UNSUBSCRIBE, token, max_age=60) == {"u": 42}
+    assert user_from_unsubscribe_token(secret, make_token(secret, UNSUBSCRIBE, {"u": 42})) == 42
