@@ -23,7 +23,7 @@ from matcher.extensions import db
 from matcher.matching import Engine
 from matcher.matchmaking.incremental import placement_changed, recompute_people
 from matcher.matchmaking.loading import engine_config, load_people, load_placements
-from matcher.matchmaking.publishing import discard_rows, publish_run, start_run
+from matcher.matchmaking.publishing import discard_rows, publish_run, start_run, validate_matches
 from matcher.matchmaking.snapshot import current_snapshot, forget_snapshots
 from matcher.matchmaking.storing import stage_rows
 from matcher.models import Placement, PlacementStatus
@@ -88,14 +88,15 @@ def run(settings, people: int, placements: int) -> None:  # type: ignore[no-unty
     run_id = start_run(session, len(frames[0]), 1).id
     session.commit()
     _timed(
-        "write (COPY into the run's staging rows)", times, lambda: stage_rows(session, run_id, top)
+        "write (COPY into the run's build table)", times, lambda: stage_rows(session, run_id, top)
     )
     session.commit()
     published = _timed(
-        "publish (swap into matches, one commit)", times, lambda: publish_run(session, run_id)
+        "publish (index, drop orphans, swap tables)", times, lambda: publish_run(session, run_id)
     )
     session.commit()
     discard_rows(session, run_id)
+    _timed("validate foreign keys + analyze (readers on)", times, lambda: validate_matches(session))
     session.commit()
     total = sum(times[k] for k in times if not k.startswith("seed"))
     print(f"{'end to end (load .. publish)':<42} {total:8.2f} s   ({published:,} rows)")
@@ -151,6 +152,30 @@ def run(settings, people: int, placements: int) -> None:  # type: ignore[no-unty
         session.commit()
         edits.append(time.perf_counter() - start)
     print(f"re-score an open placement (no change): {[round(x * 1e3) for x in edits]} ms")
+    edited = []
+    for n, placement_id in enumerate(opened[2:5]):
+        # An edit the way the service does it: new text and travel terms, an event, a commit.
+        session.execute(
+            update(Placement)
+            .where(Placement.id == placement_id)
+            .values(
+                description=f"Edited {n}: housing data analysis with local delivery partners",
+                remote_possible=True,
+            )
+        )
+        record_event(session, PLACEMENT_CHANGED, {"placement_id": placement_id})
+        session.commit()
+        start = time.perf_counter()
+        result = placement_changed(session, settings, placement_id)
+        session.commit()
+        edited.append(time.perf_counter() - start)
+        print(
+            f"  placement {placement_id} edited: {edited[-1] * 1e3:.0f} ms "
+            f"({result.eligible_people} eligible, entered {result.entered} lists, "
+            f"{result.rows} rows rewritten)"
+        )
+    snapshot = current_snapshot(session, settings)
+    print(f"snapshot after the edits: {snapshot.updates} updates, {snapshot.refits} refits")
     persons = []
     for person_id in frames[0].ids[:3]:
         start = time.perf_counter()

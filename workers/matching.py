@@ -19,7 +19,7 @@ from config import Settings
 from matcher.events import PERSON_CHANGED, PLACEMENT_CHANGED
 from matcher.extensions import db
 from matcher.matchmaking.incremental import placement_changed, recompute_people
-from matcher.matchmaking.publishing import RunNotBuilding, fail_run
+from matcher.matchmaking.publishing import RunNotBuilding, discard_rows, fail_run
 from matcher.matchmaking.rebuild import finish_rebuild, plan_rebuild, run_chunk
 from workers.app import QUEUE_MATCHING, TASK_QUEUES
 from workers.outbox_tasks import outbox_task
@@ -95,6 +95,8 @@ def publish_rebuild(run_id: int) -> None:
         published = finish_rebuild(db.session, _settings(), run_id)
     except RunNotBuilding as reason:
         db.session.rollback()
+        discard_rows(db.session, run_id)  # its build table or staged rows are of no more use
+        db.session.commit()
         logger.info("match run %s not published: %s", run_id, reason)
         return
     logger.info(

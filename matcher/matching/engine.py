@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -12,8 +12,8 @@ from numpy.typing import NDArray
 
 from matcher.matching.config import EngineConfig
 from matcher.matching.explain import Reason, Reasons, explain_pairs
-from matcher.matching.features import Fitted, fit
-from matcher.matching.frames import PeopleFrame, PlacementFrame
+from matcher.matching.features import Fitted, fit, update
+from matcher.matching.frames import PeopleFrame, PlacementFrame, splice
 from matcher.matching.scoring import people_blocks, placement_blocks, score_grid, top_k_blocks
 
 ENGINE_VERSION = "tfidf-lsa-blocked-1"
@@ -82,6 +82,49 @@ class Engine:
         self.people = people
         self.placements = placements
         return self
+
+    def update(
+        self,
+        people: PeopleFrame,
+        placements: PlacementFrame,
+        person_ids: Iterable[int] = (),
+        placement_ids: Iterable[int] = (),
+    ) -> bool:
+        """Bring the engine to frames that differ from the fitted ones only in the given ids.
+
+        Only those rows are vectorised again, with the fitted text model: the vocabulary, idf
+        and LSA components stay as fitted (a word new since the fit counts for nothing) until
+        the next ``fit``. Falls back to a full fit, returning False, when a changed row brings
+        a theme or skill id the fit never saw; returns True when the update was incremental.
+        """
+        old_people, old_placements = self._frames()
+        updated = update(
+            self.fitted,
+            self.config,
+            old_people.ids,
+            old_placements.ids,
+            people,
+            placements,
+            np.fromiter((int(i) for i in person_ids), np.int64),
+            np.fromiter((int(i) for i in placement_ids), np.int64),
+        )
+        if updated is None:
+            self.fit(people, placements)
+            return False
+        self._fitted, self.people, self.placements = updated, people, placements
+        return True
+
+    def update_people(self, rows: PeopleFrame, removed: Iterable[int] = ()) -> bool:
+        """Replace or add these people's rows and drop ``removed``; see ``update``."""
+        ids = {int(i) for i in rows.ids} | {int(i) for i in removed}
+        people, _ = splice(self._frames()[0], rows, ids)
+        return self.update(people, self._frames()[1], person_ids=ids)
+
+    def update_placements(self, rows: PlacementFrame, removed: Iterable[int] = ()) -> bool:
+        """Replace or add these placements' rows and drop ``removed``; see ``update``."""
+        ids = {int(i) for i in rows.ids} | {int(i) for i in removed}
+        placements, _ = splice(self._frames()[1], rows, ids)
+        return self.update(self._frames()[0], placements, placement_ids=ids)
 
     @property
     def fitted(self) -> Fitted:

@@ -13,6 +13,20 @@ from matcher.matching.components import COMPONENTS, pair_contributions
 from matcher.matching.config import EngineConfig
 from matcher.matching.features import Fitted
 
+# Decimal places kept of each stored figure: contributions, text similarity, distance (km).
+CONTRIBUTION_PLACES = 6
+SIMILARITY_PLACES = 4
+DISTANCE_PLACES = 1
+
+
+def decimal_round(values: NDArray[np.float64], places: int) -> NDArray[np.float64]:
+    """``values`` rounded to ``places`` decimals, as the nearest doubles to those decimals.
+
+    rint(x * 10**places) / 10**places: the integer is exact and the division correctly
+    rounded, so the result is exactly what the decimal text of that integer parses to.
+    """
+    return np.rint(np.asarray(values, np.float64) * 10.0**places) / 10.0**places
+
 
 class Reason(TypedDict):
     """One component of a match's score, as stored with the match."""
@@ -26,7 +40,7 @@ class Reason(TypedDict):
 class Reasons:
     """Reasons for n pairs in columnar form; ``for_pair(i)`` gives the stored list."""
 
-    contributions: NDArray[np.float64]  # n x len(COMPONENTS)
+    contributions: NDArray[np.float64]  # n x len(COMPONENTS), to CONTRIBUTION_PLACES decimals
     shared_themes: sp.csr_matrix  # n x themes; the stored column indices are the evidence
     shared_skills: sp.csr_matrix
     theme_ids: NDArray[np.int64]
@@ -70,9 +84,13 @@ class Reasons:
         evidence: dict[str, dict[str, Any]] = {
             "themes": {"shared_theme_ids": sorted(int(t) for t in shared_themes)},
             "skills": {"shared_skill_ids": sorted(int(s) for s in shared_skills)},
-            "text": {"similarity": round(float(self.text_similarity[i]), 4)},
+            "text": {
+                "similarity": float(decimal_round(self.text_similarity[i], SIMILARITY_PLACES))
+            },
             "distance": {
-                "distance_km": None if np.isnan(distance) else round(float(distance), 1),
+                "distance_km": None
+                if np.isnan(distance)
+                else float(decimal_round(distance, DISTANCE_PLACES)),
                 "remote": bool(self.remote[i]),
             },
             "start": {"days_to_start": int(self.days_to_start[i])},
@@ -110,7 +128,9 @@ def explain_pairs(
     )
     within = distance_km * distance_km <= fitted.p_lim2[people]
     return Reasons(
-        contributions=contributions,
+        # Stored figures, so kept to a fixed number of decimals: they still sum to the score
+        # within len(COMPONENTS) * 5e-7.
+        contributions=decimal_round(contributions, CONTRIBUTION_PLACES),
         shared_themes=shared_themes,
         shared_skills=shared_skills,
         theme_ids=fitted.theme_ids,

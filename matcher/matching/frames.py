@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -177,3 +178,79 @@ class PlacementFrame:
             # The last day of the placement: start plus its whole weeks, minus one.
             end_date=(start + 7 * weeks - 1).reshape(-1),
         )
+
+
+Frame = TypeVar("Frame", PeopleFrame, PlacementFrame)
+
+
+def _take(value: Any, index: NDArray[np.intp]) -> Any:
+    if isinstance(value, np.ndarray):
+        return value[index]
+    return [value[i] for i in index]
+
+
+def _join(old: Any, new: Any) -> Any:
+    if isinstance(old, np.ndarray):
+        return np.concatenate([old, new.astype(old.dtype)])
+    return list(old) + list(new)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray):
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    return list(a) == list(b)
+
+
+def _replace_rows(old: Frame, new: Frame, rows: NDArray[np.intp]) -> tuple[Frame, set[str]]:
+    values: dict[str, Any] = {}
+    changed: set[str] = set()
+    for f in dataclasses.fields(old):
+        before, after = getattr(old, f.name), getattr(new, f.name)
+        if isinstance(before, np.ndarray):
+            value = before.copy()
+            value[rows] = after.astype(before.dtype)
+        else:
+            value = list(before)
+            for k, row in enumerate(rows.tolist()):
+                value[row] = after[k]
+        if not _same(_take(before, rows), _take(value, rows)):
+            changed.add(f.name)
+        values[f.name] = value
+    return type(old)(**values), changed
+
+
+def splice(old: Frame, new: Frame, ids: Iterable[int]) -> tuple[Frame, set[str]]:
+    """``old`` with rows ``ids`` replaced by ``new``'s (absent ones removed); changed fields.
+
+    The result is ordered by id. The changed fields are ``{"ids"}`` when rows came or went.
+    """
+    wanted = {int(i) for i in ids}
+    if not wanted:
+        return old, set()
+    changed_ids = np.array(sorted(wanted), np.int64)
+    order = np.argsort(old.ids, kind="stable")
+    at = np.minimum(np.searchsorted(old.ids, new.ids, sorter=order), max(len(old) - 1, 0))
+    if (
+        len(old)
+        and len(new) == len(wanted)
+        and {int(i) for i in new.ids} == wanted
+        and np.array_equal(old.ids[order[at]], new.ids)
+    ):
+        # Every row is replaced in place: copy the columns and overwrite those rows.
+        return _replace_rows(old, new, order[at])
+    keep = np.flatnonzero(~np.isin(old.ids, changed_ids))
+    values = {
+        f.name: _join(_take(getattr(old, f.name), keep), getattr(new, f.name))
+        for f in dataclasses.fields(old)
+    }
+    order = np.argsort(values["ids"], kind="stable")
+    spliced = type(old)(**{name: _take(value, order) for name, value in values.items()})
+    if len(spliced) != len(old) or not np.array_equal(spliced.ids, old.ids):
+        return spliced, {"ids"}
+    rows = np.flatnonzero(np.isin(old.ids, changed_ids))
+    changed = {
+        f.name
+        for f in dataclasses.fields(old)
+        if not _same(_take(getattr(old, f.name), rows), _take(getattr(spliced, f.name), rows))
+    }
+    return spliced, changed

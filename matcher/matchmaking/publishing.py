@@ -1,10 +1,15 @@
 """Runs of a full rebuild: start, count chunks, publish atomically, list what changed meanwhile.
 
-Chunks write into ``match_run_rows`` under their run's id; readers keep reading ``matches``.
-Publishing replaces the contents of ``matches`` with the run's rows in one transaction, so a
-reader sees the old set or the new one, never a mix (PostgreSQL's MVCC; SQLite has one writer
-and readers see only committed data). Incremental writers hold a shared advisory lock and the
-publisher an exclusive one, so an incremental write cannot interleave with the swap.
+On PostgreSQL each run gets its own build table, ``match_build_<run id>``, made like
+``matches`` but without indexes or foreign keys, and chunks COPY into it. Publishing indexes
+it, drops the rows whose person or placement has gone, then in one transaction drops
+``matches`` and renames the build table, its indexes and constraints to take its place: no
+row is copied. A reader sees the old set until the commit (waiting, at most, for the brief
+swap at its end) and the whole new set after it. Elsewhere (SQLite) chunks write into
+``match_run_rows`` under their run's id and publishing replaces the contents of ``matches``
+with them in one transaction (one writer; readers see only committed data). Incremental writers
+hold a shared advisory lock and the publisher an exclusive one, so an incremental write
+cannot interleave with the swap.
 """
 
 from __future__ import annotations
@@ -31,6 +36,32 @@ from matcher.models import (
 
 # Any fixed number: the advisory lock that orders incremental writes around a publish.
 PUBLISH_LOCK_KEY = 6_000_001
+BUILD_PREFIX = "match_build_"
+
+
+def build_table(run_id: int) -> str:
+    """The PostgreSQL table a run's chunks write into."""
+    return f"{BUILD_PREFIX}{int(run_id)}"
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def create_build_table(session: Session, run_id: int) -> None:
+    """A bare copy of ``matches``' columns, defaults and checks (PostgreSQL; caller commits)."""
+    session.execute(
+        text(
+            f'CREATE TABLE IF NOT EXISTS "{build_table(run_id)}" '
+            "(LIKE matches INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        )
+    )
+
+
+def drop_build_table(session: Session, run_id: int) -> None:
+    """Drop a run's build table if it is still there (PostgreSQL; caller commits)."""
+    if _postgres(session):
+        session.execute(text(f'DROP TABLE IF EXISTS "{build_table(run_id)}"'))
 
 
 class RunNotBuilding(RuntimeError):
@@ -67,23 +98,27 @@ def start_run(session: Session, people: int, chunks: int) -> MatchRun:
     )
     session.add(run)
     session.flush()
+    if _postgres(session):
+        create_build_table(session, run.id)
     return run
 
 
-def chunk_done(session: Session, run_id: int, chunk: int, rows: int) -> bool:
-    """Record a staged chunk (once) in the caller's transaction; True when it was the last.
+def chunk_done(session: Session, run_id: int, chunk: int, rows: int) -> bool | None:
+    """Record a staged chunk in the caller's transaction; True when it was the last.
 
     The run's row is locked first, so of two chunks finishing together exactly one sees that
-    every chunk is done.
+    every chunk is done. None when the chunk was already recorded (a redelivery): the caller
+    rolls back the rows it wrote.
     """
     run = session.execute(
         select(MatchRun).where(MatchRun.id == run_id).with_for_update()
     ).scalar_one()
-    if session.get(MatchRunChunk, (run_id, chunk)) is None:
-        session.add(MatchRunChunk(run_id=run_id, chunk=chunk, rows=rows))
-        run.chunks_done += 1
-        run.rows += rows
-        session.flush()
+    if session.get(MatchRunChunk, (run_id, chunk)) is not None:
+        return None
+    session.add(MatchRunChunk(run_id=run_id, chunk=chunk, rows=rows))
+    run.chunks_done += 1
+    run.rows += rows
+    session.flush()
     return run.status == MatchRunStatus.BUILDING and run.chunks_done >= run.chunks
 
 
@@ -107,16 +142,7 @@ def publish_run(session: Session, run_id: int) -> int:
         run.status = MatchRunStatus.SUPERSEDED
         session.flush()
         raise RunNotBuilding(f"match run {run_id} was overtaken by run {newer}")
-    session.execute(delete(Match).execution_options(synchronize_session=False))
-    staged = StagedMatch
-    columns = ["person_id", "placement_id", "score", "rank", "reasons", "engine_version"]
-    source = select(*(getattr(staged, name) for name in columns), staged.computed_at).where(
-        staged.run_id == run_id,
-        select(User.id).where(User.id == staged.person_id).exists(),
-        select(Placement.id).where(Placement.id == staged.placement_id).exists(),
-    )
-    session.execute(insert(Match).from_select([*columns, "computed_at"], source))
-    published = session.scalar(select(func.count()).select_from(Match)) or 0
+    published = _swap_in(session, run_id) if _postgres(session) else _copy_in(session, run_id)
     session.execute(
         update(MatchRun)
         .where(MatchRun.status == MatchRunStatus.PUBLISHED)
@@ -129,9 +155,129 @@ def publish_run(session: Session, run_id: int) -> int:
     return int(published)
 
 
+def _copy_in(session: Session, run_id: int) -> int:
+    """Replace ``matches``' rows with the run's staged ones (SQLite and the like)."""
+    session.execute(delete(Match).execution_options(synchronize_session=False))
+    staged = StagedMatch
+    columns = ["person_id", "placement_id", "score", "rank", "reasons", "engine_version"]
+    source = select(*(getattr(staged, name) for name in columns), staged.computed_at).where(
+        staged.run_id == run_id,
+        select(User.id).where(User.id == staged.person_id).exists(),
+        select(Placement.id).where(Placement.id == staged.placement_id).exists(),
+    )
+    session.execute(insert(Match).from_select([*columns, "computed_at"], source))
+    return int(session.scalar(select(func.count()).select_from(Match)) or 0)
+
+
+def _swap_in(session: Session, run_id: int) -> int:
+    """Make the run's build table ``matches`` (PostgreSQL), keeping every name and constraint.
+
+    Work proportional to the rows (indexes, dropping orphans) happens before ``matches`` is
+    locked; from then on only the catalogue changes, so readers wait for milliseconds.
+    Foreign keys are added NOT VALID (their ON DELETE CASCADE acts at once; existing rows are
+    checked after the commit by ``validate_matches``, which takes no lock readers or writers
+    wait for).
+    """
+    build = build_table(run_id)
+    create_build_table(session, run_id)  # a run without chunks still publishes (empty)
+    indexes = session.execute(
+        text(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid), c.conname "
+            "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.contype = 'p' "
+            "WHERE x.indrelid = 'matches'::regclass ORDER BY i.relname"
+        )
+    ).all()
+    foreign_keys = session.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'matches'::regclass AND contype = 'f' ORDER BY conname"
+        )
+    ).all()
+    renames = []
+    for position, (name, definition, primary) in enumerate(indexes):
+        temporary = f"{build}_ix{position}"
+        head, _, columns = definition.partition(" USING ")
+        unique = "UNIQUE " if head.startswith("CREATE UNIQUE") else ""
+        session.execute(text(f'CREATE {unique}INDEX "{temporary}" ON "{build}" USING {columns}'))
+        renames.append((temporary, name, primary))
+    # A person or placement deleted between here and the commit cascades into the old table
+    # only; ``validate_matches`` drops those few rows before validating the foreign keys.
+    _drop_orphans(session, build)
+    published = int(session.execute(text(f'SELECT count(*) FROM "{build}"')).scalar_one())
+    session.execute(text("LOCK TABLE matches IN ACCESS EXCLUSIVE MODE"))
+    session.execute(text("DROP TABLE matches"))
+    session.execute(text(f'ALTER TABLE "{build}" RENAME TO matches'))
+    for temporary, name, primary in renames:
+        if primary:
+            session.execute(
+                text(
+                    f'ALTER TABLE matches ADD CONSTRAINT "{primary}" PRIMARY KEY USING INDEX '
+                    f'"{temporary}"'
+                )
+            )
+            if primary != name:
+                session.execute(text(f'ALTER INDEX "{primary}" RENAME TO "{name}"'))
+        else:
+            session.execute(text(f'ALTER INDEX "{temporary}" RENAME TO "{name}"'))
+    for name, definition in foreign_keys:
+        session.execute(text(f'ALTER TABLE matches ADD CONSTRAINT "{name}" {definition} NOT VALID'))
+    return published
+
+
+def _drop_orphans(session: Session, table: str) -> None:
+    session.execute(
+        text(
+            f'DELETE FROM "{table}" b WHERE NOT EXISTS (SELECT 1 FROM users u '
+            "WHERE u.id = b.person_id) OR NOT EXISTS (SELECT 1 FROM placements p "
+            "WHERE p.id = b.placement_id)"
+        )
+    )
+
+
+def drop_stale_build_tables(session: Session) -> None:
+    """Drop build tables whose run is no longer building (PostgreSQL; caller commits)."""
+    if not _postgres(session):
+        return
+    names = session.scalars(
+        text("SELECT tablename FROM pg_tables WHERE tablename LIKE :prefix"),
+        {"prefix": BUILD_PREFIX + "%"},
+    ).all()
+    building = set(
+        session.scalars(select(MatchRun.id).where(MatchRun.status == MatchRunStatus.BUILDING))
+    )
+    for name in names:
+        suffix = name[len(BUILD_PREFIX) :]
+        if suffix.isdigit() and int(suffix) not in building:
+            session.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
+
+
+def validate_matches(session: Session) -> None:
+    """Validate ``matches``' NOT VALID foreign keys and refresh its statistics (PostgreSQL).
+
+    Run after a publish commits: validating takes a lock that lets readers and writers on,
+    and each check is a single join. The caller commits.
+    """
+    if not _postgres(session):
+        return
+    pending = session.execute(
+        text(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'matches'::regclass "
+            "AND contype = 'f' AND NOT convalidated"
+        )
+    ).scalars()
+    pending = list(pending)
+    if pending:
+        _drop_orphans(session, "matches")
+    for name in pending:
+        session.execute(text(f'ALTER TABLE matches VALIDATE CONSTRAINT "{name}"'))
+    session.execute(text("ANALYZE matches"))
+
+
 def discard_rows(session: Session, run_id: int) -> None:
-    """Delete a finished run's staged rows (caller commits)."""
+    """Delete a finished run's staged rows or build table (caller commits)."""
     session.execute(delete(StagedMatch).where(StagedMatch.run_id == run_id))
+    drop_build_table(session, run_id)
 
 
 def fail_run(session: Session, run_id: int) -> None:

@@ -17,12 +17,14 @@ from matcher.matchmaking.publishing import (
     changed_since,
     chunk_done,
     discard_rows,
+    drop_stale_build_tables,
     publish_run,
     start_run,
+    validate_matches,
 )
 from matcher.matchmaking.snapshot import Snapshot, current_snapshot
 from matcher.matchmaking.storing import stage_rows
-from matcher.models import CivilServantProfile, MatchRun, StagedMatch
+from matcher.models import CivilServantProfile, MatchRun, MatchRunChunk, StagedMatch
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ def plan_rebuild(session: Session, settings: Settings) -> Plan:
             .order_by(CivilServantProfile.user_id)
         )
     )
+    drop_stale_build_tables(session)
     size = settings.match_chunk_size
     chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
     run = start_run(session, people=len(ids), chunks=len(chunks))
@@ -78,7 +81,10 @@ def run_chunk(
     engine = snapshot.engine
     wanted = np.asarray(person_ids, np.int64)
     present = wanted[np.isin(wanted, snapshot.people.ids)]
-    # A redelivered chunk starts again from nothing rather than colliding with its own rows.
+    if session.get(MatchRunChunk, (run_id, chunk)) is not None:
+        return False  # a redelivery of a chunk already stored
+    # A chunk's rows and its record commit together, so nothing of an unrecorded chunk is
+    # stored; this only clears what an earlier attempt left in the session's view.
     for start in range(0, len(person_ids), 10_000):
         session.execute(
             delete(StagedMatch).where(
@@ -92,6 +98,10 @@ def run_chunk(
             session, run_id, engine.top_placements_for_people(engine.person_indices(present))
         )
     last = chunk_done(session, run_id, chunk, rows)
+    if last is None:
+        # Another delivery of this chunk already stored its rows: drop this one's.
+        session.rollback()
+        return False
     session.commit()
     return last
 
@@ -102,6 +112,7 @@ def finish_rebuild(session: Session, settings: Settings, run_id: int) -> Publish
     started_at = session.scalar(select(MatchRun.started_at).where(MatchRun.id == run_id))
     session.commit()
     discard_rows(session, run_id)
+    validate_matches(session)
     session.commit()
     assert started_at is not None
     # Changes after the run started may be missing from its rows, and incremental updates

@@ -4,27 +4,28 @@ Loading 100,000 people and fitting the text model takes seconds, so a process ke
 snapshot and, before each use, applies the matching events recorded since it was loaded:
 the changed rows are re-read by id and spliced into the frames. A change of a placement's
 status or closing date only flips its eligibility mask (microseconds); any other change
-refits the engine on the spliced frames (no database reload). A snapshot older than
-``MATCH_SNAPSHOT_MAX_AGE_SECONDS``, or from another day, is reloaded from scratch.
+vectorises only the changed rows with the fitted text model and splices them into the fitted
+arrays (``Engine.update``; milliseconds). The vocabulary, idf and LSA components stay as
+loaded until the snapshot is reloaded, so the snapshot drifts a little from a fresh fit as
+text changes; a theme or skill id the fit never saw makes it refit on the spliced frames.
+A snapshot older than ``MATCH_SNAPSHOT_MAX_AGE_SECONDS``, or from another day, is reloaded
+from scratch (the periodic full refit).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
 
-import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
 from matcher.matching import Engine, PeopleFrame, PlacementFrame
-from matcher.matching.frames import day_number
+from matcher.matching.frames import day_number, splice
 from matcher.matchmaking.loading import engine_config, load_people, load_placements
 from matcher.matchmaking.publishing import changed_since_id
 from matcher.models import OutboxEvent, utcnow
@@ -37,8 +38,6 @@ logger = logging.getLogger(__name__)
 EVENT_ID_MARGIN = 1_000
 # Placement fields that only decide eligibility: changing them needs no refit.
 ELIGIBILITY_FIELDS = frozenset({"is_open", "closing_date"})
-
-Frame = TypeVar("Frame", PeopleFrame, PlacementFrame)
 
 
 @dataclass
@@ -53,6 +52,7 @@ class Snapshot:
     event_floor: int
     applied: set[int] = field(default_factory=set)
     refits: int = 0
+    updates: int = 0
 
     @property
     def people(self) -> PeopleFrame:
@@ -136,8 +136,8 @@ def apply_changes(
     session: Session, snapshot: Snapshot, person_ids: frozenset[int], placement_ids: frozenset[int]
 ) -> None:
     """Re-read the given rows and make the snapshot's engine reflect them."""
-    people, people_changed = _splice(snapshot.people, load_people(session, person_ids), person_ids)
-    placements, placements_changed = _splice(
+    people, people_changed = splice(snapshot.people, load_people(session, person_ids), person_ids)
+    placements, placements_changed = splice(
         snapshot.placements, load_placements(session, placement_ids), placement_ids
     )
     if not people_changed and placements_changed <= ELIGIBILITY_FIELDS:
@@ -145,10 +145,19 @@ def apply_changes(
             _update_eligibility(snapshot, placements)
         return
     started = time.perf_counter()
-    snapshot.engine = Engine(snapshot.engine.config).fit(people, placements)
-    snapshot.refits += 1
+    # A new engine object: a TopK still held elsewhere keeps the engine it was computed with.
+    engine = Engine(snapshot.engine.config)
+    engine._fitted = snapshot.engine.fitted
+    engine.people, engine.placements = snapshot.people, snapshot.placements
+    incremental = engine.update(people, placements, person_ids, placement_ids)
+    snapshot.engine = engine
+    if incremental:
+        snapshot.updates += 1
+    else:
+        snapshot.refits += 1
     logger.info(
-        "matching snapshot refitted for %d people and %d placements in %.2f s",
+        "matching snapshot %s for %d people and %d placements in %.3f s",
+        "updated" if incremental else "refitted",
         len(person_ids),
         len(placement_ids),
         time.perf_counter() - started,
@@ -161,44 +170,3 @@ def _update_eligibility(snapshot: Snapshot, placements: PlacementFrame) -> None:
     engine = snapshot.engine
     engine.fitted.q_eligible[:] = placements.is_open & (placements.closing_date >= today)
     engine.placements = placements
-
-
-def _take(value: Any, index: np.ndarray) -> Any:
-    if isinstance(value, np.ndarray):
-        return value[index]
-    return [value[i] for i in index]
-
-
-def _join(old: Any, new: Any) -> Any:
-    if isinstance(old, np.ndarray):
-        return np.concatenate([old, new.astype(old.dtype)])
-    return list(old) + list(new)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray):
-        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
-    return list(a) == list(b)
-
-
-def _splice(old: Frame, new: Frame, ids: frozenset[int]) -> tuple[Frame, set[str]]:
-    """``old`` with rows ``ids`` replaced by ``new``'s (absent ones removed); changed fields."""
-    if not ids:
-        return old, set()
-    changed_ids = np.array(sorted(ids), np.int64)
-    keep = np.flatnonzero(~np.isin(old.ids, changed_ids))
-    values = {
-        f.name: _join(_take(getattr(old, f.name), keep), getattr(new, f.name))
-        for f in dataclasses.fields(old)
-    }
-    order = np.argsort(values["ids"], kind="stable")
-    spliced = type(old)(**{name: _take(value, order) for name, value in values.items()})
-    if len(spliced) != len(old) or not np.array_equal(spliced.ids, old.ids):
-        return spliced, {"ids"}
-    rows = np.flatnonzero(np.isin(old.ids, changed_ids))
-    changed = {
-        f.name
-        for f in dataclasses.fields(old)
-        if not _same(_take(getattr(old, f.name), rows), _take(getattr(spliced, f.name), rows))
-    }
-    return spliced, changed

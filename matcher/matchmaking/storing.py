@@ -1,27 +1,191 @@
-"""Bulk writes of matches: COPY on PostgreSQL, executemany elsewhere; the caller commits."""
+"""Bulk writes of matches: COPY on PostgreSQL, executemany elsewhere; the caller commits.
+
+On PostgreSQL the rows are formatted column-wise from the engine's arrays (reasons included,
+as JSON text built per component rather than per row through dicts) and sent with one
+text-format COPY; other databases get the per-row records through executemany.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session
 
-from matcher.matching import TopK
+from matcher.matching import ENGINE_VERSION, TopK
+from matcher.matching.components import COMPONENTS
+from matcher.matching.explain import (
+    CONTRIBUTION_PLACES,
+    DISTANCE_PLACES,
+    SIMILARITY_PLACES,
+    Reasons,
+)
+from matcher.matchmaking.publishing import build_table
 from matcher.models import Match, StagedMatch, utcnow
 
 COLUMNS = ("person_id", "placement_id", "score", "rank", "reasons", "engine_version")
 BATCH = 5_000
+# Rows per COPY write: bounds the memory of the formatted text.
+COPY_ROWS = 50_000
 
 
 def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, BATCH)):
         yield batch
+
+
+def _slices(flat: str, matrix: Any, lengths: np.ndarray) -> list[str]:
+    per_entry = lengths[matrix.indices] if matrix.nnz else np.empty(0, np.int64)
+    offsets = np.r_[0, np.cumsum(per_entry)]
+    starts = offsets[matrix.indptr[:-1]].tolist()
+    ends = offsets[matrix.indptr[1:]].tolist()
+    # Drop each body's trailing comma.
+    return [flat[a : b - 1] if b > a else "" for a, b in zip(starts, ends, strict=True)]
+
+
+def _slices_for(matrix: Any, ids: np.ndarray) -> list[str]:
+    matrix = matrix.tocsr()
+    if len(ids) > 1 and not np.all(np.diff(ids) > 0):
+        # Columns renumbered in id order, so that each row's ids come out ascending.
+        order = np.argsort(ids, kind="stable")
+        rank = np.empty(len(ids), np.int64)
+        rank[order] = np.arange(len(ids))
+        matrix = matrix.copy()
+        matrix.indices = rank[matrix.indices].astype(matrix.indices.dtype)
+        matrix.has_sorted_indices = False
+        ids = ids[order]
+    matrix.sort_indices()
+    tokens = np.array([f"{int(i)}," for i in ids] + [","], dtype=object)
+    lengths = np.array([len(t) for t in tokens], np.int64)
+    flat = "".join(tokens[matrix.indices].tolist()) if matrix.nnz else ""
+    return _slices(flat, matrix, lengths)
+
+
+def _signed(values: np.ndarray, places: int) -> list[np.ndarray]:
+    """Sign, whole part and fraction digits of ``values`` rounded to ``places`` decimals."""
+    scaled = np.rint(np.asarray(values, np.float64) * 10.0**places).astype(np.int64)
+    magnitude = np.abs(scaled)
+    sign = np.where(scaled < 0, "-", "").astype(object)
+    return [sign, magnitude // 10**places, magnitude % 10**places]
+
+
+_BOOLEAN = np.array(["false", "true"], dtype=object)
+# Each component's JSON, as a %-template, and how many fields it takes.
+_EVIDENCE = {
+    "themes": '{"shared_theme_ids":[%s]}',
+    "skills": '{"shared_skill_ids":[%s]}',
+    "text": '{"similarity":%s%d.%0' + str(SIMILARITY_PLACES) + "d}",
+    "distance": '{"distance_km":%s,"remote":%s}',
+    "start": '{"days_to_start":%d}',
+    "bridging": '{"local_organisation":%s}',
+    "not_for_me": '{"similar_to_dismissed_ids":[%s]}',
+}
+
+
+def _component_fields(reasons: Reasons) -> list[list[np.ndarray]]:
+    """Per component, the arrays its template's fields come from, in template order."""
+    distance = reasons.distance_km
+    tenths = np.rint(np.nan_to_num(distance) * 10.0**DISTANCE_PLACES).astype(np.int64)
+    distance_text = np.array(
+        [f"{t // 10}.{t % 10}" if t >= 0 else f"-{-t // 10}.{-t % 10}" for t in tenths.tolist()],
+        dtype=object,
+    )
+    distance_text[np.isnan(distance)] = "null"
+    evidence = {
+        "themes": [np.array(_slices_for(reasons.shared_themes, reasons.theme_ids), object)],
+        "skills": [np.array(_slices_for(reasons.shared_skills, reasons.skill_ids), object)],
+        "text": _signed(reasons.text_similarity, SIMILARITY_PLACES),
+        "distance": [distance_text, _BOOLEAN[reasons.remote.astype(np.intp)]],
+        "start": [reasons.days_to_start.astype(np.int64)],
+        "bridging": [_BOOLEAN[reasons.organisation_local.astype(np.intp)]],
+        "not_for_me": [np.array(_slices_for(reasons.dismissed, reasons.placement_ids), object)],
+    }
+    return [
+        _signed(reasons.contributions[:, column], CONTRIBUTION_PLACES) + evidence[name]
+        for column, name in enumerate(COMPONENTS)
+    ]
+
+
+def _formatted(
+    reasons: Reasons, head: str, head_fields: list[np.ndarray], tail: str
+) -> tuple[np.ndarray, list[str]]:
+    """One %-formatted text per pair: ``head`` + the reasons' JSON + ``tail``.
+
+    Pairs are grouped by which components are non-zero; each group has one template, so a
+    pair costs one ``%`` operation. Returns the pair order and the texts in that order.
+    """
+    fields = _component_fields(reasons)
+    nonzero = reasons.contributions != 0.0
+    mask = (nonzero * (1 << np.arange(len(COMPONENTS)))).sum(axis=1)
+    order = np.argsort(mask, kind="stable")
+    bounds = np.flatnonzero(np.diff(mask[order])) + 1
+    texts: list[str] = []
+    for group in np.split(order, bounds):
+        if len(group) == 0:
+            continue
+        present = [c for c in range(len(COMPONENTS)) if nonzero[group[0], c]]
+        items = [
+            f'{{"component":"{COMPONENTS[c]}","contribution":%s%d.%0{CONTRIBUTION_PLACES}d,'
+            f'"evidence":{_EVIDENCE[COMPONENTS[c]]}}}'
+            for c in present
+        ]
+        template = head + "[" + ",".join(items) + "]" + tail
+        columns = [a[group].tolist() for a in head_fields]
+        columns += [a[group].tolist() for c in present for a in fields[c]]
+        if columns:
+            texts.extend(template % values for values in zip(*columns, strict=True))
+        else:  # no field at all: every pair of the group has the same text
+            texts.extend([template % ()] * len(group))
+    return order, texts
+
+
+def reasons_json(reasons: Reasons) -> list[str]:
+    """Each pair's reasons as compact JSON text, parsing to exactly ``reasons.for_pair(i)``."""
+    order, texts = _formatted(reasons, "", [], "")
+    out = np.empty(len(texts), dtype=object)
+    out[order] = texts
+    return list(out)
+
+
+def _copy_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def copy_top(session: Session, table: str, top: TopK, **constant: Any) -> int:
+    """COPY ``top``'s rows (plus ``constant`` columns) into ``table`` on PostgreSQL.
+
+    Text format; each row is one ``%`` of a template (see ``_formatted``). Scores go with
+    nine significant digits, which round-trip the engine's float32 scores.
+    """
+    names = [*COLUMNS, *constant]
+    tail = "".join(f"\t{_copy_text(v)}" for v in constant.values())
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    column_list = ", ".join(f'"{name}"' for name in names)
+    with cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
+        for start in range(0, len(top), COPY_ROWS):
+            part = slice(start, start + COPY_ROWS)
+            index = np.arange(start, min(start + COPY_ROWS, len(top)))
+            # The JSON holds only numbers, booleans, null and fixed keys: nothing to escape.
+            _, lines = _formatted(
+                top.reasons.subset(index),
+                "%d\t%d\t%.9g\t%d\t",
+                [
+                    top.person_ids[part],
+                    top.placement_ids[part],
+                    top.scores[part],
+                    top.ranks[part],
+                ],
+                f"\t{ENGINE_VERSION}{tail}\n".replace("%", "%%"),
+            )
+            copy.write("".join(lines).encode())
+    return len(top)
 
 
 def write_rows(
@@ -31,26 +195,6 @@ def write_rows(
     computed_at: datetime = constant.pop("computed_at", None) or utcnow()
     fixed = {**constant, "computed_at": computed_at}
     written = 0
-    if session.get_bind().dialect.name == "postgresql":
-        names = [*COLUMNS, *fixed]
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        column_list = ", ".join(f'"{name}"' for name in names)
-        with cursor.copy(f'COPY "{table.name}" ({column_list}) FROM STDIN') as copy:
-            tail = list(fixed.values())
-            for row in rows:
-                copy.write_row(
-                    [
-                        row["person_id"],
-                        row["placement_id"],
-                        row["score"],
-                        row["rank"],
-                        json.dumps(row["reasons"], separators=(",", ":")),
-                        row["engine_version"],
-                        *tail,
-                    ]
-                )
-                written += 1
-        return written
     for batch in _batches(rows):
         session.execute(
             insert(table), [{**{name: row[name] for name in COLUMNS}, **fixed} for row in batch]
@@ -59,16 +203,31 @@ def write_rows(
     return written
 
 
-def replace_people_matches(session: Session, person_ids: Sequence[int], top: TopK | None) -> int:
+def write_top(session: Session, table: str, top: TopK, **constant: Any) -> int:
+    """Store ``top``'s rows in ``table``: COPY on PostgreSQL, executemany elsewhere."""
+    if len(top) == 0:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        return copy_top(session, table, top, **constant, computed_at=utcnow())
+    tables = {
+        Match.__tablename__: Match.__table__,
+        StagedMatch.__tablename__: StagedMatch.__table__,
+    }
+    return write_rows(session, tables[table], top.records(), **constant)  # type: ignore[arg-type]
+
+
+def stage_rows(session: Session, run_id: int, top: TopK) -> int:
+    """Write ``top``'s rows as run ``run_id``'s: its build table on PostgreSQL, else staging."""
+    if session.get_bind().dialect.name == "postgresql":
+        return copy_top(session, build_table(run_id), top, computed_at=utcnow()) if len(top) else 0
+    return write_top(session, StagedMatch.__tablename__, top, run_id=run_id)
+
+
+def replace_people_matches(session: Session, person_ids: Iterable[int], top: TopK | None) -> int:
     """Make ``person_ids``' stored matches exactly ``top``'s rows for them; return rows written."""
     ids = [int(i) for i in person_ids]
     for start in range(0, len(ids), BATCH):
         session.execute(delete(Match).where(Match.person_id.in_(ids[start : start + BATCH])))
     if top is None or len(top) == 0:
         return 0
-    return write_rows(session, Match.__table__, top.records())  # type: ignore[arg-type]
-
-
-def stage_rows(session: Session, run_id: int, top: TopK) -> int:
-    """Write ``top``'s rows into the staging table of run ``run_id``."""
-    return write_rows(session, StagedMatch.__table__, top.records(), run_id=run_id)  # type: ignore[arg-type]
+    return write_top(session, Match.__tablename__, top)

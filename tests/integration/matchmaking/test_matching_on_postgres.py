@@ -6,7 +6,9 @@ import time
 from collections.abc import Callable
 
 from flask import Flask
+from psycopg import errors
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from matcher.events import PERSON_CHANGED
 from matcher.extensions import db
@@ -21,10 +23,26 @@ from tests.unit.matchmaking.helpers import seed, stored
 DEADLINE_SECONDS = 60
 
 
+def _shape_of_matches() -> set[tuple[str, ...]]:
+    indexes = db.session.execute(
+        text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'matches'")
+    )
+    constraints = db.session.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid), contype::text FROM pg_constraint "
+            "WHERE conrelid = 'matches'::regclass"
+        )
+    )
+    return {tuple(row) for row in indexes} | {tuple(row) for row in constraints}
+
+
 def test_a_reader_sees_the_old_set_until_the_publish_commits(pg_app: Flask) -> None:
     settings = pg_app.config["MATCHER_SETTINGS"]
     seed(db.session, people=40, placements=30)
+    shape = _shape_of_matches()
     rebuild_sync(db.session, settings)
+    # The swapped-in table has every index and constraint of the migrated one, by name.
+    assert _shape_of_matches() == shape
     old = db.session.scalar(select(func.count()).select_from(Match))
     snapshot = current_snapshot(db.session, settings)
     half = snapshot.engine.top_placements_for_people(
@@ -36,7 +54,14 @@ def test_a_reader_sees_the_old_set_until_the_publish_commits(pg_app: Flask) -> N
     db.session.commit()
     published = publish_run(db.session, run_id)  # not yet committed
     with db.engine.connect() as reader:
-        assert reader.execute(text("SELECT count(*) FROM matches")).scalar_one() == old
+        # The swap holds ``matches`` until the commit: a reader waits, or sees the old set.
+        reader.execute(text("SET lock_timeout = '300ms'"))
+        try:
+            seen = reader.execute(text("SELECT count(*) FROM matches")).scalar_one()
+        except OperationalError as error:
+            assert isinstance(error.orig, errors.LockNotAvailable)
+        else:
+            assert seen == old
     db.session.commit()
     with db.engine.connect() as reader:
         assert reader.execute(text("SELECT count(*) FROM matches")).scalar_one() == published
