@@ -66,23 +66,20 @@ def test_make_run_serves_readyz_and_stops_every_process_on_ctrl_c(tmp_path: Path
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    banner = f"matcher is running at http://127.0.0.1:{port}/"
     try:
+        # make run announces the URL only once its own readiness check has passed.
         deadline = time.monotonic() + START_DEADLINE_SECONDS
-        status, body = 0, {}
-        while time.monotonic() < deadline and runner.poll() is None:
-            try:
-                status, body = get_json(f"http://127.0.0.1:{port}/readyz")
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                status = 0
-            if status == 200:
-                break
+        output = ""
+        while time.monotonic() < deadline and runner.poll() is None and banner not in output:
             time.sleep(0.5)
-        log.seek(0)
-        output = log.read()
+            log.seek(0)
+            output = log.read()
+        assert banner in output, output
+        status, body = get_json(f"http://127.0.0.1:{port}/readyz")
         assert status == 200, output
         assert body["checks"] == {"database": "ok", "broker": "ok"}
         assert (instance / "matcher.sqlite3").exists()
-        assert f"http://127.0.0.1:{port}/" in output
         assert "recruit@cabinetoffice.gov.uk" in output
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as home:
             assert re.search(r"[1-9][0-9]* open opportunities", home.read().decode())
@@ -99,6 +96,9 @@ def test_make_run_serves_readyz_and_stops_every_process_on_ctrl_c(tmp_path: Path
             time.sleep(0.2)
         assert processes_with_environment(str(instance)) == []
     finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.wait()
         for pid in processes_with_environment(str(instance)):
             os.kill(pid, signal.SIGKILL)
         log.close()
