@@ -3,28 +3,73 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from playwright.sync_api import Page
+from sqlalchemy import select
 
+from matcher.events import PERSON_CHANGED
 from matcher.extensions import db
+from matcher.matchmaking.snapshot import forget_snapshots
+from matcher.models import OutboxEvent, Skill, Theme
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
-from tests.web import deliver_outbox, delivered, link_in, reference_database, web_app
+from tests.unit.services.world import build_world, open_placement
+from tests.web import delivered, link_in, reference_database, web_app
 
 EMAIL = "new.recruit@cabinetoffice.gov.uk"
 PASSWORD = "plain english words are best"
+TITLES = ("Westminster housing delivery secondment", "Remote social care data secondment")
 
 
 @pytest.fixture
 def site_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
-    """The app with reference data, served on a free loopback port."""
+    """The app with reference data and open placements that fit the recruit, on loopback."""
     database = reference_database(sqlite_template, tmp_path / "reference")
     app = web_app(tmp_path / "site", database, BASE_URL="http://127.0.0.1:1")
+    with app.app_context():
+        world = build_world(db.session)
+        # The recruit will tick the first theme and skill the question pages list.
+        theme = db.session.scalars(select(Theme.id).where(Theme.active).order_by(Theme.name))
+        skill = db.session.scalars(
+            select(Skill.id).where(Skill.active).order_by(Skill.description, Skill.name)
+        )
+        fit = {"theme_ids": (theme.first(),), "skill_ids": (skill.first(),)}
+        open_placement(db.session, world, title=TITLES[0], location_postcode="SW1A 2AA", **fit)
+        open_placement(
+            db.session,
+            world,
+            title=TITLES[1],
+            remote_possible=True,
+            location_postcode=None,
+            start_date=date(2027, 4, 1),
+            **fit,
+        )
+        db.session.commit()
+        db.session.remove()
     with LiveServer(app) as server:
         yield server
     with app.app_context():
         db.engine.dispose()
+
+
+def run_outbox() -> list[str]:
+    """Run every pending outbox event's registered task in-process; return the task names."""
+    celery = current_app.extensions["celery"]
+    rows = db.session.execute(
+        select(OutboxEvent.id, OutboxEvent.task_name)
+        .where(OutboxEvent.processed_at.is_(None))
+        .order_by(OutboxEvent.id)
+    ).all()
+    db.session.rollback()
+    for event_id, task_name in rows:
+        assert task_name in celery.tasks, f"no task registered for {task_name}"
+        result = celery.tasks[task_name].apply(kwargs={"event_id": event_id})
+        assert result.successful(), result.traceback
+        assert result.result is True, f"{task_name} found event {event_id} already processed"
+    return [task_name for _, task_name in rows]
 
 
 def tab_to(page: Page, selector: str, limit: int = 250) -> None:
@@ -66,7 +111,7 @@ def continue_(page: Page) -> None:
     press_on(page, "main form button[type='submit']")
 
 
-def test_a_recruit_registers_confirms_and_completes_the_profile_by_keyboard(
+def test_a_recruit_registers_confirms_completes_the_profile_and_sees_matches_by_keyboard(
     site_server: LiveServer, page: Page
 ):
     page.goto(site_server.url + "/")
@@ -84,7 +129,7 @@ def test_a_recruit_registers_confirms_and_completes_the_profile_by_keyboard(
     checked_page(page, "Check your email", "check-your-email")
 
     with site_server.app.app_context():
-        deliver_outbox()
+        run_outbox()
         settings = site_server.app.config["MATCHER_SETTINGS"]
         [message] = delivered(settings, EMAIL)
         link = link_in(message, settings.base_url)
@@ -169,6 +214,19 @@ def test_a_recruit_registers_confirms_and_completes_the_profile_by_keyboard(
     checked_page(page, "Your profile", "your-profile")
     assert "Cabinet Office" in page.content()
     assert "1 March 2027" in page.content()
+
+    with site_server.app.app_context():
+        forget_snapshots()
+        assert PERSON_CHANGED in run_outbox()
+    press_on(page, "a[href='/matches']")
+    checked_page(page, "Your matches", "matches")
+    main = page.inner_text("main")
+    ranked = page.locator("main h2 a").all_inner_texts()
+    assert sorted(ranked) == sorted(TITLES), main
+    assert "best match first" in main
+    assert main.count("Why it matches") == len(TITLES)
+    assert "Shares your interest in" in main
+    assert "Open to your grade" in main or "km from your home" in main, main
 
     press_on(page, "a[href='/account']")
     checked_page(page, "Your account", "your-account")

@@ -1,0 +1,398 @@
+"""Every HTML GET page of the app, for every role, passes axe-core's WCAG 2.2 AA rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page
+from sqlalchemy import select, update
+
+from matcher.digests.links import unsubscribe_token
+from matcher.extensions import db
+from matcher.matchmaking.rebuild import rebuild_sync
+from matcher.matchmaking.snapshot import forget_snapshots
+from matcher.models import (
+    Department,
+    DigestFrequency,
+    Grade,
+    Hours,
+    InterestStatus,
+    Match,
+    Membership,
+    PlacementKind,
+    Profession,
+    Role,
+    Theme,
+    User,
+)
+from matcher.security.passwords import hash_password
+from matcher.services import memberships
+from matcher.services import placements as placement_service
+from matcher.services.accounts import (
+    confirmation_token,
+    email_change_token,
+    password_reset_token,
+)
+from matcher.services.placements import london_today
+from matcher.services.profiles import ProfileAnswers, save_profile
+from matcher.web.views.profile import STEPS
+from tests import builders
+from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
+from tests.unit.services.world import build_world, draft, interest_in, open_placement
+from tests.web import PASSWORD, confirmed_user, reference_database, web_app
+
+# GET endpoints that are not HTML pages, each with the reason it is not checked.
+NOT_PAGES = {
+    "static": "our own CSS, JavaScript and images",
+    "govuk_assets.static": "GOV.UK Frontend's fonts, images and scripts",
+    "health.healthz": "a plain-text liveness probe for the platform",
+    "health.readyz": "a plain-text readiness probe for the platform",
+    "accounts.account_data": "a JSON download of the person's data, not a page",
+}
+UNCONFIRMED = "not.yet@cabinetoffice.gov.uk"
+UNATTACHED = "new.starter@c-council.example.gov.uk"
+
+
+@dataclass
+class Site:
+    """The live server and the ids and tokens the pages' addresses need."""
+
+    server: LiveServer
+    emails: dict[str, str]
+    ids: dict[str, int]
+    tokens: dict[str, str]
+    interests: dict[InterestStatus, int] = field(default_factory=dict)
+
+
+def _complete_profile(user_id: int, theme_ids: list[int], skill_ids: list[int]) -> None:
+    grade = db.session.scalar(select(Grade.rank).where(Grade.code == "HEO"))
+    save_profile(
+        db.session,
+        user_id=user_id,
+        answers=ProfileAnswers(
+            department_id=db.session.scalar(select(Department.id).order_by(Department.id)),
+            grade_rank=grade,
+            profession_id=db.session.scalar(select(Profession.id).order_by(Profession.id)),
+            theme_ids=tuple(theme_ids[:1]),
+            skill_ids=tuple(skill_ids[:1]),
+            postcode="LS2 9JT",
+            region_code=None,
+            travel_limit_km=50,
+            remote_ok=True,
+            available_from=london_today() + timedelta(days=30),
+            available_until=None,
+            wanted_kinds=(PlacementKind.SECONDMENT,),
+            hours=Hours.FULL_TIME,
+            about="Social care policy, keen to see delivery in Leeds.",
+            discoverable=True,
+            digest_frequency=DigestFrequency.WEEKLY,
+        ),
+    )
+
+
+def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], dict]:
+    secret = app.config["SECRET_KEY"]
+    world = build_world(db.session)
+    statuses = {
+        status: open_placement(db.session, world, title=f"Leeds placement {status.value}")
+        for status in InterestStatus
+    }
+    draft_placement = draft(db.session, world, title="Draft youth justice placement")
+    closed = open_placement(db.session, world, title="Closed licensing placement")
+    placement_service.close(db.session, world.member_a.id, closed.id)
+    proposed = builders.organisation(db.session, name="Proposed Borough Council")
+    db.session.execute(
+        update(User).values(password_hash=hash_password(PASSWORD), email_confirmed_at=db.func.now())
+    )
+    db.session.commit()
+    _complete_profile(world.person.id, world.theme_ids, world.skill_ids)
+    db.session.commit()
+    interests = {
+        status: interest_in(db.session, world, placement, status).id
+        for status, placement in statuses.items()
+    }
+    invitation = memberships.invite_member(
+        db.session, world.admin_a.id, world.org_a.id, "invited@a-police.example.gov.uk"
+    )
+    unconfirmed = confirmed_user(email=UNCONFIRMED, email_confirmed_at=None)
+    confirmed_user(Role.ORGANISATION_MEMBER, email=UNATTACHED)
+    db.session.commit()
+    forget_snapshots()
+    rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
+    assert db.session.scalar(select(Match).where(Match.person_id == world.person.id)), (
+        "the engine found no match"
+    )
+    membership = db.session.scalar(
+        select(Membership.id).where(Membership.user_id == world.member_a.id)
+    )
+    emails = {
+        "civil servant": world.person.email,
+        "organisation admin": world.admin_a.email,
+        "platform administrator": world.platform_admin.email,
+        "unattached member": UNATTACHED,
+    }
+    ids = {
+        "open": statuses[InterestStatus.INTERESTED].id,
+        "draft": draft_placement.id,
+        "closed": closed.id,
+        "proposed": proposed.id,
+        "membership": membership,
+        "theme": db.session.scalar(select(Theme.id).order_by(Theme.id)),
+    }
+    tokens = {
+        "confirm": confirmation_token(secret, unconfirmed),
+        "reset": password_reset_token(secret, world.other_person),
+        "change email": email_change_token(secret, world.person, "nia.new@cabinetoffice.gov.uk"),
+        "unsubscribe": unsubscribe_token(secret, world.person.id),
+        "invitation": memberships.invitation_token(invitation),
+    }
+    return emails, ids, tokens, interests
+
+
+@pytest.fixture
+def site(tmp_path: Path, sqlite_template: Path) -> Iterator[Site]:
+    """One world served once: organisations, placements, a matched person, tokens."""
+    database = reference_database(sqlite_template, tmp_path / "reference")
+    app = web_app(tmp_path / "site", database, BASE_URL="http://127.0.0.1:1")
+    with app.app_context():
+        emails, ids, tokens, interests = _build(app)
+        db.session.remove()
+    with LiveServer(app) as server:
+        yield Site(server, emails, ids, tokens, interests)
+    with app.app_context():
+        db.engine.dispose()
+
+
+class Visitor:
+    """One role's browser tab; each page it opens is axe-checked and photographed."""
+
+    def __init__(self, browser: Browser, site: Site, role: str, log: dict[str, set[str]]) -> None:
+        self.context = browser.new_context(viewport={"width": 1024, "height": 768})
+        self.tab = self.context.new_page()
+        self.site = site
+        self.role = role
+        self.log = log
+        self.adapter = site.server.app.url_map.bind("127.0.0.1")
+
+    def _check(self, path: str, status: int, expected: int, label: str) -> None:
+        assert status == expected, f"{self.role}: {path} answered {status}"
+        endpoint = self.adapter.match(path.split("?")[0], method="GET")[0]
+        self.log.setdefault(endpoint, set()).add(self.role)
+        assert_accessible(self.tab)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        where = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:60]
+        name = f"every-page-{self.role}-{endpoint}-{where}{label}"
+        self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        self.log.setdefault("__pages__", set()).add(f"{self.role} {path}{label}")
+
+    def visit(self, path: str, expected: int = 200, *, redirects: bool = False) -> None:
+        """Open ``path``, expect ``expected`` there (or after a redirect), and check the page."""
+        response = self.tab.goto(self.site.server.url + path)
+        assert response is not None
+        if not redirects:
+            landed = urlsplit(self.tab.url)
+            assert landed.path == path.split("?")[0], f"{self.role}: {path} went to {landed.path}"
+        self._check(path, response.status, expected, "")
+
+    def errors(self, path: str, expected: int = 422, *, fill: bool = True) -> None:
+        """Open ``path`` (unless already there), submit its form, check the page with errors."""
+        if fill:
+            self.tab.goto(self.site.server.url + path)
+        with self.tab.expect_navigation() as navigation:
+            self.tab.locator("main form button[type='submit']").first.click()
+        response = navigation.value
+        assert response is not None
+        self._check(path, response.status, expected, "-errors")
+        assert self.tab.locator(".govuk-error-summary").count() == 1, path
+
+    def sign_in(self, email: str) -> None:
+        """Sign in through the sign-in page."""
+        self.tab.goto(self.site.server.url + "/sign-in")
+        self.tab.fill("#email", email)
+        self.tab.fill("#password", PASSWORD)
+        with self.tab.expect_navigation():
+            self.tab.click("main form button[type='submit']")
+
+    def close(self) -> None:
+        """Close the role's browser context."""
+        self.context.close()
+
+
+def _signed_out(visitor: Visitor, site: Site) -> None:
+    for path in ("/", "/register", "/register/check-your-email", "/sign-in"):
+        visitor.visit(path)
+    for path in (
+        "/register",
+        "/sign-in",
+        "/reset-password",
+        f"/reset-password/{site.tokens['reset']}",
+    ):
+        visitor.errors(path)
+    visitor.visit("/reset-password")
+    visitor.visit("/reset-password/check-your-email")
+    visitor.visit(f"/reset-password/{site.tokens['reset']}")
+    visitor.visit("/reset-password/not-a-real-link", 400)
+    visitor.visit("/account/deleted")
+    visitor.visit("/placements")
+    visitor.visit("/placements?text=Leeds&remote=yes")
+    visitor.visit(f"/placements/{site.ids['open']}")
+    visitor.visit(f"/placements/{site.ids['draft']}", 404)
+    visitor.visit(f"/digests/unsubscribe/{site.tokens['unsubscribe']}")
+    visitor.sign_in(UNCONFIRMED)
+    visitor.visit("/sign-in/confirm-your-email")
+    visitor.visit(f"/confirm-email/{site.tokens['confirm']}")
+    visitor.visit("/confirm-email/not-a-real-link", 400)
+
+
+def _civil_servant(visitor: Visitor, site: Site) -> None:
+    visitor.sign_in(site.emails["civil servant"])
+    visitor.visit("/profile")
+    for step in STEPS:
+        visitor.visit(f"/profile/{step.slug}")
+    visitor.visit("/profile/check")
+    visitor.visit("/profile/saved")
+    visitor.visit("/matches")
+    visitor.visit("/interests")
+    for interest_id in site.interests.values():
+        visitor.visit(f"/interests/{interest_id}")
+    visitor.visit(f"/interests/{site.interests[InterestStatus.INTERESTED]}/withdraw")
+    visitor.visit(f"/interests/{site.interests[InterestStatus.OFFERED]}/decline")
+    visitor.visit("/digest")
+    visitor.visit("/digest/preferences")
+    visitor.visit("/account")
+    visitor.visit("/account/password")
+    visitor.errors("/account/password")
+    visitor.visit("/account/email")
+    visitor.errors("/account/email")
+    visitor.visit("/account/delete")
+    # The link changes the address, then shows the account page with a success banner.
+    visitor.visit(f"/account/email/confirm/{site.tokens['change email']}", redirects=True)
+
+
+def _organisation_admin(visitor: Visitor, site: Site) -> None:
+    visitor.sign_in(site.emails["organisation admin"])
+    open_id, draft_id, closed_id = site.ids["open"], site.ids["draft"], site.ids["closed"]
+    membership = site.ids["membership"]
+    for path in (
+        "/organisation",
+        "/organisation/members",
+        "/organisation/members/invite",
+        f"/organisation/members/{membership}/remove",
+        f"/organisation/members/{membership}/role",
+        "/organisation/placements",
+        f"/organisation/placements/{open_id}",
+        f"/organisation/placements/{draft_id}",
+        f"/organisation/placements/{closed_id}",
+        f"/organisation/placements/{draft_id}/edit",
+        f"/organisation/placements/{open_id}/close",
+        f"/organisation/placements/{open_id}/mark-filled",
+        f"/organisation/placements/{open_id}/withdraw",
+        f"/organisation/placements/{closed_id}/reopen",
+        f"/organisation/placements/{draft_id}/publish",
+        f"/organisation/placements/{draft_id}/discard",
+        f"/placements/{open_id}/interests",
+        f"/placements/{open_id}/interests/{site.interests[InterestStatus.INTERESTED]}/reject",
+        f"/interests/{site.interests[InterestStatus.INTERESTED]}",
+        f"/invitations/{site.tokens['invitation']}",
+        "/digest",
+        "/digest/preferences",
+        "/account",
+        "/organisation/placements/new",
+    ):
+        visitor.visit(path)
+    visitor.errors("/organisation/members/invite")
+    visitor.errors("/organisation/placements/new")
+    _fill_placement(visitor.tab)
+    with visitor.tab.expect_navigation():
+        visitor.tab.click("main form button[type='submit']")
+    visitor.visit("/organisation/placements/new/check")
+
+
+def _fill_placement(tab: Page) -> None:
+    today = london_today()
+    tab.fill("#title", "Social care data secondment")
+    tab.fill("#summary", "Help the council join up adult social care records.")
+    tab.fill("#description", "Six months with the adult social care team.")
+    tab.check("input[name='kind'][value='secondment']")
+    tab.locator("input[name='theme_ids']").first.check()
+    tab.select_option("#grade_min", "EO")
+    tab.select_option("#grade_max", "G7")
+    tab.fill("#location_postcode", "LS1 1UR")
+    for name, day in (
+        ("closing_date", today + timedelta(30)),
+        ("start_date", today + timedelta(60)),
+    ):
+        tab.fill(f"#{name}-day", str(day.day))
+        tab.fill(f"#{name}-month", str(day.month))
+        tab.fill(f"#{name}-year", str(day.year))
+    tab.fill("#duration_weeks", "26")
+    tab.check("input[name='hours'][value='full_time']")
+    tab.fill("#capacity", "2")
+
+
+def _unattached_member(visitor: Visitor, site: Site) -> None:
+    visitor.sign_in(site.emails["unattached member"])
+    visitor.visit("/organisation")
+    visitor.visit("/organisation/propose")
+    visitor.errors("/organisation/propose")
+
+
+def _platform_administrator(visitor: Visitor, site: Site) -> None:
+    visitor.sign_in(site.emails["platform administrator"])
+    for path in (
+        "/admin",
+        "/admin/themes",
+        "/admin/skills",
+        f"/admin/themes/{site.ids['theme']}/rename",
+        "/admin/audit",
+        "/admin/organisations",
+        f"/admin/organisations/{site.ids['proposed']}/reject",
+        "/admin/placements",
+        f"/admin/placements/{site.ids['open']}/unpublish",
+        "/account",
+    ):
+        visitor.visit(path)
+    visitor.errors(f"/admin/placements/{site.ids['open']}/unpublish")
+    rename = f"/admin/themes/{site.ids['theme']}/rename"
+    visitor.tab.goto(site.server.url + rename)
+    visitor.tab.fill("#name", "")
+    visitor.errors(rename, fill=False)
+
+
+ROLES = {
+    "signed-out": _signed_out,
+    "civil-servant": _civil_servant,
+    "organisation-admin": _organisation_admin,
+    "unattached-member": _unattached_member,
+    "platform-administrator": _platform_administrator,
+}
+
+
+def html_get_endpoints(app: Flask) -> set[str]:
+    """Every endpoint that answers GET, less the ones that are not pages."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+    unknown = set(NOT_PAGES) - endpoints
+    assert not unknown, f"the allow-list names endpoints that no longer exist: {unknown}"
+    return endpoints - set(NOT_PAGES)
+
+
+def test_every_page_passes_axe_for_every_role(site: Site, browser: Browser):
+    log: dict[str, set[str]] = {}
+    for role, walk in ROLES.items():
+        visitor = Visitor(browser, site, role, log)
+        try:
+            walk(visitor, site)
+        finally:
+            visitor.close()
+    pages = log.pop("__pages__")
+    print(f"axe checked {len(pages)} pages:", *sorted(pages), sep="\n  ")
+    missed = html_get_endpoints(site.server.app) - set(log)
+    assert not missed, f"HTML GET pages no role visited: {sorted(missed)}"
+    assert len(pages) > 60, len(pages)
