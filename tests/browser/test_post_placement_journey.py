@@ -1,4 +1,4 @@
-"""A member of a verified organisation posts a placement and finds it on the public page."""
+"""An administrator verifies an organisation; its member posts a placement and finds it."""
 
 from __future__ import annotations
 
@@ -7,27 +7,28 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from matcher.extensions import db
 from matcher.models import MembershipRole, Role
 from matcher.services.placements import london_today
 from tests import builders
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
-from tests.unit.services.world import verified_organisation
 from tests.web import PASSWORD, confirmed_user, reference_database, web_app
 
 EMAIL = "officer@leeds.example.gov.uk"
+ADMIN_EMAIL = "admin@matcher.example.gov.uk"
 
 
 @pytest.fixture
 def site_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
-    """The app with reference data and a verified council with one administrator."""
+    """The app with reference data, a proposed organisation with one admin, and a platform admin."""
     database = reference_database(sqlite_template, tmp_path / "reference")
     app = web_app(tmp_path / "site", database, BASE_URL="http://127.0.0.1:1")
     with app.app_context():
-        council = verified_organisation(db.session, email_domain="leeds.example.gov.uk")
+        council = builders.organisation(db.session, email_domain="leeds.example.gov.uk")
         officer = confirmed_user(Role.ORGANISATION_MEMBER, email=EMAIL)
+        confirmed_user(Role.ADMINISTRATOR, email=ADMIN_EMAIL)
         builders.membership(db.session, officer, council, MembershipRole.ADMIN)
         db.session.commit()
     with LiveServer(app) as server:
@@ -52,14 +53,36 @@ def fill_date(page: Page, name: str, day: object) -> None:
     page.fill(f"#{name}-year", str(day.year))  # type: ignore[attr-defined]
 
 
-def test_a_verified_organisation_member_posts_a_placement(site_server: LiveServer, page: Page):
-    page.goto(site_server.url + "/sign-in")
-    page.fill("#email", EMAIL)
+def sign_in(page: Page, url: str, email: str) -> None:
+    """Sign in through the sign-in page."""
+    page.goto(url + "/sign-in")
+    page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("main form button[type='submit']")
 
+
+def test_an_administrator_verifies_and_the_member_posts_a_placement(
+    site_server: LiveServer, page: Page, browser: Browser
+):
+    sign_in(page, site_server.url, EMAIL)
+    page.goto(site_server.url + "/organisation")
+    checked(page, "Test Constabulary", "organisation-awaiting-verification")
+    assert "Awaiting verification" in page.locator("main").inner_text()
+
+    administrator = browser.new_context()
+    try:
+        admin_page = administrator.new_page()
+        sign_in(admin_page, site_server.url, ADMIN_EMAIL)
+        admin_page.goto(site_server.url + "/admin/organisations")
+        checked(admin_page, "Organisations", "admin-organisations")
+        admin_page.locator("main form button:has-text('Verify')").first.click()
+        checked(admin_page, "Organisations", "admin-organisation-verified")
+    finally:
+        administrator.close()
+
     page.goto(site_server.url + "/organisation")
     checked(page, "Test Constabulary", "organisation")
+    assert "Awaiting verification" not in page.locator("main").inner_text()
     page.click("text=Your placements")
     checked(page, "Your placements", "list-empty")
     page.click("text=Post a placement")
