@@ -10,9 +10,17 @@ from zoneinfo import ZoneInfo
 
 from flask import request, url_for
 
-from matcher.models import InterestStatus
+from matcher.models import InterestStatus, PlacementKind
 from matcher.reasons import TEXT_SIMILARITY_WORTH_SAYING, list_in_words
 from matcher.services.interests import Action
+
+PLACEMENT_KIND_NAMES: dict[PlacementKind, str] = {
+    PlacementKind.SECONDMENT: "Secondment",
+    PlacementKind.PLACEMENT: "Placement",
+    PlacementKind.PARTNERSHIP_PROJECT: "Partnership project",
+    PlacementKind.JOB_SHADOWING: "Job shadowing",
+    PlacementKind.MENTORING: "Mentoring",
+}
 
 # GOV.UK tag colours: blue while things move, green for a yes, grey or red for an end.
 STATUS_TAGS: dict[InterestStatus, tuple[str, str]] = {

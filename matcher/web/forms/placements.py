@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from matcher.models import Grade, Hours, PlacementKind, PlacementStatus, Skill, Theme
+from matcher.models import Grade, Hours, PlacementStatus, Skill, Theme
 from matcher.reference.postcodes import PostcodeError, lookup
 from matcher.services.placements import (
     CAPACITY_MAX,
@@ -47,14 +47,9 @@ from matcher.web.forms import (
     in_choices,
     options,
 )
+from matcher.web.wording import PLACEMENT_KIND_NAMES
 
-KIND_NAMES = {
-    PlacementKind.SECONDMENT: "Secondment",
-    PlacementKind.PLACEMENT: "Placement",
-    PlacementKind.PARTNERSHIP_PROJECT: "Partnership project",
-    PlacementKind.JOB_SHADOWING: "Job shadowing",
-    PlacementKind.MENTORING: "Mentoring",
-}
+KIND_NAMES = PLACEMENT_KIND_NAMES
 HOURS_NAMES = {
     Hours.FULL_TIME: "Full time",
     Hours.PART_TIME: "Part time",

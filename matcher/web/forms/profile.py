@@ -19,7 +19,6 @@ from matcher.models import (
     DigestFrequency,
     Grade,
     Hours,
-    PlacementKind,
     Profession,
     Region,
     Skill,
@@ -38,14 +37,9 @@ from matcher.web.forms import (
     in_choices,
     options,
 )
+from matcher.web.wording import PLACEMENT_KIND_NAMES
 
-KIND_NAMES = {
-    PlacementKind.SECONDMENT: "Secondment",
-    PlacementKind.PLACEMENT: "Placement",
-    PlacementKind.PARTNERSHIP_PROJECT: "Partnership project",
-    PlacementKind.JOB_SHADOWING: "Job shadowing",
-    PlacementKind.MENTORING: "Mentoring",
-}
+KIND_NAMES = PLACEMENT_KIND_NAMES
 HOURS_NAMES = {
     Hours.FULL_TIME: "Full time",
     Hours.PART_TIME: "Part time",
