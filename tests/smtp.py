@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,12 +13,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-
-def unused_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.waiting import unused_port
 
 
 @dataclass(frozen=True)

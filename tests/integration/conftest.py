@@ -21,7 +21,8 @@ from matcher import create_app
 from matcher.extensions import db
 from tests.conftest import make_settings
 from tests.services import unavailable
-from tests.smtp import SMTPSink, running_smtp_sink, unused_port
+from tests.smtp import SMTPSink, running_smtp_sink
+from tests.waiting import unused_port
 
 WORKER_START_SECONDS = 30
 STOP_SECONDS = 15

@@ -6,7 +6,6 @@ import re
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -19,6 +18,7 @@ from matcher.models import DeliveryStatus, DigestDelivery, DigestKind, Suppresse
 from matcher.services.placements import london_today
 from tests import digest_world
 from tests.smtp import SMTPSink
+from tests.waiting import wait_until
 from workers.digests import enqueue_batches
 
 pytestmark = pytest.mark.integration
@@ -59,14 +59,6 @@ def _message_ids(smtp: SMTPSink) -> Counter[str]:
 def _statuses() -> Counter[str]:
     db.session.rollback()
     return Counter(db.session.scalars(select(DigestDelivery.status)))
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_planning_twice_sends_each_recipient_exactly_one_digest(service_app, smtp_server):
@@ -174,7 +166,7 @@ def test_a_worker_killed_mid_batch_leaves_every_recipient_exactly_one_digest(
         db.session.rollback()
         worker = celery_worker_process(**env)
         enqueue_batches(ids, 50)
-        _wait(lambda: len(smtp_server.messages()) >= 300, 60, "the first 300 digests")
+        wait_until(lambda: len(smtp_server.messages()) >= 300, 60, "the first 300 digests")
         worker.process.send_signal(signal.SIGKILL)
         worker.process.wait()
         arrived_before_restart = len(smtp_server.messages())
@@ -183,7 +175,7 @@ def test_a_worker_killed_mid_batch_leaves_every_recipient_exactly_one_digest(
         # What the beat's recovery job does every few minutes, once the claims are stale.
         time.sleep(2.5)
         enqueue_batches(recover(db.session, timeout_seconds=2), 50)
-        _wait(lambda: len(smtp_server.messages()) >= expected, 60, "every digest")
+        wait_until(lambda: len(smtp_server.messages()) >= expected, 60, "every digest")
         time.sleep(0.5)
         counts = _per_recipient(smtp_server)
         assert len(counts) == expected
@@ -207,10 +199,10 @@ def test_a_server_answering_421_for_a_while_gets_everything_once_after(
         db.session.rollback()
         worker = celery_worker_process(**env)
         enqueue_batches(ids, 50)
-        _wait(lambda: worker.log().count("retry in") >= 3, 30, "retries")
+        wait_until(lambda: worker.log().count("retry in") >= 3, 30, "retries")
         assert smtp_server.messages() == []
         smtp_server.refuse_all = None
-        _wait(lambda: len(smtp_server.messages()) >= expected, 60, "every digest")
+        wait_until(lambda: len(smtp_server.messages()) >= expected, 60, "every digest")
         time.sleep(0.5)
         counts = _per_recipient(smtp_server)
         assert len(counts) == expected and set(counts.values()) == {1}

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -15,15 +14,10 @@ import urllib.request
 from pathlib import Path
 
 from config import PROJECT_ROOT
+from tests.waiting import unused_port
 
 START_DEADLINE_SECONDS = 240
 STOP_DEADLINE_SECONDS = 30
-
-
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def processes_with_environment(marker: str) -> list[int]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -20,30 +18,9 @@ from tests import builders
 from tests.conftest import make_settings, migrated_app
 from tests.services import redis_database_url
 from tests.smtp import SMTPSink
+from tests.waiting import stays_true, wait_until
 
-DEADLINE_SECONDS = 30
 QUIET_SECONDS = 3
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = DEADLINE_SECONDS) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"condition not met within {timeout} s")
-
-
-def stays_true(condition: Callable[[], bool], duration: float = QUIET_SECONDS) -> bool:
-    """Check ``condition`` repeatedly for ``duration`` seconds; False as soon as it fails."""
-    deadline = time.monotonic() + duration
-    while time.monotonic() < deadline:
-        if not condition():
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def task_results(log: str) -> list[str]:
@@ -139,7 +116,7 @@ def test_a_change_made_while_the_broker_is_down_is_sent_once_it_is_back(
         [received] = smtp_server.wait_for(1, timeout=45)
         assert received.rcpt_tos == [admin_email]
         wait_until(lambda: stored_event(event_id).processed_at is not None)
-        assert stays_true(lambda: len(smtp_server.messages()) == 1)
+        assert stays_true(lambda: len(smtp_server.messages()) == 1, QUIET_SECONDS)
         assert stored_event(event_id).processed_at is not None
 
 

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from matcher import create_app
 from tests.conftest import make_settings
-
-
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.waiting import unused_port
 
 
 def test_healthz_answers(app):

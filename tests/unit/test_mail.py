@@ -20,7 +20,8 @@ from matcher.mail import (
     render_email,
 )
 from tests.conftest import make_settings
-from tests.smtp import SMTPSink, running_smtp_sink, unused_port
+from tests.smtp import SMTPSink, running_smtp_sink
+from tests.waiting import unused_port
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from matcher.events import ORGANISATION_VERIFIED
 from matcher.extensions import db
 from matcher.models import OutboxEvent, utcnow
 from tests.conftest import make_settings, migrated_app
-from tests.smtp import unused_port
+from tests.waiting import unused_port
 
 
 def _stored_event(payload: dict | None = None) -> int:

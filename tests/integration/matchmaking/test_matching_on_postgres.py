@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from flask import Flask
@@ -19,6 +18,7 @@ from matcher.matchmaking.storing import stage_rows
 from matcher.models import CivilServantProfile, Match
 from matcher.outbox import record_event
 from tests.unit.matchmaking.helpers import seed, stored
+from tests.waiting import wait_until
 
 DEADLINE_SECONDS = 60
 
@@ -89,12 +89,11 @@ def test_a_worker_recomputes_a_person_after_their_profile_commits(
         )
         record_event(db.session, PERSON_CHANGED, {"person_id": person})
         db.session.commit()
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while True:
+
+        def recomputed() -> bool:
             db.session.rollback()
-            now = {k: v for k, v in stored(db.session).items() if k[0] == person}
-            if now != before:
-                break
-            assert time.monotonic() < deadline, "the worker did not recompute in time"
-            time.sleep(0.2)
+            return {k: v for k, v in stored(db.session).items() if k[0] == person} != before
+
+        wait_until(recomputed, DEADLINE_SECONDS, "the worker to recompute the person")
+        now = {k: v for k, v in stored(db.session).items() if k[0] == person}
         assert before and now == {}
