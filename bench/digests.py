@@ -20,13 +20,13 @@ from flask_migrate import upgrade
 from sqlalchemy import event
 
 from matcher import create_app
+from matcher.clock import london_today
 from matcher.digests.content import load_contents
 from matcher.digests.rendering import render_digest
 from matcher.digests.sending import Pacer, chunks, pending_ids, plan_period, send_batch
 from matcher.extensions import db
 from matcher.mail import mail_backend_for
 from matcher.models import DigestKind, utcnow
-from matcher.services.placements import london_today
 from tests import digest_world
 from tests.conftest import make_settings
 from tests.services import fresh_postgres_database

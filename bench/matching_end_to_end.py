@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select, update
 
 from matcher import create_app
+from matcher.clock import london_today
 from matcher.demo.seed import seed_demo
 from matcher.events import PLACEMENT_CHANGED
 from matcher.extensions import db
@@ -28,7 +29,6 @@ from matcher.matchmaking.snapshot import current_snapshot, forget_snapshots
 from matcher.matchmaking.storing import stage_rows
 from matcher.models import Placement, PlacementStatus
 from matcher.outbox import record_event
-from matcher.services.placements import london_today
 from tests.conftest import make_settings
 from tests.services import POSTGRES_ADMIN_URL
 

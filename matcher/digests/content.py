@@ -16,7 +16,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from matcher.digests.periods import FIRST_DIGEST_LOOKBACK, london_date
+from matcher.clock import london_date
+from matcher.digests.periods import FIRST_DIGEST_LOOKBACK
 from matcher.models import (
     CivilServantProfile,
     DeliveryStatus,

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from matcher.clock import LONDON, london_date
 from matcher.models import DigestKind
-
-LONDON = ZoneInfo("Europe/London")
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -22,11 +20,6 @@ FIRST_DIGEST_LOOKBACK = {DigestKind.WEEKLY: timedelta(days=7), DigestKind.DAILY:
 
 class BadPeriod(ValueError):
     """A period string that is neither an ISO week nor a date."""
-
-
-def london_date(now: datetime) -> date:
-    """The calendar date in London at the instant ``now``."""
-    return now.astimezone(LONDON).date()
 
 
 def period_for(kind: DigestKind, now: datetime) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matcher import outbox
+from matcher.clock import london_today
 from matcher.events import PLACEMENT_CHANGED
 from matcher.models import (
     Department,
@@ -220,7 +221,7 @@ def _placement(session: Session, record: dict[str, Any]) -> None:
         closing_date=_date(record, "closing_date"),
     )
     valid = placement_service._validate(
-        session, data, check_closing_date=True, today=placement_service.london_today()
+        session, data, check_closing_date=True, today=london_today()
     )
     placement = Placement(
         organisation_id=organisation.id, status=PlacementStatus(status), themes=[], skills=[]

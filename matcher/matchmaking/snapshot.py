@@ -24,12 +24,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from matcher.clock import london_today
 from matcher.matching import Engine, PeopleFrame, PlacementFrame
 from matcher.matching.frames import day_number, splice
 from matcher.matchmaking.loading import engine_config, load_people, load_placements
 from matcher.matchmaking.publishing import changed_since_id
 from matcher.models import OutboxEvent, utcnow
-from matcher.services.placements import london_today
 
 logger = logging.getLogger(__name__)
 

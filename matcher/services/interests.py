@@ -30,6 +30,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from matcher import audit, outbox
+from matcher.clock import london_today
 from matcher.events import INTEREST_CHANGED, INTEREST_INVITATION_SENT, PERSON_CHANGED
 from matcher.models import (
     CivilServantProfile,
@@ -51,7 +52,6 @@ from matcher.services.access import (
     membership_of,
 )
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
-from matcher.services.placements import london_today
 from matcher.services.upsert import insert_unless_exists
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matcher.clock import london_today
 from matcher.models import (
     CivilServantProfile,
     Dismissal,
@@ -25,7 +26,6 @@ from matcher.models import (
     User,
 )
 from matcher.services.access import load_actor, load_placement_for_member
-from matcher.services.placements import london_today
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from matcher import audit, outbox
+from matcher.clock import london_today
 from matcher.events import PLACEMENT_CHANGED
 from matcher.models import (
     Grade,
@@ -59,7 +59,6 @@ from matcher.services.concurrency import StaleObject, check_version
 from matcher.services.errors import InvalidState, NotFound
 from matcher.services.validation import ValidationFailed
 
-LONDON = ZoneInfo("Europe/London")
 TITLE_MAX = 150
 SUMMARY_MAX = 300
 DESCRIPTION_MAX = 10_000
@@ -86,11 +85,6 @@ EDITABLE = frozenset({S.DRAFT, S.OPEN})
 _Choice = TypeVar("_Choice", PlacementKind, Hours)
 _Term = TypeVar("_Term", Theme, Skill)
 _Kind = TypeVar("_Kind", PlacementKind, OrganisationKind)
-
-
-def london_today() -> date:
-    """Today's date in the UK, which is what closing dates mean."""
-    return datetime.now(LONDON).date()
 
 
 @dataclass(frozen=True)

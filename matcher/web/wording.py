@@ -6,10 +6,10 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import request, url_for
 
+from matcher.clock import LONDON
 from matcher.models import InterestStatus, PlacementKind
 from matcher.reasons import TEXT_SIMILARITY_WORTH_SAYING, list_in_words
 from matcher.services.interests import Action
@@ -47,9 +47,6 @@ def status_tag(status: InterestStatus) -> dict[str, str]:
     """Parameters of govukTag for an interest status."""
     text, classes = STATUS_TAGS[status]
     return {"text": text, "classes": classes}
-
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def when(moment: datetime | None) -> str:

@@ -14,6 +14,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page
 from sqlalchemy import select, update
 
+from matcher.clock import london_today
 from matcher.digests.links import unsubscribe_token
 from matcher.extensions import db
 from matcher.matchmaking.rebuild import rebuild_sync
@@ -40,7 +41,6 @@ from matcher.services.accounts import (
     email_change_token,
     password_reset_token,
 )
-from matcher.services.placements import london_today
 from matcher.services.profiles import ProfileAnswers, save_profile
 from matcher.web.views.profile import STEPS
 from tests import builders

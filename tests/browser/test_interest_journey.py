@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import select, update
 
+from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.matchmaking.rebuild import rebuild_sync
 from matcher.matchmaking.snapshot import forget_snapshots
@@ -25,7 +26,6 @@ from matcher.models import (
     User,
 )
 from matcher.security.passwords import hash_password
-from matcher.services.placements import london_today
 from matcher.services.profiles import ProfileAnswers, save_profile
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
 from tests.unit.services.world import build_world, open_placement

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
+from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.models import MembershipRole, Role
-from matcher.services.placements import london_today
 from tests import builders
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
 from tests.web import PASSWORD, confirmed_user, reference_database, web_app

@@ -11,11 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from matcher.clock import london_today
 from matcher.digests.sending import Pacer, pending_ids, plan_period, recover, send_batch
 from matcher.extensions import db
 from matcher.mail import mail_backend_for
 from matcher.models import DeliveryStatus, DigestDelivery, DigestKind, SuppressedAddress, utcnow
-from matcher.services.placements import london_today
 from tests import digest_world
 from tests.smtp import SMTPSink
 from tests.waiting import wait_until

@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
+from matcher.clock import london_today
 from matcher.models import Grade, Hours, PlacementStatus, Skill, Theme
 from matcher.reference.postcodes import PostcodeError, lookup
 from matcher.services.placements import (
@@ -33,7 +34,6 @@ from matcher.services.placements import (
     THEMES_MAX,
     TITLE_MAX,
     PlacementData,
-    london_today,
 )
 from matcher.web.forms import (
     BaseForm,

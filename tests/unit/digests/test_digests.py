@@ -8,6 +8,7 @@ from email import message_from_bytes, policy
 from flask import Flask
 from sqlalchemy import select, update
 
+from matcher.clock import london_today
 from matcher.digests.content import load_contents
 from matcher.digests.sending import Pacer, pending_ids, plan_period, recover, send_batch
 from matcher.extensions import db
@@ -23,7 +24,6 @@ from matcher.models import (
     SuppressedAddress,
     utcnow,
 )
-from matcher.services.placements import london_today
 from tests import digest_world
 
 PERIOD = "2026-W48"

@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
+from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.models import (
     Department,
@@ -19,7 +20,6 @@ from matcher.models import (
     SuppressedAddress,
 )
 from matcher.services import digest_preferences
-from matcher.services.placements import london_today
 from matcher.services.profiles import ProfileAnswers, save_profile
 from tests.unit.services.world import build_world
 from tests.web import confirmed_user, sign_in, submit

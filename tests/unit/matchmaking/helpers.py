@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.clock import london_today
 from matcher.demo.seed import seed_demo
 from matcher.models import (
     CivilServantProfile,
@@ -18,7 +19,6 @@ from matcher.models import (
     Placement,
     WantedKind,
 )
-from matcher.services.placements import london_today
 
 
 def seed(session: Session, people: int = 60, placements: int = 40, seed_value: int = 3) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select, update
 
+from matcher.clock import london_today
 from matcher.events import PERSON_CHANGED, PLACEMENT_CHANGED
 from matcher.extensions import db
 from matcher.matchmaking.incremental import placement_changed, recompute_people
@@ -12,7 +13,6 @@ from matcher.matchmaking.rebuild import rebuild_sync
 from matcher.matchmaking.snapshot import current_snapshot, forget_snapshots
 from matcher.models import CivilServantProfile, Match, Placement, PlacementStatus, utcnow
 from matcher.outbox import record_event
-from matcher.services.placements import london_today
 from tests.unit.matchmaking.helpers import seed, stored
 
 

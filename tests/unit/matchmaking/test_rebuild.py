@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
+from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.matchmaking.rebuild import rebuild_sync
 from matcher.matchmaking.snapshot import forget_snapshots
 from matcher.models import CivilServantProfile, Match, MatchRun, MatchRunStatus, Placement
-from matcher.services.placements import london_today
 from tests.unit.matchmaking.helpers import seed, violations
 
 

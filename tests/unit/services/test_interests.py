@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from matcher.clock import london_today
 from matcher.events import INTEREST_CHANGED, INTEREST_INVITATION_SENT, PERSON_CHANGED
 from matcher.extensions import db
 from matcher.models import (
@@ -22,7 +23,6 @@ from matcher.models import (
 )
 from matcher.services import InvalidState, NotFound, NotPermitted, interests, placements
 from matcher.services.interests import ACTION_SIDE, TRANSITIONS, Action, Side
-from matcher.services.placements import london_today
 from tests.unit.services.world import World, civil_servant, draft, interest_in, open_placement
 
 

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from matcher.clock import london_today
 from matcher.events import PLACEMENT_CHANGED
 from matcher.extensions import db
 from matcher.models import (
@@ -26,7 +27,6 @@ from matcher.services.concurrency import StaleObject
 from matcher.services.placements import (
     STATUS_CHANGES,
     PlacementSearch,
-    london_today,
     placement_data,
 )
 from matcher.services.validation import ValidationFailed

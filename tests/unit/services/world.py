@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.clock import london_today
 from matcher.models import (
     CivilServantProfile,
     Interest,
@@ -25,7 +26,7 @@ from matcher.models import (
 )
 from matcher.reference.loader import load_reference_data
 from matcher.services import interests, placements
-from matcher.services.placements import PlacementData, london_today
+from matcher.services.placements import PlacementData
 from tests import builders
 
 

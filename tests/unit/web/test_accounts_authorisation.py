@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from matcher.clock import london_today
 from matcher.digests.links import unsubscribe_token
 from matcher.extensions import db
 from matcher.models import (
@@ -34,7 +35,6 @@ from matcher.models import (
 )
 from matcher.security.passwords import hash_password
 from matcher.services.accounts import email_change_token, password_reset_token
-from matcher.services.placements import london_today
 from matcher.services.profiles import ProfileAnswers, answers_from_profile, save_profile
 from tests.unit.services.world import World, build_world
 from tests.unit.web.matches_world import browser_of

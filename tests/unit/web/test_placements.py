@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.models import MembershipRole, Placement, PlacementStatus, Role, Theme, User
 from matcher.services import placements as service
-from matcher.services.placements import london_today
 from tests import builders
 from tests.unit.services.world import World, valid_data, verified_organisation
 from tests.web import confirmed_user, error_summary, inline_errors, sign_in, submit
