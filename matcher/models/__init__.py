@@ -1,5 +1,6 @@
 """The domain model; importing this package registers every table on ``Base.metadata``."""
 
+from matcher.models.api_tokens import ApiToken
 from matcher.models.audit import AuditEntry
 from matcher.models.base import Base, utcnow
 from matcher.models.invitations import InterestInvitation, Invitation
@@ -13,6 +14,8 @@ from matcher.models.mail import (
 from matcher.models.match_runs import MatchRun, MatchRunChunk, MatchRunStatus, StagedMatch
 from matcher.models.matching import Dismissal, Interest, InterestStatus, InterestTransition, Match
 from matcher.models.organisations import (
+    JoinRequest,
+    JoinRequestStatus,
     Membership,
     MembershipRole,
     Organisation,
@@ -41,6 +44,7 @@ from matcher.models.users import (
 )
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Base",
     "CivilServantProfile",
@@ -57,6 +61,8 @@ __all__ = [
     "InterestStatus",
     "InterestTransition",
     "Invitation",
+    "JoinRequest",
+    "JoinRequestStatus",
     "LocalAuthority",
     "Match",
     "MatchRun",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -27,6 +27,13 @@ class VerificationStatus(enum.StrEnum):
 class MembershipRole(enum.StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
+
+
+class JoinRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
 
 
 class Organisation(Base):
@@ -76,3 +83,41 @@ class Membership(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+
+class JoinRequest(Base):
+    """A signed-in member asking to join an organisation their email domain does not prove.
+
+    An administrator of the organisation, or a platform administrator, approves or declines it.
+    At most one request per person and organisation is pending at a time.
+    """
+
+    __tablename__ = "join_requests"
+    __table_args__ = (
+        CheckConstraint(
+            "(status = 'pending') = (decided_at IS NULL)", name="decided_unless_pending"
+        ),
+        Index(
+            "uq_join_requests_pending",
+            "organisation_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[JoinRequestStatus] = mapped_column(
+        enum_column(JoinRequestStatus, "join_request_status"), default=JoinRequestStatus.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    organisation: Mapped[Organisation] = relationship()
