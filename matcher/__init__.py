@@ -46,11 +46,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     install_commit_hook()
 
+    from matcher.api import init_api
     from matcher.cli import register_commands
     from matcher.health import health
     from matcher.web import init_web
 
     app.register_blueprint(health)
     init_web(app)
+    init_api(app)
     register_commands(app)
     return app

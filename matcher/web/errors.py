@@ -6,9 +6,15 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from matcher.api.problems import problem
+
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/healthz", "/readyz"))
+    return request.path.startswith(("/healthz", "/readyz"))
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
 
 
 def register_error_pages(app: Flask) -> None:
@@ -17,6 +23,9 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
+        if _is_api():
+            headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+            return problem(status, error.description, headers=headers)
         if _wants_json():
             return {"title": error.name, "status": status, "detail": error.description}, status
         template = "errors/404.html" if status in (404, 410) else "errors/generic.html"
@@ -24,6 +33,8 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        if _is_api():
+            return problem(400, error.description)
         if _wants_json():
             return {"title": "Bad Request", "status": 400, "detail": error.description}, 400
         return render_template("errors/csrf.html"), 400

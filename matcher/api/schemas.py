@@ -1,0 +1,35 @@
+"""The building blocks every API schema shares: strict models and bounded field types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PAGE_SIZE_MAX = 100
+# Ids fit PostgreSQL's INTEGER; anything larger cannot name a row.
+ID_MAX = 2**31 - 1
+
+
+class Input(BaseModel):
+    """A request body or query: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    """A response body."""
+
+
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+PageNumber = Annotated[int, Field(ge=1, le=10_000, description="1 for the first page")]
+PageSize = Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX, description="Items per page")]
+
+
+class PageInfo(Output):
+    """Where a page sits in the whole list."""
+
+    page: int
+    per_page: int
+    total: int
+    pages: int
