@@ -49,12 +49,16 @@ def placement_changed_task(session: Session, payload: dict[str, Any]) -> None:
     """Re-score one placement and update the top k of the people it enters or leaves."""
     update = placement_changed(session, _settings(), int(payload["placement_id"]))
     logger.info(
-        "placement %s: %d eligible, entered %d lists, %d recomputed as holders, %d rows",
+        "placement %s: %d eligible; entered %d lists, kept %d, left %d, recomputed %d; "
+        "%d rows inserted, %d shifted",
         payload["placement_id"],
         update.eligible_people,
         update.entered,
-        update.left_or_moved,
+        update.kept,
+        update.left,
+        update.recomputed,
         update.rows,
+        update.shifted,
     )
 
 

@@ -38,6 +38,18 @@ class TopK:
     def __len__(self) -> int:
         return len(self.scores)
 
+    def subset(self, index: NDArray[np.intp]) -> TopK:
+        """These pairs only, in ``index`` order; reasons are computed afresh when asked for."""
+        return TopK(
+            person_index=self.person_index[index],
+            placement_index=self.placement_index[index],
+            person_ids=self.person_ids[index],
+            placement_ids=self.placement_ids[index],
+            scores=self.scores[index],
+            ranks=self.ranks[index],
+            engine=self.engine,
+        )
+
     @cached_property
     def reasons(self) -> Reasons:
         """Reasons of every pair, vectorised over the pairs."""

@@ -34,8 +34,10 @@ from matcher.models import (
     utcnow,
 )
 
-# Any fixed number: the advisory lock that orders incremental writes around a publish.
+# Any fixed numbers: the advisory lock that orders incremental writes around a publish, and
+# the one that makes incremental writers take turns.
 PUBLISH_LOCK_KEY = 6_000_001
+INCREMENTAL_LOCK_KEY = 6_000_002
 BUILD_PREFIX = "match_build_"
 
 
@@ -78,10 +80,15 @@ class Changed:
 
 
 def lock_for_incremental(session: Session) -> None:
-    """Hold off a publish until the caller's transaction ends (PostgreSQL; SQLite serialises)."""
+    """Hold off a publish, and other incremental writers, until the caller's transaction ends.
+
+    Incremental writes read a person's stored ranks and shift them, so two at once on the same
+    person would leave gaps or duplicates: they take turns (PostgreSQL; SQLite serialises).
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
-            text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": PUBLISH_LOCK_KEY}
+            text("SELECT pg_advisory_xact_lock_shared(:publish), pg_advisory_xact_lock(:mine)"),
+            {"publish": PUBLISH_LOCK_KEY, "mine": INCREMENTAL_LOCK_KEY},
         )
 
 

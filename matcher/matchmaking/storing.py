@@ -7,13 +7,13 @@ text-format COPY; other databases get the per-row records through executemany.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import Table, delete, insert, text
 from sqlalchemy.orm import Session
 
 from matcher.matching import ENGINE_VERSION, TopK
@@ -225,9 +225,91 @@ def stage_rows(session: Session, run_id: int, top: TopK) -> int:
 
 def replace_people_matches(session: Session, person_ids: Iterable[int], top: TopK | None) -> int:
     """Make ``person_ids``' stored matches exactly ``top``'s rows for them; return rows written."""
-    ids = [int(i) for i in person_ids]
-    for start in range(0, len(ids), BATCH):
-        session.execute(delete(Match).where(Match.person_id.in_(ids[start : start + BATCH])))
+    delete_people_matches(session, person_ids)
     if top is None or len(top) == 0:
         return 0
     return write_top(session, Match.__tablename__, top)
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def pg_array(values: Iterable[Any]) -> str:
+    """A PostgreSQL array literal of numbers, for ``CAST(:param AS type[])``.
+
+    psycopg adapts a Python list element by element in Python; with thousands of ids that
+    costs more than the query it feeds, while joining the numbers' text costs almost nothing.
+    """
+    return "{" + ",".join(map(repr, np.asarray(values).tolist())) + "}"
+
+
+def delete_people_matches(session: Session, person_ids: Iterable[int]) -> None:
+    """Delete every stored match of ``person_ids`` (caller commits)."""
+    ids = [int(i) for i in person_ids]
+    if not ids:
+        return
+    if _postgres(session):
+        session.execute(
+            text("DELETE FROM matches WHERE person_id = ANY(CAST(:ids AS integer[]))"),
+            {"ids": pg_array(ids)},
+        )
+        return
+    for start in range(0, len(ids), BATCH):
+        session.execute(delete(Match).where(Match.person_id.in_(ids[start : start + BATCH])))
+
+
+def delete_placement_matches(session: Session, placement_id: int) -> None:
+    """Delete every stored match of one placement (caller commits)."""
+    session.execute(delete(Match).where(Match.placement_id == int(placement_id)))
+
+
+def shift_ranks(session: Session, shifts: Sequence[tuple[int, int, int, int]]) -> int:
+    """Move ranks by (person, low, high, by): add ``by`` to that person's ranks low..high.
+
+    One range per person. On PostgreSQL a single UPDATE joins the ranges, sent as arrays;
+    elsewhere it is one executemany. Returns the rows moved.
+    """
+    if not shifts:
+        return 0
+    names = ("person_id", "low", "high", "by")
+    if _postgres(session):
+        columns = {name: pg_array([int(s[n]) for s in shifts]) for n, name in enumerate(names)}
+        result = session.execute(
+            text(
+                "UPDATE matches AS m SET rank = m.rank + s.by "
+                "FROM unnest(CAST(:person_id AS integer[]), CAST(:low AS integer[]), "
+                "CAST(:high AS integer[]), CAST(:by AS integer[])) AS s(person_id, low, high, by) "
+                "WHERE m.person_id = s.person_id AND m.rank BETWEEN s.low AND s.high"
+            ),
+            columns,
+        )
+    else:
+        result = session.execute(
+            text(
+                "UPDATE matches SET rank = rank + :by "
+                "WHERE person_id = :person_id AND rank BETWEEN :low AND :high"
+            ),
+            [dict(zip(names, (int(v) for v in s), strict=True)) for s in shifts],
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def drop_from_rank(session: Session, person_ids: Iterable[int], rank: int) -> None:
+    """Delete ``person_ids``' rows ranked ``rank`` or lower (caller commits)."""
+    ids = [int(i) for i in person_ids]
+    if not ids:
+        return
+    if _postgres(session):
+        session.execute(
+            text(
+                "DELETE FROM matches WHERE person_id = ANY(CAST(:ids AS integer[])) "
+                "AND rank >= :rank"
+            ),
+            {"ids": pg_array(ids), "rank": int(rank)},
+        )
+        return
+    for start in range(0, len(ids), BATCH):
+        session.execute(
+            delete(Match).where(Match.person_id.in_(ids[start : start + BATCH]), Match.rank >= rank)
+        )

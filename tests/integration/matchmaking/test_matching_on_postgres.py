@@ -18,6 +18,7 @@ from matcher.matchmaking.storing import stage_rows
 from matcher.models import CivilServantProfile, Match
 from matcher.outbox import record_event
 from tests.unit.matchmaking.helpers import seed, stored
+from tests.unit.matchmaking.placement_edits import edit_one_placement_every_way
 from tests.waiting import wait_until
 
 DEADLINE_SECONDS = 60
@@ -97,3 +98,12 @@ def test_a_worker_recomputes_a_person_after_their_profile_commits(
         wait_until(recomputed, DEADLINE_SECONDS, "the worker to recompute the person")
         now = {k: v for k, v in stored(db.session).items() if k[0] == person}
         assert before and now == {}
+
+
+def test_placement_edits_merge_into_the_engines_full_lists_on_postgres(pg_app: Flask) -> None:
+    steps = edit_one_placement_every_way(db.session, pg_app.config["MATCHER_SETTINGS"])
+    assert {step.name: step.problems for step in steps if step.problems} == {}
+    assert sum(step.entered for step in steps) > 0
+    assert sum(step.left for step in steps) > 0
+    assert sum(step.moved_up for step in steps) > 0
+    assert sum(step.moved_down for step in steps) > 0

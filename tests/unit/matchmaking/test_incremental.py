@@ -14,6 +14,12 @@ from matcher.matchmaking.snapshot import current_snapshot, forget_snapshots
 from matcher.models import CivilServantProfile, Match, Placement, PlacementStatus, utcnow
 from matcher.outbox import record_event
 from tests.unit.matchmaking.helpers import seed, stored
+from tests.unit.matchmaking.placement_edits import (
+    differences,
+    edit_one_placement_every_way,
+    engine_rows,
+    stored_rows,
+)
 
 
 def _close(a: dict, b: dict) -> bool:
@@ -69,3 +75,42 @@ def test_person_and_placement_changes_equal_a_full_rebuild(app: Flask) -> None:
     forget_snapshots()
     rebuild_sync(db.session, settings)
     assert _close(incremental, stored(db.session))
+
+
+def test_each_kind_of_placement_edit_gives_the_engines_full_lists(app: Flask) -> None:
+    steps = edit_one_placement_every_way(db.session, app.config["MATCHER_SETTINGS"])
+    assert {step.name: step.problems for step in steps if step.problems} == {}
+    down, up, wider, unchanged, rewritten, closed = steps
+    # Falling out of full lists lets the next placement in; getting its themes back, it returns.
+    assert down.moved_down and down.left == down.update.left > 0
+    assert up.moved_up and up.entered == up.update.entered > 0
+    assert wider.entered == wider.update.entered > 0 and not wider.left
+    assert unchanged.rows_changed == 0
+    assert rewritten.moved_up + rewritten.moved_down + rewritten.entered + rewritten.left > 0
+    assert closed.left == closed.update.left > 0 and closed.update.eligible_people == 0
+    assert closed.update.entered == closed.update.kept == 0
+    # The person who said "not for me" to it is recomputed whenever it changes.
+    assert all(step.update.recomputed >= 1 for step in steps)
+
+
+def test_a_list_with_a_gap_in_its_ranks_is_rewritten_rather_than_shifted(app: Flask) -> None:
+    settings = app.config["MATCHER_SETTINGS"]
+    seed(db.session, people=60, placements=60)
+    forget_snapshots()
+    rebuild_sync(db.session, settings)
+    placement, person = db.session.execute(
+        select(Match.placement_id, Match.person_id)
+        .where(Match.rank == 2)
+        .order_by(Match.placement_id, Match.person_id)
+        .limit(1)
+    ).one()
+    db.session.execute(
+        update(Match).where(Match.person_id == person, Match.rank >= 2).values(rank=Match.rank + 1)
+    )
+    db.session.commit()
+
+    result = placement_changed(db.session, settings, placement)
+    db.session.commit()
+
+    assert result.recomputed == 1
+    assert differences(stored_rows(db.session), engine_rows(db.session, settings)) == []
