@@ -43,6 +43,12 @@ def reference_database(template: Path, folder: Path) -> Path:
     return target
 
 
+def submission_token(html: str) -> str | None:
+    """The one-time token of the page's form, if it has one."""
+    found = _SUBMISSION.search(html)
+    return found.group(1) if found else None
+
+
 def csrf_token(html: str) -> str:
     """The CSRF token a page's form carries."""
     match = _CSRF.search(html)
@@ -56,9 +62,9 @@ def submit(
     """Open the page with the form (``page``, or ``url``) and post ``data`` with its tokens."""
     html = client.get(page or url).get_data(as_text=True)
     fields: dict[str, Any] = {"csrf_token": csrf_token(html)}
-    submission = _SUBMISSION.search(html)
+    submission = submission_token(html)
     if submission:
-        fields["submission"] = submission.group(1)
+        fields["submission"] = submission
     fields.update(data)
     return client.post(url, data=fields)
 

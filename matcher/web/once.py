@@ -2,10 +2,14 @@
 
 The tokens are counted in the rate-limit store (memory in development, Redis in production):
 it increments atomically and shared between processes, so two copies of a double-clicked form
-racing each other still see one winner.
+racing each other still see one winner. A submission the service refuses changes nothing, so
+its token is released: the page that shows the errors carries the same token, and the
+corrected form must be able to go through.
 """
 
 from __future__ import annotations
+
+from flask import Response, after_this_request
 
 from matcher.web.extensions import limiter
 from matcher.web.forms import SubmitOnceForm
@@ -18,4 +22,14 @@ def first_submission(form: SubmitOnceForm) -> bool:
     token = form.submission.data or ""
     if not token:
         return True
-    return limiter.storage.incr(f"matcher/once/{token}", REMEMBER_SECONDS) == 1
+    key = f"matcher/once/{token}"
+    if limiter.storage.incr(key, REMEMBER_SECONDS) != 1:
+        return False
+
+    @after_this_request
+    def release_if_refused(response: Response) -> Response:
+        if response.status_code >= 400:
+            limiter.storage.clear(key)
+        return response
+
+    return True

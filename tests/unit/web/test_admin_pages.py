@@ -12,7 +12,7 @@ from tests import builders
 from tests.unit.services.world import World, build_world, open_placement
 from tests.unit.web.matches_world import browser_of, confirm_everyone
 from tests.unit.web.test_matches_pages import post_button
-from tests.web import error_summary, inline_errors, submit
+from tests.web import csrf_token, error_summary, inline_errors, submission_token, submit
 
 
 @pytest.fixture
@@ -172,3 +172,21 @@ def test_only_platform_administrators_reach_administration(app, world):
         ]:
             assert browser_of(app, user).get(path).status_code == expected, (path, user.role)
     assert browser_of(app, None).get("/admin").status_code == 302
+
+
+def test_a_refused_form_corrected_on_its_error_page_goes_through(app, world):
+    client = browser_of(app, world.platform_admin)
+    existing = db.session.scalars(select(Theme).order_by(Theme.id)).first()
+    refused = submit(client, "/admin/themes", {"name": existing.name})
+    assert refused.status_code == 422
+    # The error page carries the refused submission's one-time token.
+    html = refused.get_data(as_text=True)
+    tokens = {"csrf_token": csrf_token(html), "submission": submission_token(html)}
+
+    corrected = client.post("/admin/themes", data={**tokens, "name": "Rivers"})
+    double_click = client.post("/admin/themes", data={**tokens, "name": "Lakes"})
+
+    assert corrected.status_code == 302
+    assert db.session.scalar(select(Theme.id).where(Theme.name == "Rivers")) is not None
+    assert double_click.status_code == 302
+    assert db.session.scalar(select(Theme.id).where(Theme.name == "Lakes")) is None
