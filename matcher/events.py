@@ -16,3 +16,8 @@ CONFIRMATION_EMAIL_REQUESTED = "accounts.confirmation_email"
 ACCOUNT_EXISTS_EMAIL_REQUESTED = "accounts.account_exists_email"
 PASSWORD_RESET_EMAIL_REQUESTED = "accounts.password_reset_email"
 EMAIL_CHANGE_EMAIL_REQUESTED = "accounts.email_change_email"
+
+# Join requests (workers.interest_notifications, with the other membership emails): the
+# organisation's administrators hear of a new request, the requester of the decision.
+JOIN_REQUEST_RECEIVED = "notifications.join_request_received"
+JOIN_REQUEST_DECIDED = "notifications.join_request_decided"

@@ -1,8 +1,9 @@
-"""Emails for the interest workflow and for invitations, sent from outbox events.
+"""Emails for the interest workflow, invitations and join requests, sent from outbox events.
 
 An interest's change is told to the other side: the person hears when the organisation
 shortlists, offers or rejects; every member of the organisation hears when the person
-expresses interest, withdraws, accepts or declines. Each event is processed once
+expresses interest, withdraws, accepts or declines. A request to join an organisation is told
+to the people who decide it, and the decision to the requester. Each event is processed once
 (``workers.outbox_tasks``); a message is built from the rows as they are now, and logs name
 ids only.
 """
@@ -23,6 +24,8 @@ from config import Settings
 from matcher.events import (
     INTEREST_CHANGED,
     INTEREST_INVITATION_SENT,
+    JOIN_REQUEST_DECIDED,
+    JOIN_REQUEST_RECEIVED,
     MEMBERSHIP_INVITATION_SENT,
 )
 from matcher.mail import build_message, mail_backend_for, render_email
@@ -32,9 +35,13 @@ from matcher.models import (
     InterestStatus,
     InterestTransition,
     Invitation,
+    JoinRequest,
+    JoinRequestStatus,
     Membership,
+    MembershipRole,
     Organisation,
     Placement,
+    Role,
     SuppressedAddress,
     SuppressionReason,
     User,
@@ -249,3 +256,72 @@ def membership_invitation_sent(session: Session, payload: dict[str, Any]) -> Non
         },
     )
     logger.info("invitation %s: sent %d emails", invitation.id, sent)
+
+
+@outbox_task(JOIN_REQUEST_RECEIVED, queue=QUEUE_EMAIL)
+def join_request_received(session: Session, payload: dict[str, Any]) -> None:
+    """Email the people who decide a new join request: the organisation's administrators, or
+    the platform administrators while it has none."""
+    join_request = session.get(JoinRequest, payload["join_request_id"])
+    if join_request is None or join_request.status != JoinRequestStatus.PENDING:
+        logger.info("join request %s is not pending; nothing to send", payload["join_request_id"])
+        return
+    organisation = session.get(Organisation, join_request.organisation_id)
+    requester = session.get(User, join_request.user_id)
+    assert organisation is not None and requester is not None
+    admins = select(User.email, User.display_name).order_by(User.id)
+    recipients = list(
+        session.execute(
+            admins.join(Membership, Membership.user_id == User.id).where(
+                Membership.organisation_id == organisation.id,
+                Membership.role == MembershipRole.ADMIN,
+            )
+        ).tuples()
+    ) or list(session.execute(admins.where(User.role == Role.ADMINISTRATOR)).tuples())
+    sent = _send(
+        session,
+        recipients,
+        f"{requester.display_name} has asked to join {organisation.name}",
+        "join_request_received",
+        {
+            "requester_name": requester.display_name,
+            "requester_email": requester.email,
+            "organisation_name": organisation.name,
+            "message": join_request.message,
+            "link_url": f"{_settings().base_url}/join-requests/{join_request.id}",
+        },
+    )
+    logger.info("join request %s received: sent %d emails", join_request.id, sent)
+
+
+@outbox_task(JOIN_REQUEST_DECIDED, queue=QUEUE_EMAIL)
+def join_request_decided(session: Session, payload: dict[str, Any]) -> None:
+    """Email the requester whether they may join the organisation."""
+    join_request = session.get(JoinRequest, payload["join_request_id"])
+    if join_request is None or join_request.status not in (
+        JoinRequestStatus.APPROVED,
+        JoinRequestStatus.DECLINED,
+    ):
+        logger.info("join request %s is undecided or gone", payload["join_request_id"])
+        return
+    organisation = session.get(Organisation, join_request.organisation_id)
+    requester = session.get(User, join_request.user_id)
+    assert organisation is not None and requester is not None
+    approved = join_request.status == JoinRequestStatus.APPROVED
+    subject = (
+        f"You can now post placements for {organisation.name}"
+        if approved
+        else f"Your request to join {organisation.name}"
+    )
+    sent = _send(
+        session,
+        [(requester.email, requester.display_name)],
+        subject,
+        "join_request_decided",
+        {
+            "approved": approved,
+            "organisation_name": organisation.name,
+            "link_url": f"{_settings().base_url}/organisation",
+        },
+    )
+    logger.info("join request %s is %s: sent %d emails", join_request.id, join_request.status, sent)

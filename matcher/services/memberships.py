@@ -3,11 +3,13 @@
 Organisation members (users whose role is ``organisation_member``) propose a new organisation
 and become its first administrator; a platform administrator verifies
 (``matcher.services.organisations``) or rejects it. A member joins a verified organisation
-directly when their email address is in its email domain, or by accepting an invitation that
-one of its administrators sent to their address. Administrators invite, remove and change the
-role of members; an organisation always keeps at least one administrator. Every membership
-change locks the organisation's row first, so two concurrent changes cannot both remove "the
-other" last administrator.
+directly when their email address is in its email domain, by accepting an invitation that
+one of its administrators sent to their address, or by asking to join: a join request that an
+administrator of the organisation approves or declines (a platform administrator decides for an
+organisation that has no administrator yet, like the councils and forces of the reference
+list). Administrators invite, remove and change the role of members; an organisation always
+keeps at least one administrator. Every membership change locks the organisation's row first,
+so two concurrent changes cannot both remove "the other" last administrator.
 
 Invitation tokens are signed (with the app's secret key) and name the invitation's id; the row
 holds no secret, so the email task can rebuild the link and revoking the row kills the token.
@@ -20,13 +22,19 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from matcher import audit, outbox
-from matcher.events import MEMBERSHIP_INVITATION_SENT
+from matcher.events import (
+    JOIN_REQUEST_DECIDED,
+    JOIN_REQUEST_RECEIVED,
+    MEMBERSHIP_INVITATION_SENT,
+)
 from matcher.models import (
     Invitation,
+    JoinRequest,
+    JoinRequestStatus,
     Membership,
     MembershipRole,
     Organisation,
@@ -41,6 +49,7 @@ from matcher.services.access import (
     is_platform_admin,
     load_actor,
     membership_of,
+    require_member,
     require_org_admin,
     require_platform_admin,
 )
@@ -51,6 +60,7 @@ from matcher.services.validation import ValidationFailed
 INVITATION_LIFETIME = timedelta(days=14)
 NAME_MAX = 150
 EMAIL_MAX = 254
+MESSAGE_MAX = 500
 _TOKEN_SALT = "matcher.invitation"
 _EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,}$")
 _DOMAIN = re.compile(r"^([a-z0-9-]+\.)+[a-z]{2,}$")
@@ -236,6 +246,15 @@ def invitation_token(invitation: Invitation) -> str:
     return str(_serializer().dumps({"invitation": invitation.id}))
 
 
+def invitation_id_from_token(token: str) -> int | None:
+    """The id of the invitation a genuine link names; None for a forged or mangled link."""
+    try:
+        claims = _serializer().loads(token)
+        return int(claims["invitation"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
 def invite_member(
     session: Session,
     actor_id: int,
@@ -305,11 +324,9 @@ def invite_member(
 
 
 def _invitation_from_token(session: Session, token: str) -> Invitation:
-    try:
-        claims = _serializer().loads(token)
-        invitation_id = int(claims["invitation"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        raise NotFound("no invitation matches this link") from None
+    invitation_id = invitation_id_from_token(token)
+    if invitation_id is None:
+        raise NotFound("no invitation matches this link")
     invitation = session.get(
         Invitation, invitation_id, with_for_update=True, populate_existing=True
     )
@@ -448,6 +465,176 @@ def change_member_role(
     return membership
 
 
+def _audit_join_request(
+    session: Session, actor_id: int, action: str, join_request: JoinRequest
+) -> None:
+    # Ids only: the requester's message may hold personal details.
+    audit.record(
+        session,
+        actor_id,
+        action,
+        "join_request",
+        join_request.id,
+        {"organisation_id": join_request.organisation_id, "user_id": join_request.user_id},
+    )
+
+
+def request_to_join(
+    session: Session, actor_id: int, organisation_id: int | None, message: str = ""
+) -> JoinRequest:
+    """Ask a verified organisation to let the actor join; returns the pending request.
+
+    Asking again while a request to the same organisation is pending returns that request, so a
+    form submitted twice (or two racing submissions) leaves one row.
+    """
+    actor = load_actor(session, actor_id)
+    _require_organisation_member_role(actor, "ask to join an organisation")
+    errors: dict[str, str] = {}
+    organisation = session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation is None:
+        errors["organisation_id"] = "Select the organisation you want to join"
+    elif organisation.status != VerificationStatus.VERIFIED:
+        errors["organisation_id"] = (
+            f"{organisation.name} has not been verified yet. You can ask to join once it has been"
+        )
+    elif membership_of(session, actor.id, organisation.id) is not None:
+        errors["organisation_id"] = f"You are already a member of {organisation.name}"
+    message = (message or "").strip()
+    if len(message) > MESSAGE_MAX:
+        errors["message"] = f"Your message must be {MESSAGE_MAX} characters or fewer"
+    if errors:
+        raise ValidationFailed(errors)
+    assert organisation is not None
+    # ON CONFLICT DO NOTHING against the one-pending-request index: the loser of a race finds
+    # the winner's row instead of an IntegrityError that would end the transaction.
+    inserted = insert_unless_exists(
+        session,
+        JoinRequest,
+        {
+            "organisation_id": organisation.id,
+            "user_id": actor.id,
+            "message": message,
+            "status": JoinRequestStatus.PENDING,
+        },
+    )
+    join_request = session.scalars(
+        select(JoinRequest).where(
+            JoinRequest.organisation_id == organisation.id,
+            JoinRequest.user_id == actor.id,
+            JoinRequest.status == JoinRequestStatus.PENDING,
+        )
+    ).one()
+    if inserted:
+        _audit_join_request(session, actor.id, "join_request.created", join_request)
+        outbox.record_event(session, JOIN_REQUEST_RECEIVED, {"join_request_id": join_request.id})
+    return join_request
+
+
+def _may_decide(session: Session, actor: User, organisation_id: int) -> None:
+    """NotPermitted unless the actor decides the organisation's join requests.
+
+    Its administrators decide; a platform administrator decides only while it has none, so
+    reference-list organisations nobody runs yet can still take members.
+    """
+    membership = membership_of(session, actor.id, organisation_id)
+    if membership is not None and membership.role == MembershipRole.ADMIN:
+        return
+    if is_platform_admin(actor) and _admin_count(session, organisation_id) == 0:
+        return
+    raise NotPermitted(
+        f"user {actor.id} may not decide join requests of organisation {organisation_id}"
+    )
+
+
+def _join_request_seen_by(session: Session, actor: User, join_request_id: int) -> JoinRequest:
+    """The request, if the actor may know of it: a platform admin or a member of its
+    organisation; NotFound for anyone else."""
+    join_request = session.get(JoinRequest, join_request_id)
+    if join_request is None or (
+        not is_platform_admin(actor)
+        and membership_of(session, actor.id, join_request.organisation_id) is None
+    ):
+        raise NotFound(f"join request {join_request_id} does not exist")
+    return join_request
+
+
+def _join_request_to_decide(session: Session, actor: User, join_request_id: int) -> JoinRequest:
+    """The pending request, its organisation locked, if the actor may decide it."""
+    join_request = _join_request_seen_by(session, actor, join_request_id)
+    _organisation(session, join_request.organisation_id, lock=True)
+    session.refresh(join_request, with_for_update=True)
+    _may_decide(session, actor, join_request.organisation_id)
+    if join_request.status != JoinRequestStatus.PENDING:
+        raise InvalidState(f"join request {join_request.id} is {join_request.status.value}")
+    return join_request
+
+
+def _decide(
+    session: Session, actor: User, join_request: JoinRequest, status: JoinRequestStatus
+) -> None:
+    join_request.status = status
+    join_request.decided_at = utcnow()
+    join_request.decided_by_id = actor.id
+    session.flush()
+    _audit_join_request(session, actor.id, f"join_request.{status.value}", join_request)
+
+
+def approve_join_request(session: Session, actor_id: int, join_request_id: int) -> Membership:
+    """Let the requester join; they are emailed. Returns their membership.
+
+    The first person let into an organisation nobody runs yet (a platform administrator
+    decides those) becomes its administrator: someone has to invite and decide from then on.
+    Everyone else joins as an ordinary member.
+    """
+    actor = load_actor(session, actor_id)
+    join_request = _join_request_to_decide(session, actor, join_request_id)
+    _decide(session, actor, join_request, JoinRequestStatus.APPROVED)
+    membership = membership_of(session, join_request.user_id, join_request.organisation_id)
+    if membership is None:
+        # The requester may have joined meanwhile by invitation; then there is nothing to add.
+        first = _admin_count(session, join_request.organisation_id) == 0
+        membership = Membership(
+            user_id=join_request.user_id,
+            organisation_id=join_request.organisation_id,
+            role=MembershipRole.ADMIN if first else MembershipRole.MEMBER,
+        )
+        session.add(membership)
+        session.flush()
+        _audit_membership(session, actor.id, "membership.created", membership)
+    outbox.record_event(session, JOIN_REQUEST_DECIDED, {"join_request_id": join_request.id})
+    return membership
+
+
+def decline_join_request(session: Session, actor_id: int, join_request_id: int) -> JoinRequest:
+    """Turn a join request down; the requester is emailed."""
+    actor = load_actor(session, actor_id)
+    join_request = _join_request_to_decide(session, actor, join_request_id)
+    _decide(session, actor, join_request, JoinRequestStatus.DECLINED)
+    outbox.record_event(session, JOIN_REQUEST_DECIDED, {"join_request_id": join_request.id})
+    return join_request
+
+
+def withdraw_join_request(session: Session, actor_id: int, join_request_id: int) -> JoinRequest:
+    """Withdraw the actor's own pending request; nobody else may."""
+    actor = load_actor(session, actor_id)
+    join_request = session.get(
+        JoinRequest, join_request_id, with_for_update=True, populate_existing=True
+    )
+    if join_request is None or join_request.user_id != actor.id:
+        raise NotFound(f"join request {join_request_id} does not exist")
+    if join_request.status != JoinRequestStatus.PENDING:
+        raise InvalidState(f"join request {join_request.id} is {join_request.status.value}")
+    _decide(session, actor, join_request, JoinRequestStatus.WITHDRAWN)
+    return join_request
+
+
+def choose_organisation(session: Session, actor_id: int, organisation_id: int) -> Membership:
+    """The actor's membership of the organisation they want to act for; NotPermitted if none."""
+    actor = load_actor(session, actor_id)
+    _organisation(session, organisation_id)
+    return require_member(session, actor, organisation_id)
+
+
 # Read queries for pages and API handlers.
 
 
@@ -516,3 +703,65 @@ def joinable_organisations(session: Session, actor_id: int) -> list[Organisation
             .order_by(Organisation.name)
         )
     )
+
+
+def own_join_request(session: Session, actor_id: int, join_request_id: int) -> JoinRequest:
+    """One of the actor's own join requests, in any state; NotFound for anyone else's."""
+    actor = load_actor(session, actor_id)
+    join_request = session.get(JoinRequest, join_request_id)
+    if join_request is None or join_request.user_id != actor.id:
+        raise NotFound(f"join request {join_request_id} does not exist")
+    return join_request
+
+
+def own_pending_join_requests(session: Session, actor_id: int) -> list[JoinRequest]:
+    """The actor's join requests still waiting for a decision, oldest first."""
+    actor = load_actor(session, actor_id)
+    return list(
+        session.scalars(
+            select(JoinRequest)
+            .where(JoinRequest.user_id == actor.id, JoinRequest.status == JoinRequestStatus.PENDING)
+            .order_by(JoinRequest.id)
+        )
+    )
+
+
+def join_request_for_deciders(
+    session: Session, actor_id: int, join_request_id: int
+) -> tuple[JoinRequest, User]:
+    """A join request in any state and its requester, for those who decide it."""
+    actor = load_actor(session, actor_id)
+    join_request = _join_request_seen_by(session, actor, join_request_id)
+    _may_decide(session, actor, join_request.organisation_id)
+    requester = session.get(User, join_request.user_id)
+    assert requester is not None
+    return join_request, requester
+
+
+def _pending_with_requesters(query: Select[tuple[JoinRequest]]) -> Select[tuple[JoinRequest, User]]:
+    return (
+        query.add_columns(User)
+        .join(User, User.id == JoinRequest.user_id)
+        .where(JoinRequest.status == JoinRequestStatus.PENDING)
+        .order_by(JoinRequest.created_at, JoinRequest.id)
+    )
+
+
+def pending_join_requests(
+    session: Session, actor_id: int, organisation_id: int
+) -> list[tuple[JoinRequest, User]]:
+    """The organisation's pending requests with their requesters, for those who decide them."""
+    actor = load_actor(session, actor_id)
+    _organisation(session, organisation_id)
+    _may_decide(session, actor, organisation_id)
+    query = select(JoinRequest).where(JoinRequest.organisation_id == organisation_id)
+    return list(session.execute(_pending_with_requesters(query)).tuples())
+
+
+def join_requests_for_platform(session: Session, actor_id: int) -> list[tuple[JoinRequest, User]]:
+    """Pending requests to organisations without an administrator, which platform admins decide."""
+    actor = load_actor(session, actor_id)
+    require_platform_admin(actor, "see requests to join organisations")
+    administered = select(Membership.organisation_id).where(Membership.role == MembershipRole.ADMIN)
+    query = select(JoinRequest).where(JoinRequest.organisation_id.not_in(administered))
+    return list(session.execute(_pending_with_requesters(query)).tuples())

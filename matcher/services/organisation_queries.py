@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.models import Invitation, utcnow
-from matcher.services import memberships
+from matcher.models import Invitation, Organisation, VerificationStatus, utcnow
+from matcher.services.memberships import invitation_id_from_token
 
 
 def pending_invitation(session: Session, token: str) -> Invitation | None:
     """The still-pending invitation a genuine link names, without locking it; None otherwise."""
-    try:
-        # The same signer the membership service uses, so only its own links are read.
-        claims = memberships._serializer().loads(token)
-        invitation_id = int(claims["invitation"])
-    except (BadSignature, KeyError, TypeError, ValueError):
+    invitation_id = invitation_id_from_token(token)
+    if invitation_id is None:
         return None
     invitation = session.get(Invitation, invitation_id)
     if invitation is None or not invitation.is_pending(utcnow()):
         return None
     return invitation
+
+
+def verified_organisations(session: Session) -> list[Organisation]:
+    """Every verified organisation by name: the list a member asks to join from."""
+    return list(
+        session.scalars(
+            select(Organisation)
+            .where(Organisation.status == VerificationStatus.VERIFIED)
+            .order_by(Organisation.name)
+        )
+    )

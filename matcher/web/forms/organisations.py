@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import RadioField, SelectField, StringField
-from wtforms.validators import InputRequired
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
 
-from matcher.models import MembershipRole, OrganisationKind, Region
+from matcher.models import MembershipRole, Organisation, OrganisationKind, Region
+from matcher.services.memberships import MESSAGE_MAX
 from matcher.web.forms import (
     BaseForm,
+    GovCharacterCount,
     GovRadios,
     GovSelect,
     GovTextInput,
@@ -43,6 +45,39 @@ class JoinForm(BaseForm):
         validators=[in_choices("Select your organisation")],
         widget=GovRadios(),
     )
+
+
+class AskToJoinForm(BaseForm):
+    """Ask the administrators of any verified organisation to let the member join.
+
+    No one-time token: the service keeps one pending request per person and organisation.
+    """
+
+    organisation_id = SelectField(
+        "Which organisation do you want to join?",
+        # The service explains an organisation that is not (or no longer) verified, which a
+        # check against the list of choices would only call "not chosen".
+        validate_choice=False,
+        validators=[InputRequired("Select the organisation you want to join")],
+        widget=GovSelect(),
+    )
+    message = TextAreaField(
+        "Message to the organisation (optional)",
+        description="Say who you are and what you do there, so they know it is you",
+        filters=[_strip],
+        validators=[
+            Length(
+                max=MESSAGE_MAX, message=f"Your message must be {MESSAGE_MAX} characters or fewer"
+            )
+        ],
+        widget=GovCharacterCount(),
+    )
+
+    def prepare(self, organisations: list[Organisation]) -> None:
+        """Offer ``organisations`` (the verified ones) by name."""
+        self.organisation_id.choices = options(
+            [("", "Select an organisation"), *((o.id, o.name) for o in organisations)]
+        )
 
 
 class ProposeForm(SubmitOnceForm):
@@ -117,6 +152,18 @@ class RoleForm(BaseForm):
         choices=options((role.value, name) for role, name in ROLE_NAMES.items()),
         validate_choice=False,
         validators=[in_choices("Select a role")],
+        widget=GovRadios(),
+    )
+
+
+class ChooseOrganisationForm(BaseForm):
+    """Choose which of the member's organisations to act for."""
+
+    organisation_id = RadioField(
+        "Which organisation do you want to act for?",
+        # The membership service decides what may be chosen, not the list on the page.
+        validate_choice=False,
+        validators=[InputRequired("Select an organisation")],
         widget=GovRadios(),
     )
 

@@ -15,7 +15,7 @@ from matcher.extensions import db
 from matcher.models import Organisation, Placement, Role
 from matcher.services import admin_queries, taxonomies
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
-from matcher.services.memberships import reject_organisation
+from matcher.services.memberships import join_requests_for_platform, reject_organisation
 from matcher.services.organisations import verify_organisation
 from matcher.services.placements import unpublish_by_admin
 from matcher.services.validation import ValidationFailed
@@ -49,9 +49,20 @@ def _kind(taxonomy: str) -> str:
 @admin.get("")
 @only_admins
 def index() -> str:
-    """The administration pages, with how many organisations are waiting."""
+    """The administration pages, with how many organisations and join requests are waiting."""
     waiting = len(admin_queries.proposed_organisations(db.session))
-    return render_template("pages/admin/index.html", waiting=waiting)
+    asking = len(join_requests_for_platform(db.session, get_current_user().id))
+    return render_template("pages/admin/index.html", waiting=waiting, asking=asking)
+
+
+@admin.get("/join-requests")
+@only_admins
+def join_requests() -> str:
+    """Requests to join organisations that have no administrator yet, which admins decide."""
+    return render_template(
+        "pages/admin/join_requests.html",
+        asking=join_requests_for_platform(db.session, get_current_user().id),
+    )
 
 
 @admin.get("/organisations")

@@ -1,23 +1,38 @@
-"""The organisation member's side: choose or propose an organisation, members, invitations."""
+"""The organisation member's side: choose, join or propose an organisation, members,
+invitations, join requests, and which of their organisations a member acts for."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import session as cookie
+from sqlalchemy.orm import Session
 
 from matcher.extensions import db
-from matcher.models import Invitation, Membership, MembershipRole, Role, User, VerificationStatus
+from matcher.models import (
+    Invitation,
+    JoinRequestStatus,
+    Membership,
+    MembershipRole,
+    Role,
+    User,
+    VerificationStatus,
+)
 from matcher.services import memberships as service
 from matcher.services.errors import InvalidState, NotFound, NotPermitted, ServiceError
-from matcher.services.organisation_queries import pending_invitation
+from matcher.services.organisation_queries import pending_invitation, verified_organisations
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import get_current_user, login_required, roles_required
 from matcher.web.forms import add_errors, options
+from matcher.web.forms.actions import ActionForm
 from matcher.web.forms.organisations import (
     KIND_NAMES,
     ROLE_NAMES,
+    AskToJoinForm,
     ButtonForm,
+    ChooseOrganisationForm,
     InviteForm,
     JoinForm,
     ProposeForm,
@@ -30,11 +45,21 @@ organisations = Blueprint("organisations", __name__)
 
 INVALID = 422
 member_only = roles_required(Role.ORGANISATION_MEMBER)
+# Join requests are decided by the organisation's administrators, or by a platform
+# administrator while it has none; the service tells which.
+deciders_only = roles_required(Role.ORGANISATION_MEMBER, Role.ADMINISTRATOR)
+# The organisation the member chose on "Your organisations", kept in their signed session.
+CURRENT_ORGANISATION = "organisation_id"
 
 
 def current_membership() -> Membership | None:
-    """The signed-in member's membership: the first organisation they joined."""
+    """The membership the signed-in member acts through: the organisation they chose last,
+    while they are still a member of it, or else the first they joined."""
     found = service.organisations_of(db.session, get_current_user().id)
+    chosen = cookie.get(CURRENT_ORGANISATION)
+    for membership in found:
+        if membership.organisation_id == chosen:
+            return membership
     return found[0] if found else None
 
 
@@ -56,19 +81,30 @@ def _admin_membership() -> Membership:
 @member_only
 def mine():
     """Show the member's organisation, or let them choose or propose one."""
+    user_id = get_current_user().id
     membership = current_membership()
     if membership is None:
-        joinable = service.joinable_organisations(db.session, get_current_user().id)
+        joinable = service.joinable_organisations(db.session, user_id)
         form = JoinForm()
         form.organisation_id.choices = options((o.id, o.name) for o in joinable)
-        return render_template("pages/organisations/choose.html", form=form, joinable=joinable)
+        return _choose_page(form, joinable)
+    waiting = []
+    if membership.role == MembershipRole.ADMIN:
+        waiting = service.pending_join_requests(db.session, user_id, membership.organisation_id)
     return render_template(
         "pages/organisations/mine.html",
         membership=membership,
         organisation=membership.organisation,
         kind_names=KIND_NAMES,
         verified=membership.organisation.status == VerificationStatus.VERIFIED,
+        several=len(service.organisations_of(db.session, user_id)) > 1,
+        waiting=len(waiting),
     )
+
+
+def _choose_page(form: JoinForm, joinable: list[Any]) -> tuple[str, int]:
+    asked = service.own_pending_join_requests(db.session, get_current_user().id)
+    return _page("pages/organisations/choose.html", form=form, joinable=joinable, asked=asked)
 
 
 @organisations.post("/organisation/join")
@@ -94,7 +130,204 @@ def join():
             db.session.commit()
             flash(f"You have joined {name}", "success")
             return redirect(url_for("organisations.mine"))
-    return _page("pages/organisations/choose.html", form=form, joinable=joinable)
+    return _choose_page(form, joinable)
+
+
+@organisations.route("/organisation/ask-to-join", methods=["GET", "POST"])
+@member_only
+def ask_to_join():
+    """Ask any verified organisation to let the member join, with a short message."""
+    form = AskToJoinForm()
+    form.prepare(verified_organisations(db.session))
+    if form.validate_on_submit():
+        try:
+            # Asking twice returns the pending request, so a second press of the button, or
+            # a second tab, needs no one-time token to leave one request.
+            join_request = service.request_to_join(
+                db.session,
+                get_current_user().id,
+                _as_id(form.organisation_id.data),
+                form.message.data or "",
+            )
+        except ValidationFailed as failed:
+            db.session.rollback()
+            add_errors(form, failed.errors)
+        except ServiceError as error:
+            refuse(error)
+        else:
+            request_id = join_request.id
+            db.session.commit()
+            return redirect(url_for("organisations.join_request", join_request_id=request_id))
+    return _page(
+        "pages/organisations/ask.html",
+        form=form,
+        back_url=url_for("organisations.mine"),
+        message_max=service.MESSAGE_MAX,
+    )
+
+
+def _as_id(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@organisations.get("/organisation/join-requests/<int:join_request_id>")
+@member_only
+def join_request(join_request_id: int):
+    """The member's own request to join: waiting, approved, declined or withdrawn."""
+    try:
+        found = service.own_join_request(db.session, get_current_user().id, join_request_id)
+    except ServiceError as error:
+        refuse(error)
+    return render_template(
+        "pages/organisations/join_request.html", join_request=found, statuses=JoinRequestStatus
+    )
+
+
+@organisations.route(
+    "/organisation/join-requests/<int:join_request_id>/withdraw", methods=["GET", "POST"]
+)
+@member_only
+def withdraw_join_request(join_request_id: int):
+    """Confirm, then withdraw the member's own pending request to join."""
+    user_id = get_current_user().id
+    try:
+        found = service.own_join_request(db.session, user_id, join_request_id)
+    except ServiceError as error:
+        refuse(error)
+    back = url_for("organisations.join_request", join_request_id=join_request_id)
+    form = ActionForm()
+    if not form.is_submitted():
+        if found.status != JoinRequestStatus.PENDING:
+            return redirect(back)
+        return render_template(
+            "pages/organisations/confirm_withdraw.html", join_request=found, back_url=back
+        )
+    if not form.validate():
+        abort(400)
+    if not first_submission(form):
+        return redirect(url_for("organisations.mine"))
+    name = found.organisation.name
+    try:
+        service.withdraw_join_request(db.session, user_id, join_request_id)
+    except InvalidState:
+        db.session.rollback()
+        flash(f"{name} has already decided your request, so it cannot be withdrawn")
+        return redirect(back)
+    except ServiceError as error:
+        refuse(error)
+    db.session.commit()
+    flash(f"You have withdrawn your request to join {name}", "success")
+    return redirect(url_for("organisations.mine"))
+
+
+def _for_deciders(join_request_id: int) -> tuple[Any, User]:
+    try:
+        return service.join_request_for_deciders(db.session, get_current_user().id, join_request_id)
+    except ServiceError as error:
+        refuse(error)
+
+
+def _requests_list_url() -> str:
+    """Where a decider's list of join requests is: the admin area or the members page."""
+    if get_current_user().role == Role.ADMINISTRATOR:
+        return url_for("admin.join_requests")
+    return url_for("organisations.members")
+
+
+@organisations.get("/join-requests/<int:join_request_id>")
+@deciders_only
+def review_join_request(join_request_id: int):
+    """A request to join, for those who decide it: approve or decline, or what was decided."""
+    found, requester = _for_deciders(join_request_id)
+    return render_template(
+        "pages/organisations/review_join_request.html",
+        join_request=found,
+        requester=requester,
+        statuses=JoinRequestStatus,
+        back_url=_requests_list_url(),
+    )
+
+
+def _decide_join_request(
+    form: ActionForm, join_request_id: int, decide: Callable[[Session, int, int], object]
+) -> Response:
+    """Approve or decline once, then show the request with its outcome."""
+    review = url_for("organisations.review_join_request", join_request_id=join_request_id)
+    if not first_submission(form):
+        return redirect(review)
+    try:
+        decide(db.session, get_current_user().id, join_request_id)
+    except InvalidState:
+        db.session.rollback()
+        flash("This request has already been decided or withdrawn, so nothing has changed")
+        return redirect(review)
+    except ServiceError as error:
+        refuse(error)
+    db.session.commit()
+    return redirect(review)
+
+
+@organisations.post("/join-requests/<int:join_request_id>/approve")
+@deciders_only
+def approve_join_request(join_request_id: int):
+    """Let the requester join as a member; they are told by email."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _decide_join_request(form, join_request_id, service.approve_join_request)
+
+
+@organisations.route("/join-requests/<int:join_request_id>/decline", methods=["GET", "POST"])
+@deciders_only
+def decline_join_request(join_request_id: int):
+    """Confirm, then decline a request to join; the requester is told by email."""
+    found, requester = _for_deciders(join_request_id)
+    review = url_for("organisations.review_join_request", join_request_id=join_request_id)
+    form = ActionForm()
+    if not form.is_submitted():
+        if found.status != JoinRequestStatus.PENDING:
+            return redirect(review)
+        return render_template(
+            "pages/organisations/confirm_decline.html",
+            join_request=found,
+            requester=requester,
+            back_url=review,
+        )
+    if not form.validate():
+        abort(400)
+    return _decide_join_request(form, join_request_id, service.decline_join_request)
+
+
+@organisations.route("/your-organisations", methods=["GET", "POST"])
+@member_only
+def your_organisations():
+    """The member's organisations, to choose which one to act for, and their join requests."""
+    user_id = get_current_user().id
+    mine = service.organisations_of(db.session, user_id)
+    current = current_membership()
+    form = ChooseOrganisationForm(
+        data={"organisation_id": str(current.organisation_id)} if current else None
+    )
+    form.organisation_id.choices = options(
+        (m.organisation_id, f"{m.organisation.name} ({ROLE_NAMES[m.role].lower()})") for m in mine
+    )
+    if form.validate_on_submit():
+        organisation_id = _as_id(form.organisation_id.data)
+        if organisation_id is None:
+            abort(400)
+        try:
+            chosen = service.choose_organisation(db.session, user_id, organisation_id)
+        except ServiceError as error:
+            refuse(error)
+        cookie[CURRENT_ORGANISATION] = chosen.organisation_id
+        flash(f"You are now acting for {chosen.organisation.name}", "success")
+        return redirect(url_for("organisations.mine"))
+    return _page(
+        "pages/organisations/yours.html",
+        form=form,
+        memberships=mine,
+        asked=service.own_pending_join_requests(db.session, user_id),
+    )
 
 
 @organisations.route("/organisation/propose", methods=["GET", "POST"])
@@ -135,14 +368,24 @@ def propose():
 @organisations.get("/organisation/members")
 @member_only
 def members():
-    """List the organisation's members and pending invitations (its administrators only)."""
-    membership = _admin_membership()
-    if not isinstance(membership, Membership):
-        return membership
+    """List the organisation's members for every member; its administrators also see pending
+    invitations and requests to join, and the controls to change them."""
+    membership = current_membership()
+    if membership is None:
+        return redirect(url_for("organisations.mine"))
     user_id = get_current_user().id
+    organisation_id = membership.organisation_id
+    is_admin = membership.role == MembershipRole.ADMIN
     try:
-        people = service.list_members(db.session, user_id, membership.organisation_id)
-        pending = service.list_pending_invitations(db.session, user_id, membership.organisation_id)
+        people = service.list_members(db.session, user_id, organisation_id)
+        pending = (
+            service.list_pending_invitations(db.session, user_id, organisation_id)
+            if is_admin
+            else []
+        )
+        asking = (
+            service.pending_join_requests(db.session, user_id, organisation_id) if is_admin else []
+        )
     except ServiceError as error:
         refuse(error)
     users = {
@@ -152,8 +395,10 @@ def members():
         "pages/organisations/members.html",
         organisation=membership.organisation,
         me=membership,
+        is_admin=is_admin,
         people=[(m, users[m.user_id]) for m in people],
         pending=pending,
+        asking=asking,
         role_names=ROLE_NAMES,
         button=ButtonForm(),
     )

@@ -13,10 +13,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.extensions import db
-from matcher.models import Interest, InterestStatus, InterestTransition, MembershipRole
+from matcher.models import (
+    Interest,
+    InterestStatus,
+    InterestTransition,
+    JoinRequest,
+    MembershipRole,
+    Role,
+)
 from matcher.services import InvalidState, interests, memberships, placements
 from matcher.services.concurrency import StaleObject
 from matcher.services.placements import placement_data
+from tests import builders
 from tests.unit.services.world import World, build_world, open_placement
 
 pytestmark = pytest.mark.integration
@@ -136,3 +144,25 @@ def test_a_stale_edit_is_refused_on_postgres(world: World):
             replace(data, title="Second"),
             expected_version=version,
         )
+
+
+def test_two_concurrent_requests_to_join_make_one(world: World):
+    asker = builders.user(
+        db.session, role=Role.ORGANISATION_MEMBER, email="asker@elsewhere.example.org"
+    )
+    db.session.commit()
+
+    first = memberships.request_to_join(db.session, asker.id, world.org_a.id, "first tab")
+    # The second insert meets the first's uncommitted row in the one-pending-request index,
+    # waits for it, then finds it instead of failing with an IntegrityError.
+    thread, outcome = in_other_session(
+        lambda session: (
+            memberships.request_to_join(session, asker.id, world.org_a.id, "second tab").id
+        )
+    )
+    thread.join(1.0)
+    db.session.commit()
+    thread.join(10)
+
+    assert outcome == [first.id]
+    assert db.session.scalar(select(func.count()).select_from(JoinRequest)) == 1
