@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -28,10 +28,19 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _begin_before_first_savepoint(connection: Connection, _name: str) -> None:
+    # pysqlite only sends BEGIN before a write, so a SAVEPOINT before any write would open the
+    # transaction itself and releasing it would COMMIT: a later rollback could not undo it.
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 def prepare_engine(engine: Engine) -> Engine:
     """Install per-connection settings on ``engine``; a no-op for PostgreSQL."""
     if engine.dialect.name == "sqlite" and not event.contains(
         engine, "connect", _configure_sqlite_connection
     ):
         event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "savepoint", _begin_before_first_savepoint)
     return engine

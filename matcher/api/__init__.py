@@ -12,7 +12,12 @@ from flask import Blueprint, Flask, jsonify, render_template
 from matcher.api.openapi import openapi_document
 from matcher.api.operations import api, init_operations
 
-AREAS = ("matcher.api.reference",)
+AREAS = (
+    "matcher.api.reference",
+    "matcher.api.me",
+    "matcher.api.placements",
+    "matcher.api.candidates",
+)
 
 docs = Blueprint("api_docs", __name__, url_prefix="/api")
 

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, json, request
 from limits import parse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter
 
 from matcher.api.problems import problem
 from matcher.api.schemas import ID_MAX
@@ -42,11 +42,22 @@ DEFAULT_API_RATE_LIMIT = "600 per minute"
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
-class IdConverter(IntegerConverter):
-    """``<id:name>``: a positive row id; anything else is not a route (404), never a 500."""
+class IdConverter(BaseConverter):
+    """``<id:name>``: a row id, as digits; ``_handle`` answers 404 for one out of range.
 
-    def __init__(self, url_map: Any) -> None:
-        super().__init__(url_map, min=1, max=ID_MAX)
+    The range is not checked here: when a converter refuses a value that its pattern matched,
+    Werkzeug answers 405 if another operation has the same path (GET and POST of a
+    collection), where the answer is 404. Ten digits at most keeps the number small.
+    """
+
+    regex = r"\d{1,10}"
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
 
 
 @dataclass(frozen=True)
@@ -249,11 +260,16 @@ def _body(spec: Operation) -> Any:
             return request.get_data().decode("utf-8")
         except UnicodeDecodeError:
             raise _Refused(problem(400, "The body is not valid UTF-8")) from None
+    # Strict, from the JSON text itself: JSON has types of its own, so "1" is not an integer
+    # and "yes" is not a boolean; lax coercion would accept what the document says is invalid.
     try:
-        data = json.loads(request.get_data())
-    except ValueError:
-        raise _Refused(problem(400, "The body is not valid JSON")) from None
-    return _validated(spec.body, data, "body")
+        return spec.body.model_validate_json(request.get_data(), strict=True)
+    except ValidationError as error:
+        if any(item["type"] == "json_invalid" for item in error.errors(include_url=False)):
+            raise _Refused(problem(400, "The body is not valid JSON")) from None
+        raise _Refused(
+            problem(422, "Some fields are not valid", errors=_field_errors(error, "body"))
+        ) from None
 
 
 def _expected_version() -> int | None:
@@ -271,9 +287,16 @@ def _expected_version() -> int | None:
     return int(matched.group(1))
 
 
-def _service_error(error: ServiceError) -> Response:
+def _in_body(field: str) -> str:
+    return field if field == "body" or field.startswith("body.") else f"body.{field}"
+
+
+def _service_error(spec: Operation, error: ServiceError) -> Response:
     if isinstance(error, ValidationFailed):
-        return problem(422, "Some fields are not valid", errors=error.errors)
+        # A service names the fields it checked as the body does; say where they are, as the
+        # errors pydantic finds in the body do.
+        errors = {_in_body(f): m for f, m in error.errors.items()} if spec.body else error.errors
+        return problem(422, "Some fields are not valid", errors=errors)
     if isinstance(error, StaleObject):
         return problem(412, "It changed since you read it: read it again and repeat the change")
     if isinstance(error, NotFound):
@@ -303,6 +326,8 @@ def _respond(spec: Operation, result: Any) -> Response:
 
 
 def _handle(spec: Operation, wanted: set[str], path_args: dict[str, Any]) -> Response:
+    if any(not 1 <= value <= ID_MAX for value in path_args.values()):
+        return problem(404, "There is nothing here, or you may not see it")
     arguments: dict[str, Any] = {k: v for k, v in path_args.items() if k in wanted}
     caller = None
     if not spec.public:
@@ -335,7 +360,7 @@ def _handle(spec: Operation, wanted: set[str], path_args: dict[str, Any]) -> Res
         db.session.commit()
     except ServiceError as error:
         db.session.rollback()
-        return _service_error(error)
+        return _service_error(spec, error)
     except IntegrityError:
         db.session.rollback()
         return problem(409, "That conflicts with something saved at the same moment: try again")

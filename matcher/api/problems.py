@@ -13,7 +13,9 @@ PROBLEM_JSON = "application/problem+json"
 class FieldError(BaseModel):
     """One rejected input: where it was and what is wrong with it."""
 
-    field: str = Field(description="Dotted path of the field, e.g. `themes.2` or `query.limit`")
+    field: str = Field(
+        description="Where the field is: `body.theme_ids.2`, `query.per_page`, `rows.3.title`"
+    )
     message: str
 
 

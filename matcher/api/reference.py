@@ -12,6 +12,8 @@ from matcher.models import (
     Grade,
     Organisation,
     OrganisationKind,
+    Profession,
+    Region,
     Skill,
     Theme,
     VerificationStatus,
@@ -41,6 +43,24 @@ class DepartmentOut(Output):
 
 class DepartmentList(Output):
     items: list[DepartmentOut]
+
+
+class ProfessionOut(Output):
+    id: int
+    name: str
+
+
+class ProfessionList(Output):
+    items: list[ProfessionOut]
+
+
+class RegionOut(Output):
+    code: str
+    name: str
+
+
+class RegionList(Output):
+    items: list[RegionOut]
 
 
 class GradeOut(Output):
@@ -111,6 +131,29 @@ def list_departments() -> DepartmentList:
 
 
 @operation(
+    "GET",
+    "/professions",
+    summary="Civil service professions",
+    tag=TAG,
+    response=ProfessionList,
+    public=True,
+)
+def list_professions() -> ProfessionList:
+    """Professions by name; a profile refers to one by id."""
+    rows = db.session.scalars(select(Profession).order_by(Profession.name))
+    return ProfessionList(items=[ProfessionOut(id=p.id, name=p.name) for p in rows])
+
+
+@operation(
+    "GET", "/regions", summary="Regions and nations", tag=TAG, response=RegionList, public=True
+)
+def list_regions() -> RegionList:
+    """ONS regions by name; placement search and a profile without a postcode use the code."""
+    rows = db.session.scalars(select(Region).order_by(Region.name))
+    return RegionList(items=[RegionOut(code=r.code, name=r.name) for r in rows])
+
+
+@operation(
     "GET", "/grades", summary="Civil service grades", tag=TAG, response=GradeList, public=True
 )
 def list_grades() -> GradeList:
@@ -161,10 +204,5 @@ def list_organisations(query: OrganisationQuery) -> OrganisationPage:
             )
             for o in rows
         ],
-        page=PageInfo(
-            page=query.page,
-            per_page=query.per_page,
-            total=total,
-            pages=max(1, -(-total // query.per_page)),
-        ),
+        page=PageInfo.of(query.page, query.per_page, total),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,3 +33,15 @@ class PageInfo(Output):
     per_page: int
     total: int
     pages: int
+
+    @classmethod
+    def of(cls, page: int, per_page: int, total: int) -> PageInfo:
+        return cls(page=page, per_page=per_page, total=total, pages=max(1, -(-total // per_page)))
+
+
+class MatchReason(Output):
+    """One component of a match's score, as the matching engine stored it."""
+
+    component: str
+    contribution: float
+    evidence: dict[str, Any]

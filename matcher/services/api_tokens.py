@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from matcher import audit
 from matcher.models import ApiToken, Membership, Role, utcnow
@@ -106,7 +106,11 @@ def token_for_secret(session: Session, secret: str) -> ApiToken | None:
     """
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    token = session.scalars(select(ApiToken).where(ApiToken.token_digest == digest(secret))).first()
+    token = session.scalars(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_digest == digest(secret))
+    ).first()
     now = utcnow()
     if token is None or not token.is_usable(now):
         return None

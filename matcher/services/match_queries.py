@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import Session, aliased, contains_eager, load_only
 
 from matcher.clock import london_today
 from matcher.models import (
@@ -19,6 +19,7 @@ from matcher.models import (
     Match,
     MatchRun,
     MatchRunStatus,
+    Organisation,
     Placement,
     PlacementStatus,
     Skill,
@@ -29,10 +30,19 @@ from matcher.services.access import load_actor, load_placement_for_member
 
 
 @dataclass(frozen=True)
+class MatchRow:
+    """One stored match with its placement (organisation loaded) and the person's interest."""
+
+    match: Match
+    placement: Placement
+    interest: tuple[int, InterestStatus] | None
+
+
+@dataclass(frozen=True)
 class MatchPage:
     """One page of a person's matches, best first, and how many there are in all."""
 
-    items: list[tuple[Match, Placement]]
+    items: list[MatchRow]
     total: int
     page: int
     per_page: int
@@ -69,33 +79,50 @@ def _open_matches(person_id: int) -> Any:
 
 
 def matches_for_person(session: Session, person_id: int, *, page: int, per_page: int) -> MatchPage:
-    """The person's stored matches with open placements, best first, one page at a time."""
-    query = _open_matches(person_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    """The person's stored matches with open placements, best first, one page at a time.
+
+    One statement: the API serves this on every request, so the total comes from a window
+    count and the organisation and the person's interest are joined rather than fetched after.
+    """
+    interest = aliased(Interest)
     rows = session.execute(
-        query.order_by(Match.rank, Match.placement_id).limit(per_page).offset((page - 1) * per_page)
+        _open_matches(person_id)
+        .join(Placement.organisation)
+        .outerjoin(
+            interest,
+            (interest.person_id == person_id) & (interest.placement_id == Placement.id),
+        )
+        .options(
+            contains_eager(Placement.organisation).load_only(Organisation.name),
+            # What a list of matches shows; the description alone can be 10,000 characters.
+            load_only(
+                Placement.title,
+                Placement.summary,
+                Placement.kind,
+                Placement.closing_date,
+                Placement.status,
+            ),
+        )
+        .add_columns(interest.id, interest.status, func.count().over().label("total"))
+        .order_by(Match.rank, Match.placement_id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
+    if rows:
+        total = rows[0].total
+    else:
+        # Past the last page the window has nothing to count over.
+        counted = select(func.count()).select_from(_open_matches(person_id).subquery())
+        total = session.scalar(counted) or 0
     return MatchPage(
-        items=[(match, placement) for match, placement in rows],
+        items=[
+            MatchRow(match, placement, (interest_id, status) if interest_id else None)
+            for match, placement, interest_id, status, _ in rows
+        ],
         total=total,
         page=page,
         per_page=per_page,
     )
-
-
-def interest_statuses(
-    session: Session, person_id: int, placement_ids: Iterable[int]
-) -> dict[int, tuple[int, InterestStatus]]:
-    """The person's interest (id, status) in each of the placements that has one."""
-    ids = list(placement_ids)
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Interest.placement_id, Interest.id, Interest.status).where(
-            Interest.person_id == person_id, Interest.placement_id.in_(ids)
-        )
-    ).all()
-    return {placement_id: (interest_id, status) for placement_id, interest_id, status in rows}
 
 
 def matched_since(session: Session, profile: CivilServantProfile) -> bool:
@@ -109,7 +136,7 @@ def matched_since(session: Session, profile: CivilServantProfile) -> bool:
 
 
 def recommended_people(
-    session: Session, actor_id: int, placement_id: int, *, limit: int = 20
+    session: Session, actor_id: int, placement_id: int, *, limit: int = 20, offset: int = 0
 ) -> list[Recommendation]:
     """Discoverable people matched with the member's placement who have not responded; best first.
 
@@ -132,6 +159,7 @@ def recommended_people(
         )
         .order_by(Match.score.desc(), Match.person_id)
         .limit(limit)
+        .offset(offset)
     ).all()
     invited = set(
         session.scalars(
@@ -157,16 +185,18 @@ def taxonomy_names(
             evidence = reason.get("evidence") or {}
             theme_ids.update(evidence.get("shared_theme_ids", ()))
             skill_ids.update(evidence.get("shared_skill_ids", ()))
-    themes = (
-        dict(session.execute(select(Theme.id, Theme.name).where(Theme.id.in_(theme_ids))).all())
-        if theme_ids
-        else {}
+    themes: dict[int, str] = {}
+    skills: dict[int, str] = {}
+    if not theme_ids and not skill_ids:
+        return themes, skills
+    rows = session.execute(
+        union_all(
+            select(literal("theme"), Theme.id, Theme.name).where(Theme.id.in_(theme_ids)),
+            select(literal("skill"), Skill.id, Skill.name).where(Skill.id.in_(skill_ids)),
+        )
     )
-    skills = (
-        dict(session.execute(select(Skill.id, Skill.name).where(Skill.id.in_(skill_ids))).all())
-        if skill_ids
-        else {}
-    )
+    for kind, term_id, name in rows:
+        (themes if kind == "theme" else skills)[term_id] = name
     return themes, skills
 
 

@@ -645,7 +645,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         published, placement_id = json.loads(raw)
         at = datetime.fromisoformat(published)
-        if at.tzinfo is None or not isinstance(placement_id, int):
+        # An id past 64 bits cannot name a row, and SQLite cannot even compare with it.
+        if at.tzinfo is None or not isinstance(placement_id, int) or placement_id.bit_length() > 63:
             raise ValueError(cursor)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed({"cursor": "The page link is not valid"}) from None

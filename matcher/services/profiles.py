@@ -28,6 +28,7 @@ from matcher.models import (
     utcnow,
 )
 from matcher.reference.postcodes import PostcodeError, lookup
+from matcher.services.concurrency import check_version
 from matcher.services.digest_preferences import set_digest_frequency
 from matcher.services.errors import NotPermitted
 from matcher.services.validation import ValidationFailed
@@ -92,11 +93,23 @@ def _check(session: Session, answers: ProfileAnswers) -> dict[str, str]:
     return errors
 
 
-def save_profile(session: Session, *, user_id: int, answers: ProfileAnswers) -> CivilServantProfile:
-    """Create or replace a civil servant's profile and ask the matching engine to re-score them."""
+def save_profile(
+    session: Session,
+    *,
+    user_id: int,
+    answers: ProfileAnswers,
+    expected_version: int | None = None,
+) -> CivilServantProfile:
+    """Create or replace a civil servant's profile and ask the matching engine to re-score them.
+
+    StaleObject if ``expected_version`` is given and the saved profile is at another version;
+    a person with no profile yet is at version 0.
+    """
     user = session.get(User, user_id)
     if user is None or user.role != Role.CIVIL_SERVANT:
         raise NotPermitted("only a civil servant has a profile")
+    current = user.profile.version_id if user.profile is not None else 0
+    check_version("profile", user.id, expected_version, current)
     errors = _check(session, answers)
     location = None
     if answers.postcode is not None:
@@ -149,10 +162,14 @@ def save_profile(session: Session, *, user_id: int, answers: ProfileAnswers) -> 
     if frequency_changed:
         # Asking for digests again lifts an earlier unsubscribe; choosing none records one.
         set_digest_frequency(session, user, answers.digest_frequency)
-    session.flush()
-
     after = profile_as_data(profile)
     changed = sorted(key for key in after if before.get(key) != after[key])
+    if changed and not created:
+        # Themes, skills and kinds live in other tables: touching the row makes any change
+        # bump version_id (the ETag) and updated_at, not only changes to its own columns.
+        profile.updated_at = utcnow()
+    session.flush()
+
     audit.record(
         session,
         user.id,

@@ -45,6 +45,7 @@ def init_web(app: Flask) -> None:
 
     from matcher.web.views.accounts import accounts
     from matcher.web.views.admin import admin
+    from matcher.web.views.api_tokens import api_tokens
     from matcher.web.views.candidates import candidates
     from matcher.web.views.digests import digests
     from matcher.web.views.matches import matches
@@ -62,3 +63,4 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(matches)
     app.register_blueprint(candidates)
     app.register_blueprint(admin)
+    app.register_blueprint(api_tokens)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +10,6 @@ from flask import request, url_for
 
 from matcher.clock import LONDON
 from matcher.models import InterestStatus, PlacementKind
-from matcher.reasons import TEXT_SIMILARITY_WORTH_SAYING, list_in_words
 from matcher.services.interests import Action
 
 PLACEMENT_KIND_NAMES: dict[PlacementKind, str] = {
@@ -89,47 +87,3 @@ def pagination(page: int, pages: int, endpoint: str, **args: Any) -> dict[str, A
     if page < pages:
         params["next"] = {"href": href(page + 1)}
     return params
-
-
-def organisation_sentences(
-    reasons: Sequence[Mapping[str, Any]],
-    theme_names: Mapping[int, str],
-    skill_names: Mapping[int, str],
-) -> list[str]:
-    """Why a person fits a placement, strongest first, in words for the organisation."""
-    helpful = sorted(
-        (reason for reason in reasons if (reason.get("contribution") or 0.0) > 0),
-        key=lambda reason: -reason["contribution"],
-    )
-    sentences = []
-    for reason in helpful:
-        evidence = reason.get("evidence") or {}
-        component = reason.get("component")
-        sentence = None
-        if component == "themes":
-            themes = [
-                theme_names[i] for i in evidence.get("shared_theme_ids", ()) if i in theme_names
-            ]
-            sentence = f"Interested in {list_in_words(themes)}" if themes else None
-        elif component == "skills":
-            skills = [
-                skill_names[i] for i in evidence.get("shared_skill_ids", ()) if i in skill_names
-            ]
-            sentence = f"Has skills in {list_in_words(skills)}" if skills else None
-        elif component == "text":
-            if (evidence.get("similarity") or 0.0) >= TEXT_SIMILARITY_WORTH_SAYING:
-                sentence = "What they wrote about themselves is close to your description"
-        elif component == "distance":
-            km = evidence.get("distance_km")
-            if evidence.get("remote"):
-                sentence = "Can work remotely"
-            elif km is not None:
-                sentence = "Lives less than 1 km away" if km < 1 else f"Lives {round(km)} km away"
-        elif component == "start":
-            sentence = "Available when the placement starts"
-        elif component == "bridging" and evidence.get("local_organisation"):
-            sentence = "Would bring central government experience to local public service"
-        if sentence:
-            sentences.append(sentence)
-    sentences.append("Their grade is in your range")
-    return sentences

@@ -5,20 +5,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
-from werkzeug.serving import make_server
 
 from config import PROJECT_ROOT
 from matcher import create_app
 from matcher.extensions import db
 from tests.conftest import make_settings
+from tests.live import LiveServer
 from tests.services import unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,25 +29,6 @@ CHROMIUM_FLAGS = [
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-class LiveServer:
-    """The app served by a real HTTP server in a background thread."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=10)
-        self._server.server_close()
 
 
 @pytest.fixture

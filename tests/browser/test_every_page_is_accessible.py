@@ -45,7 +45,13 @@ from matcher.services.profiles import ProfileAnswers, save_profile
 from matcher.web.views.profile import STEPS
 from tests import builders
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
-from tests.unit.services.world import build_world, draft, interest_in, open_placement
+from tests.unit.services.world import (
+    build_world,
+    draft,
+    interest_in,
+    open_placement,
+    verified_organisation,
+)
 from tests.web import PASSWORD, confirmed_user, reference_database, web_app
 
 # GET endpoints that are not HTML pages, each with the reason it is not checked.
@@ -55,7 +61,10 @@ NOT_PAGES = {
     "health.healthz": "a plain-text liveness probe for the platform",
     "health.readyz": "a plain-text readiness probe for the platform",
     "accounts.account_data": "a JSON download of the person's data, not a page",
+    "api_docs.openapi_json": "the API's OpenAPI document; tests/integration/test_api_contract.py",
 }
+# The JSON API's operations are not pages either; the contract test covers every one.
+API_BLUEPRINT = "api_v1."
 UNCONFIRMED = "not.yet@cabinetoffice.gov.uk"
 UNATTACHED = "new.starter@c-council.example.gov.uk"
 
@@ -122,7 +131,16 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         db.session, world.admin_a.id, world.org_a.id, "invited@a-police.example.gov.uk"
     )
     unconfirmed = confirmed_user(email=UNCONFIRMED, email_confirmed_at=None)
-    confirmed_user(Role.ORGANISATION_MEMBER, email=UNATTACHED)
+    unattached = confirmed_user(Role.ORGANISATION_MEMBER, email=UNATTACHED)
+    unrun = verified_organisation(db.session, name="Unrun District Council")
+    asking = memberships.request_to_join(
+        db.session, unattached.id, world.org_a.id, "I run the licensing team."
+    )
+    asking_unrun = memberships.request_to_join(db.session, unattached.id, unrun.id)
+    approved = memberships.request_to_join(
+        db.session, builders.user(db.session, role=Role.ORGANISATION_MEMBER).id, world.org_a.id
+    )
+    memberships.approve_join_request(db.session, world.admin_a.id, approved.id)
     db.session.commit()
     forget_snapshots()
     rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
@@ -137,6 +155,7 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "organisation admin": world.admin_a.email,
         "platform administrator": world.platform_admin.email,
         "unattached member": UNATTACHED,
+        "organisation member": world.member_a.email,
     }
     ids = {
         "open": statuses[InterestStatus.INTERESTED].id,
@@ -145,6 +164,9 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "proposed": proposed.id,
         "membership": membership,
         "theme": db.session.scalar(select(Theme.id).order_by(Theme.id)),
+        "join request": asking.id,
+        "join request to unrun": asking_unrun.id,
+        "approved join request": approved.id,
     }
     tokens = {
         "confirm": confirmation_token(secret, unconfirmed),
@@ -240,6 +262,7 @@ def _signed_out(visitor: Visitor, site: Site) -> None:
     visitor.visit(f"/reset-password/{site.tokens['reset']}")
     visitor.visit("/reset-password/not-a-real-link", 400)
     visitor.visit("/account/deleted")
+    visitor.visit("/api/docs")
     visitor.visit("/placements")
     visitor.visit("/placements?text=Leeds&remote=yes")
     visitor.visit(f"/placements/{site.ids['open']}")
@@ -272,6 +295,13 @@ def _civil_servant(visitor: Visitor, site: Site) -> None:
     visitor.visit("/account/email")
     visitor.errors("/account/email")
     visitor.visit("/account/delete")
+    visitor.errors("/account/api-tokens/new")
+    visitor.tab.fill("#name", "Accessibility check")
+    with visitor.tab.expect_navigation() as created:
+        visitor.tab.click("main form button[type='submit']")
+    visitor._check("/account/api-tokens/new", created.value.status, 200, "-created")
+    visitor.visit("/account/api-tokens")
+    visitor.visit(visitor.tab.locator("main a:has-text('Revoke')").first.get_attribute("href"))
     # The link changes the address, then shows the account page with a success banner.
     visitor.visit(f"/account/email/confirm/{site.tokens['change email']}", redirects=True)
 
@@ -305,6 +335,10 @@ def _organisation_admin(visitor: Visitor, site: Site) -> None:
         "/digest/preferences",
         "/account",
         "/organisation/placements/new",
+        "/your-organisations",
+        f"/join-requests/{site.ids['join request']}",
+        f"/join-requests/{site.ids['join request']}/decline",
+        f"/join-requests/{site.ids['approved join request']}",
     ):
         visitor.visit(path)
     visitor.errors("/organisation/members/invite")
@@ -339,9 +373,24 @@ def _fill_placement(tab: Page) -> None:
 
 def _unattached_member(visitor: Visitor, site: Site) -> None:
     visitor.sign_in(site.emails["unattached member"])
-    visitor.visit("/organisation")
-    visitor.visit("/organisation/propose")
+    asked = site.ids["join request"]
+    for path in (
+        "/organisation",
+        "/organisation/propose",
+        "/organisation/ask-to-join",
+        f"/organisation/join-requests/{asked}",
+        f"/organisation/join-requests/{asked}/withdraw",
+        "/your-organisations",
+    ):
+        visitor.visit(path)
     visitor.errors("/organisation/propose")
+    visitor.errors("/organisation/ask-to-join")
+
+
+def _organisation_member(visitor: Visitor, site: Site) -> None:
+    visitor.sign_in(site.emails["organisation member"])
+    for path in ("/organisation", "/organisation/members", "/your-organisations"):
+        visitor.visit(path)
 
 
 def _platform_administrator(visitor: Visitor, site: Site) -> None:
@@ -354,6 +403,9 @@ def _platform_administrator(visitor: Visitor, site: Site) -> None:
         "/admin/audit",
         "/admin/organisations",
         f"/admin/organisations/{site.ids['proposed']}/reject",
+        "/admin/join-requests",
+        f"/join-requests/{site.ids['join request to unrun']}",
+        f"/join-requests/{site.ids['join request to unrun']}/decline",
         "/admin/placements",
         f"/admin/placements/{site.ids['open']}/unpublish",
         "/account",
@@ -371,6 +423,7 @@ ROLES = {
     "civil-servant": _civil_servant,
     "organisation-admin": _organisation_admin,
     "unattached-member": _unattached_member,
+    "organisation-member": _organisation_member,
     "platform-administrator": _platform_administrator,
 }
 
@@ -380,7 +433,7 @@ def html_get_endpoints(app: Flask) -> set[str]:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     unknown = set(NOT_PAGES) - endpoints
     assert not unknown, f"the allow-list names endpoints that no longer exist: {unknown}"
-    return endpoints - set(NOT_PAGES)
+    return {e for e in endpoints if not e.startswith(API_BLUEPRINT)} - set(NOT_PAGES)
 
 
 def test_every_page_passes_axe_for_every_role(site: Site, browser: Browser):

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from matcher.extensions import db
 from matcher.models import Interest, Placement, User
+from matcher.reasons import organisation_sentences
 from matcher.services import interests as service
 from matcher.services import match_queries
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
@@ -21,7 +22,6 @@ from matcher.web.auth import get_current_user, login_required
 from matcher.web.forms.actions import ActionForm
 from matcher.web.once import first_submission
 from matcher.web.views.matches import CONFIRM_FIRST, refusal, why_not
-from matcher.web.wording import organisation_sentences
 
 candidates = Blueprint("candidates", __name__)
 

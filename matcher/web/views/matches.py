@@ -80,17 +80,14 @@ def your_matches() -> Any:
     if not result.total:
         state = "none" if match_queries.matched_since(db.session, profile) else "finding"
         return render_template("pages/matches/matches.html", state=state, rows=[])
-    themes, skills = match_queries.taxonomy_names(db.session, [m for m, _ in result.items])
-    interests = match_queries.interest_statuses(
-        db.session, user.id, [placement.id for _, placement in result.items]
-    )
+    themes, skills = match_queries.taxonomy_names(db.session, [row.match for row in result.items])
     rows = [
         {
-            "placement": placement,
-            "reasons": describe_reasons(match.reasons, themes, skills, grade_fits=True),
-            "interest": interests.get(placement.id),
+            "placement": row.placement,
+            "reasons": describe_reasons(row.match.reasons, themes, skills, grade_fits=True),
+            "interest": row.interest,
         }
-        for match, placement in result.items
+        for row in result.items
     ]
     return render_template(
         "pages/matches/matches.html",

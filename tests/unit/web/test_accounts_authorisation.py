@@ -22,6 +22,7 @@ from matcher.clock import london_today
 from matcher.digests.links import unsubscribe_token
 from matcher.extensions import db
 from matcher.models import (
+    ApiToken,
     CivilServantProfile,
     Department,
     DigestFrequency,
@@ -35,6 +36,7 @@ from matcher.models import (
 )
 from matcher.security.passwords import hash_password
 from matcher.services.accounts import email_change_token, password_reset_token
+from matcher.services.api_tokens import create_token
 from matcher.services.profiles import ProfileAnswers, answers_from_profile, save_profile
 from tests.unit.services.world import World, build_world
 from tests.unit.web.matches_world import browser_of
@@ -70,6 +72,10 @@ def _user(world: World, role: str) -> User | None:
 
 SIGNED_IN = {role: 302 for role in ROLES} | {"signed_out": SIGN_IN}
 CIVIL_SERVANTS = SIGNED_IN | {"org_member": 403, "platform_admin": 403}
+# The page that answers a new token shows its secret, rather than redirecting.
+SHOWN = {role: 200 for role in ROLES} | {"signed_out": SIGN_IN}
+# Only a token's owner may know it exists.
+OWNER = {role: 404 for role in ROLES} | {"signed_out": SIGN_IN, "self": 302}
 ANYONE = {role: 302 for role in ROLES}
 
 
@@ -107,6 +113,23 @@ CASES = [
         CIVIL_SERVANTS,
         None,
         lambda user: {"about": "Changed words about me."},
+    ),
+    Case(
+        "create an API token",
+        _fixed("/account/api-tokens/new"),
+        SHOWN,
+        "actor",
+        lambda user: {"name": "Matrix"},
+    ),
+    Case(
+        "revoke an API token",
+        lambda app, world: (
+            "/account/api-tokens/"
+            f"{db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == world.person.id))}"
+            "/revoke"
+        ),
+        OWNER,
+        "self",
     ),
     Case("sign out", _fixed("/sign-out"), ANYONE, None),
     Case(
@@ -212,6 +235,10 @@ def _state(user_id: int) -> tuple[Any, ...]:
         profile and (profile.about, profile.digest_frequency, profile.completed_at),
         db.session.get(SuppressedAddress, user.email.lower()) is not None,
         events,
+        [
+            (token.id, token.revoked_at is None)
+            for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id))
+        ],
     )
 
 
@@ -223,6 +250,7 @@ def _world() -> World:
     db.session.commit()
     for person in (world.person, world.other_person):
         _complete(person, world)
+    create_token(db.session, world.person.id, "Existing")
     db.session.commit()
     return world
 

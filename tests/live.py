@@ -1,0 +1,27 @@
+"""The app served over real HTTP on loopback, for browser and contract tests."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+
+class LiveServer:
+    """The app served by a real HTTP server in a background thread."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
