@@ -225,7 +225,7 @@ def list_placement_candidates(
         offset=(query.page - 1) * query.per_page,
     )
     shown = found[: query.per_page]
-    themes, skills = match_queries.taxonomy_names(db.session, [r.match for r in shown])
+    themes, skills = match_queries.taxonomy_names(db.session, [r.match.reasons for r in shown])
     return CandidatePage(
         items=[
             Candidate(

@@ -343,25 +343,31 @@ def list_my_matches(caller: Caller, query: MatchesQuery) -> MatchList:
     result = matches_for_person(
         db.session, caller.user_id, page=query.page, per_page=query.per_page
     )
-    themes, skills = taxonomy_names(db.session, [row.match for row in result.items])
+    themes, skills = taxonomy_names(db.session, [row.reasons for row in result.items])
     items = []
     for row in result.items:
-        match, placement = row.match, row.placement
+        placement = row.placement
         items.append(
             MatchItem(
-                placement=_brief(placement),
-                rank=match.rank,
-                score=match.score,
+                placement=PlacementBrief(
+                    id=placement.id,
+                    title=placement.title,
+                    organisation_name=placement.organisation_name,
+                    kind=placement.kind,
+                    closing_date=placement.closing_date,
+                ),
+                rank=row.rank,
+                score=row.score,
                 reasons=[
                     MatchReason(
                         component=str(reason.get("component", "")),
                         contribution=float(reason.get("contribution") or 0.0),
                         evidence=reason.get("evidence") or {},
                     )
-                    for reason in match.reasons or []
+                    for reason in row.reasons
                 ],
                 # Every stored match passed the grade filter, as on the web page.
-                sentences=describe_reasons(match.reasons or [], themes, skills, grade_fits=True),
+                sentences=describe_reasons(row.reasons, themes, skills, grade_fits=True),
                 interest=InterestBrief(id=row.interest[0], status=row.interest[1])
                 if row.interest
                 else None,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, literal, select, union_all
-from sqlalchemy.orm import Session, aliased, contains_eager, load_only
+from sqlalchemy.orm import Session, aliased
 
 from matcher.clock import london_today
 from matcher.models import (
@@ -21,6 +22,7 @@ from matcher.models import (
     MatchRunStatus,
     Organisation,
     Placement,
+    PlacementKind,
     PlacementStatus,
     Skill,
     Theme,
@@ -30,11 +32,25 @@ from matcher.services.access import load_actor, load_placement_for_member
 
 
 @dataclass(frozen=True)
-class MatchRow:
-    """One stored match with its placement (organisation loaded) and the person's interest."""
+class MatchedPlacement:
+    """What a list of matches shows of a placement."""
 
-    match: Match
-    placement: Placement
+    id: int
+    title: str
+    summary: str
+    kind: PlacementKind
+    closing_date: date
+    organisation_name: str
+
+
+@dataclass(frozen=True)
+class MatchRow:
+    """One stored match: its placement, rank, score, reasons and the person's interest."""
+
+    placement: MatchedPlacement
+    rank: int
+    score: float
+    reasons: list[dict[str, Any]]
     interest: tuple[int, InterestStatus] | None
 
 
@@ -85,39 +101,48 @@ def matches_for_person(session: Session, person_id: int, *, page: int, per_page:
     count and the organisation and the person's interest are joined rather than fetched after.
     """
     interest = aliased(Interest)
+    # Plain columns, not ORM objects: this is the API's busiest read and the page's too.
     rows = session.execute(
         _open_matches(person_id)
-        .join(Placement.organisation)
+        .join(Organisation, Organisation.id == Placement.organisation_id)
         .outerjoin(
             interest,
             (interest.person_id == person_id) & (interest.placement_id == Placement.id),
         )
-        .options(
-            contains_eager(Placement.organisation).load_only(Organisation.name),
-            # What a list of matches shows; the description alone can be 10,000 characters.
-            load_only(
-                Placement.title,
-                Placement.summary,
-                Placement.kind,
-                Placement.closing_date,
-                Placement.status,
-            ),
+        .with_only_columns(
+            Match.rank,
+            Match.score,
+            Match.reasons,
+            Placement.id,
+            Placement.title,
+            Placement.summary,
+            Placement.kind,
+            Placement.closing_date,
+            Organisation.name,
+            interest.id,
+            interest.status,
+            func.count().over(),
         )
-        .add_columns(interest.id, interest.status, func.count().over().label("total"))
         .order_by(Match.rank, Match.placement_id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
     if rows:
-        total = rows[0].total
+        total = rows[0][-1]
     else:
         # Past the last page the window has nothing to count over.
         counted = select(func.count()).select_from(_open_matches(person_id).subquery())
         total = session.scalar(counted) or 0
     return MatchPage(
         items=[
-            MatchRow(match, placement, (interest_id, status) if interest_id else None)
-            for match, placement, interest_id, status, _ in rows
+            MatchRow(
+                placement=MatchedPlacement(*placement),
+                rank=rank,
+                score=score,
+                reasons=reasons or [],
+                interest=(interest_id, status) if interest_id else None,
+            )
+            for rank, score, reasons, *placement, interest_id, status, _ in rows
         ],
         total=total,
         page=page,
@@ -175,13 +200,13 @@ def recommended_people(
 
 
 def taxonomy_names(
-    session: Session, matches: Iterable[Match]
+    session: Session, reason_lists: Iterable[list[dict[str, Any]] | None]
 ) -> tuple[dict[int, str], dict[int, str]]:
-    """The theme and skill names the reasons of ``matches`` mention, by id."""
+    """The theme and skill names some matches' stored reasons mention, by id."""
     theme_ids: set[int] = set()
     skill_ids: set[int] = set()
-    for match in matches:
-        for reason in match.reasons or []:
+    for reasons in reason_lists:
+        for reason in reasons or []:
             evidence = reason.get("evidence") or {}
             theme_ids.update(evidence.get("shared_theme_ids", ()))
             skill_ids.update(evidence.get("shared_skill_ids", ()))

@@ -50,7 +50,9 @@ def placement_interests(placement_id: int) -> str:
         raise
     placement = db.session.get(Placement, placement_id)
     names = match_queries.names_of(db.session, [i.person_id for i in found])
-    themes, skills = match_queries.taxonomy_names(db.session, [r.match for r in recommended])
+    themes, skills = match_queries.taxonomy_names(
+        db.session, [r.match.reasons for r in recommended]
+    )
     return render_template(
         "pages/candidates/placement_interests.html",
         placement=placement,

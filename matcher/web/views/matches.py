@@ -80,11 +80,11 @@ def your_matches() -> Any:
     if not result.total:
         state = "none" if match_queries.matched_since(db.session, profile) else "finding"
         return render_template("pages/matches/matches.html", state=state, rows=[])
-    themes, skills = match_queries.taxonomy_names(db.session, [row.match for row in result.items])
+    themes, skills = match_queries.taxonomy_names(db.session, [row.reasons for row in result.items])
     rows = [
         {
             "placement": row.placement,
-            "reasons": describe_reasons(row.match.reasons, themes, skills, grade_fits=True),
+            "reasons": describe_reasons(row.reasons, themes, skills, grade_fits=True),
             "interest": row.interest,
         }
         for row in result.items
