@@ -308,6 +308,11 @@ def join_request_decided(session: Session, payload: dict[str, Any]) -> None:
     requester = session.get(User, join_request.user_id)
     assert organisation is not None and requester is not None
     approved = join_request.status == JoinRequestStatus.APPROVED
+    membership = session.scalars(
+        select(Membership).where(
+            Membership.user_id == requester.id, Membership.organisation_id == organisation.id
+        )
+    ).one_or_none()
     subject = (
         f"You can now post placements for {organisation.name}"
         if approved
@@ -320,6 +325,7 @@ def join_request_decided(session: Session, payload: dict[str, Any]) -> None:
         "join_request_decided",
         {
             "approved": approved,
+            "administrator": membership is not None and membership.role == MembershipRole.ADMIN,
             "organisation_name": organisation.name,
             "link_url": f"{_settings().base_url}/organisation",
         },

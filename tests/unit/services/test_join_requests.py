@@ -264,6 +264,7 @@ def test_the_deciders_hear_of_a_request_and_the_requester_of_the_decision(app: F
     assert to_requester["To"].addresses[0].addr_spec == asker.email
     assert to_requester["Subject"] == f"You can now post placements for {world.org_a.name}"
     assert "has been approved" in to_requester.get_body(("plain",)).get_content()
+    assert "first administrator" not in to_requester.get_body(("plain",)).get_content()
 
 
 def test_platform_administrators_hear_of_requests_nobody_else_can_decide(app: Flask, world: World):
@@ -278,6 +279,13 @@ def test_platform_administrators_hear_of_requests_nobody_else_can_decide(app: Fl
     declined = delivered(app)[-1]
     assert declined["Subject"] == f"Your request to join {unrun.name}"
     assert "has been declined" in declined.get_body(("plain",)).get_content()
+
+    again = memberships.request_to_join(db.session, join_request.user_id, unrun.id)
+    memberships.approve_join_request(db.session, world.platform_admin.id, again.id)
+    db.session.commit()
+    run_pending(app, JOIN_REQUEST_DECIDED)
+    first_admin = delivered(app)[-1].get_body(("plain",)).get_content()
+    assert f"You are {unrun.name}'s first administrator" in first_admin
 
 
 def test_a_request_withdrawn_before_the_email_is_sent_sends_nothing(app: Flask, world: World):
