@@ -40,11 +40,14 @@ def engine_config(settings: Settings, today: date) -> EngineConfig:
     )
 
 
-def _grouped(session: Session, query: Select[Any]) -> dict[int, list[Any]]:
-    """Rows of (owner id, value) grouped by owner; one SELECT, streamed."""
+def _grouped(
+    session: Session, owner: Any, value: Any, ids: Sequence[int] | None
+) -> dict[int, list[Any]]:
+    """``value`` grouped by ``owner`` (all owners, or only ``ids``); one SELECT, streamed."""
+    query = _restrict(select(owner, value), owner, ids)
     groups: dict[int, list[Any]] = defaultdict(list)
-    for owner, value in session.execute(query.execution_options(yield_per=50_000)):
-        groups[owner].append(value)
+    for owner_id, found in session.execute(query.execution_options(yield_per=50_000)):
+        groups[owner_id].append(found)
     return groups
 
 
@@ -78,30 +81,10 @@ def load_people(session: Session, ids: Iterable[int] | None = None) -> PeopleFra
             wanted,
         ).execution_options(yield_per=50_000)
     ).all()
-    themes = _grouped(
-        session,
-        _restrict(
-            select(profile_themes.c.user_id, profile_themes.c.theme_id),
-            profile_themes.c.user_id,
-            wanted,
-        ),
-    )
-    skills = _grouped(
-        session,
-        _restrict(
-            select(profile_skills.c.user_id, profile_skills.c.skill_id),
-            profile_skills.c.user_id,
-            wanted,
-        ),
-    )
-    kinds = _grouped(
-        session,
-        _restrict(select(WantedKind.user_id, WantedKind.kind), WantedKind.user_id, wanted),
-    )
-    dismissed = _grouped(
-        session,
-        _restrict(select(Dismissal.person_id, Dismissal.placement_id), Dismissal.person_id, wanted),
-    )
+    themes = _grouped(session, profile_themes.c.user_id, profile_themes.c.theme_id, wanted)
+    skills = _grouped(session, profile_skills.c.user_id, profile_skills.c.skill_id, wanted)
+    kinds = _grouped(session, WantedKind.user_id, WantedKind.kind, wanted)
+    dismissed = _grouped(session, Dismissal.person_id, Dismissal.placement_id, wanted)
     return PeopleFrame.from_records(
         {
             "id": row.user_id,
@@ -156,23 +139,8 @@ def load_placements(session: Session, ids: Iterable[int] | None = None) -> Place
     else:
         query = query.where(Placement.id.in_(wanted))
     rows = session.execute(query.execution_options(yield_per=50_000)).all()
-    restrict = None if wanted is None else wanted
-    themes = _grouped(
-        session,
-        _restrict(
-            select(placement_themes.c.placement_id, placement_themes.c.theme_id),
-            placement_themes.c.placement_id,
-            restrict,
-        ),
-    )
-    skills = _grouped(
-        session,
-        _restrict(
-            select(placement_skills.c.placement_id, placement_skills.c.skill_id),
-            placement_skills.c.placement_id,
-            restrict,
-        ),
-    )
+    themes = _grouped(session, placement_themes.c.placement_id, placement_themes.c.theme_id, wanted)
+    skills = _grouped(session, placement_skills.c.placement_id, placement_skills.c.skill_id, wanted)
     return PlacementFrame.from_records(
         {
             **row._asdict(),
