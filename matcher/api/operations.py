@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import inspect
 import re
-import time
 import typing
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from flask import Blueprint, Response, current_app, json, request
-from limits import parse
+from flask import Blueprint, Response, json, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BaseConverter
@@ -32,12 +30,10 @@ from matcher.services.api_tokens import token_for_secret
 from matcher.services.concurrency import StaleObject
 from matcher.services.errors import InvalidState, NotFound, NotPermitted, ServiceError
 from matcher.services.validation import ValidationFailed
-from matcher.web.extensions import limiter
+from matcher.web.ratelimit import TooManyAttempts, count_api_request
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 JSON_BODY_MAX = 64 * 1024
-API_RATE_LIMIT = "RATELIMIT_API_PER_TOKEN"
-DEFAULT_API_RATE_LIMIT = "600 per minute"
 
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -200,17 +196,15 @@ def _authenticate() -> Caller | Response:
 
 
 def _rate_limited(caller: Caller) -> Response | None:
-    item = parse(current_app.config.get(API_RATE_LIMIT, DEFAULT_API_RATE_LIMIT))
-    key = f"api-token:{caller.token_id}"
-    if limiter.limiter.hit(item, key):
-        return None
-    reset_at = limiter.limiter.get_window_stats(item, key).reset_time
-    retry_after = max(1, min(int(reset_at - time.time()) + 1, item.get_expiry()))
-    return problem(
-        429,
-        f"Too many requests for this token; try again in {retry_after} seconds",
-        headers={"Retry-After": str(retry_after)},
-    )
+    try:
+        count_api_request(caller.token_id)
+    except TooManyAttempts as limited:
+        return problem(
+            429,
+            f"Too many requests for this token; try again in {limited.retry_after} seconds",
+            headers={"Retry-After": str(limited.retry_after)},
+        )
+    return None
 
 
 def _field_errors(error: ValidationError, prefix: str) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Rate limits on sign-in and on asking for emails, per IP address and per account.
+"""Rate limits on sign-in and on asking for emails (per IP address and per account), and on
+API requests (per token).
 
 Counting is explicit rather than by decorator: only failed sign-ins count towards the limits,
 and a limit reached blocks even a right password, so guessing cannot go on in the background.
@@ -20,12 +21,14 @@ SIGN_IN_PER_ACCOUNT = "RATELIMIT_SIGN_IN_PER_ACCOUNT"
 SIGN_IN_PER_IP = "RATELIMIT_SIGN_IN_PER_IP"
 EMAILS_PER_ACCOUNT = "RATELIMIT_EMAILS_PER_ACCOUNT"
 EMAILS_PER_IP = "RATELIMIT_EMAILS_PER_IP"
+API_PER_TOKEN = "RATELIMIT_API_PER_TOKEN"
 
 DEFAULT_LIMITS = {
     SIGN_IN_PER_ACCOUNT: "5 per 15 minutes",
     SIGN_IN_PER_IP: "30 per 15 minutes",
     EMAILS_PER_ACCOUNT: "5 per hour",
     EMAILS_PER_IP: "30 per hour",
+    API_PER_TOKEN: "600 per minute",
 }
 
 
@@ -53,11 +56,15 @@ def _keys(per_account: str, per_ip: str, email: str) -> list[tuple[RateLimitItem
     return [(_item(per_account), _account_key(email)), (_item(per_ip), _ip_key())]
 
 
+def _too_many(item: RateLimitItem, key: str) -> TooManyAttempts:
+    reset_at = limiter.limiter.get_window_stats(item, key).reset_time
+    return TooManyAttempts(max(1, min(int(reset_at - time.time()) + 1, item.get_expiry())))
+
+
 def _check(pairs: list[tuple[RateLimitItem, str]]) -> None:
     for item, key in pairs:
         if not limiter.limiter.test(item, key):
-            reset_at = limiter.limiter.get_window_stats(item, key).reset_time
-            raise TooManyAttempts(max(1, min(int(reset_at - time.time()) + 1, item.get_expiry())))
+            raise _too_many(item, key)
 
 
 def check_sign_in(email: str) -> None:
@@ -85,6 +92,13 @@ def count_email_request(email: str) -> None:
     _check(pairs)
     for item, key in pairs:
         limiter.limiter.hit(item, key)
+
+
+def count_api_request(token_id: int) -> None:
+    """Count one API request against its token; raise TooManyAttempts once it is too many."""
+    item, key = _item(API_PER_TOKEN), f"api-token:{token_id}"
+    if not limiter.limiter.hit(item, key):
+        raise _too_many(item, key)
 
 
 def init_rate_limits(app: Flask, storage_url: str) -> None:

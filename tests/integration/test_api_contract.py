@@ -26,11 +26,11 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import text
 
 from matcher import create_app
-from matcher.api.operations import API_RATE_LIMIT
 from matcher.extensions import db
 from matcher.matchmaking.rebuild import rebuild_sync
 from matcher.matchmaking.snapshot import forget_snapshots
 from matcher.models import InterestStatus
+from matcher.web.ratelimit import API_PER_TOKEN
 from tests.api import complete_profile, token_for
 from tests.conftest import make_settings
 from tests.live import LiveServer
@@ -102,7 +102,7 @@ def contract_site(
     folder = tmp_path_factory.mktemp("contract")
     app = create_app(make_settings(folder, DATABASE_URL=postgres_url))
     # Thousands of requests in a few minutes on one token each: the limit is not under test.
-    app.config[API_RATE_LIMIT] = "1000000 per minute"
+    app.config[API_PER_TOKEN] = "1000000 per minute"
     with app.app_context():
         tokens = _world(app)
         db.session.remove()

@@ -14,11 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from matcher.api.operations import API_RATE_LIMIT, JSON_BODY_MAX
+from matcher.api.operations import JSON_BODY_MAX
 from matcher.api.problems import PROBLEM_JSON
 from matcher.extensions import db
 from matcher.models import ApiToken, Membership, utcnow
 from matcher.services.api_tokens import revoke_token, token_for_secret
+from matcher.web.ratelimit import API_PER_TOKEN
 from tests.api import bearer, complete_profile, profile_body, token_for
 from tests.unit.api.conftest import Callers
 
@@ -267,7 +268,7 @@ def test_a_stale_or_unreadable_if_match_is_412(
 def test_too_many_requests_for_one_token_is_429_with_retry_after(
     api_app: Flask, client: FlaskClient, callers: Callers
 ):
-    api_app.config[API_RATE_LIMIT] = "3 per minute"
+    api_app.config[API_PER_TOKEN] = "3 per minute"
     for _ in range(3):
         assert client.get("/api/v1/me", headers=bearer(callers.member)).status_code == 200
     response = client.get("/api/v1/me", headers=bearer(callers.member))
