@@ -7,12 +7,11 @@ Run: .venv/bin/python -m bench.matching_end_to_end [--people N] [--placements M]
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
-import psycopg
 from flask_migrate import upgrade
 from sqlalchemy import select, update
 
@@ -30,7 +29,7 @@ from matcher.matchmaking.storing import stage_rows
 from matcher.models import Placement, PlacementStatus
 from matcher.outbox import record_event
 from tests.conftest import make_settings
-from tests.services import POSTGRES_ADMIN_URL
+from tests.services import fresh_postgres_database
 
 # DESIGN.md: one new or edited placement scored against 100,000 people, matches stored.
 BUDGET_MS = 1000
@@ -73,21 +72,14 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--placements", type=int, default=10_000)
     args = parser.parse_args()
-    name = f"matcher_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    try:
-        settings = make_settings(Path(f"/tmp/{name}"), DATABASE_URL=f"{url}/{name}")
+    with fresh_postgres_database() as url, tempfile.TemporaryDirectory() as instance:
+        settings = make_settings(Path(instance), DATABASE_URL=url)
         app = create_app(settings)
         with app.app_context():
             upgrade()
             run(settings, args.people, args.placements)
             db.session.remove()
             db.engine.dispose()
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(settings, people: int, placements: int) -> None:  # type: ignore[no-untyped-def]

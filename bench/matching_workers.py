@@ -17,7 +17,6 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
 import redis
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -28,7 +27,7 @@ from matcher.demo.seed import seed_demo
 from matcher.extensions import db
 from matcher.models import MatchRun, MatchRunStatus
 from tests.conftest import make_settings
-from tests.services import POSTGRES_ADMIN_URL
+from tests.services import fresh_postgres_database
 from tests.smtp import unused_port
 from workers.matching import REBUILD_ALL
 
@@ -105,14 +104,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--chunk-size", type=int, default=10_000)
     args = parser.parse_args()
-    name = f"matcher_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    url = f"{base}/{name}"
     redis_process = None
     try:
-        with tempfile.TemporaryDirectory() as scratch:
+        with fresh_postgres_database() as url, tempfile.TemporaryDirectory() as scratch:
             directory = Path(scratch)
             redis_process, broker = _start_redis(directory)
             overrides = {
@@ -152,8 +146,6 @@ def main() -> None:
     finally:
         if redis_process is not None:
             _stop([redis_process])
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _rebuild(celery) -> tuple[float, int]:  # type: ignore[no-untyped-def]
