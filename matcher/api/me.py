@@ -436,49 +436,34 @@ def get_my_interest(caller: Caller, interest_id: int) -> InterestOut:
     return _one_interest(caller, _own_interest(caller, interest_id))
 
 
+_MINE = "/me/interests/<id:interest_id>"
+_MY_DECISION = {
+    "tag": TAG,
+    "response": InterestOut,
+    "roles": [Role.CIVIL_SERVANT],
+    "errors": [409],
+}
+
+
 def _act(caller: Caller, interest_id: int, action: Action) -> InterestOut:
     interest = _own_interest(caller, interest_id)
     moved = workflow.transition(db.session, caller.user_id, interest.id, action)
     return _one_interest(caller, moved)
 
 
-@operation(
-    "POST",
-    "/me/interests/<id:interest_id>:withdraw",
-    summary="Withdraw your interest",
-    tag=TAG,
-    response=InterestOut,
-    roles=[Role.CIVIL_SERVANT],
-    errors=[409],
-)
+@operation("POST", _MINE + ":withdraw", summary="Withdraw your interest", **_MY_DECISION)
 def withdraw_my_interest(caller: Caller, interest_id: int) -> InterestOut:
     """Step out while you are interested, shortlisted or offered; 409 at any other stage."""
     return _act(caller, interest_id, Action.WITHDRAW)
 
 
-@operation(
-    "POST",
-    "/me/interests/<id:interest_id>:accept",
-    summary="Accept an offer",
-    tag=TAG,
-    response=InterestOut,
-    roles=[Role.CIVIL_SERVANT],
-    errors=[409],
-)
+@operation("POST", _MINE + ":accept", summary="Accept an offer", **_MY_DECISION)
 def accept_my_offer(caller: Caller, interest_id: int) -> InterestOut:
     """Accept the placement you were offered; 409 without an offer or with no places left."""
     return _act(caller, interest_id, Action.ACCEPT)
 
 
-@operation(
-    "POST",
-    "/me/interests/<id:interest_id>:decline",
-    summary="Decline an offer",
-    tag=TAG,
-    response=InterestOut,
-    roles=[Role.CIVIL_SERVANT],
-    errors=[409],
-)
+@operation("POST", _MINE + ":decline", summary="Decline an offer", **_MY_DECISION)
 def decline_my_offer(caller: Caller, interest_id: int) -> InterestOut:
     """Turn down the placement you were offered; 409 without an offer."""
     return _act(caller, interest_id, Action.DECLINE)
