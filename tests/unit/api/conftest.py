@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,23 +11,12 @@ from flask.testing import FlaskClient
 from matcher.extensions import db
 from tests.api import token_for
 from tests.unit.services.world import World, build_world
-from tests.web import reference_database, web_app
-
-
-@pytest.fixture(scope="session")
-def api_reference_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The migrated database with reference data, built once per session."""
-    return reference_database(sqlite_template, tmp_path_factory.mktemp("api-reference"))
 
 
 @pytest.fixture
-def api_app(tmp_path: Path, api_reference_template: Path) -> Iterator[Flask]:
-    """An app with reference data, its context pushed."""
-    application = web_app(tmp_path, api_reference_template)
-    with application.app_context():
-        yield application
-        db.session.remove()
-        db.engine.dispose()
+def api_app(site: Flask) -> Flask:
+    """The app with reference data (``site``), named for what these tests drive."""
+    return site
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Apps for page tests: a migrated SQLite database with the reference data already loaded."""
+"""Apps for page and API tests: a migrated SQLite database with the reference data loaded."""
 
 from __future__ import annotations
 
