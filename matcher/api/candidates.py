@@ -231,14 +231,7 @@ def list_placement_candidates(
             Candidate(
                 person=Person(id=r.person.id, display_name=r.person.display_name),
                 score=r.match.score,
-                reasons=[
-                    MatchReason(
-                        component=str(reason.get("component", "")),
-                        contribution=float(reason.get("contribution") or 0.0),
-                        evidence=reason.get("evidence") or {},
-                    )
-                    for reason in r.match.reasons or []
-                ],
+                reasons=MatchReason.listed(r.match.reasons),
                 sentences=organisation_sentences(r.match.reasons or [], themes, skills),
                 invited=r.invited,
             )

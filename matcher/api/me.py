@@ -358,14 +358,7 @@ def list_my_matches(caller: Caller, query: MatchesQuery) -> MatchList:
                 ),
                 rank=row.rank,
                 score=row.score,
-                reasons=[
-                    MatchReason(
-                        component=str(reason.get("component", "")),
-                        contribution=float(reason.get("contribution") or 0.0),
-                        evidence=reason.get("evidence") or {},
-                    )
-                    for reason in row.reasons
-                ],
+                reasons=MatchReason.listed(row.reasons),
                 # Every stored match passed the grade filter, as on the web page.
                 sentences=describe_reasons(row.reasons, themes, skills, grade_fits=True),
                 interest=InterestBrief(id=row.interest[0], status=row.interest[1])

@@ -45,3 +45,15 @@ class MatchReason(Output):
     component: str
     contribution: float
     evidence: dict[str, Any]
+
+    @classmethod
+    def listed(cls, stored: list[dict[str, Any]] | None) -> list[MatchReason]:
+        """The reasons as the matches table stores them, one model each."""
+        return [
+            cls(
+                component=str(reason.get("component", "")),
+                contribution=float(reason.get("contribution") or 0.0),
+                evidence=reason.get("evidence") or {},
+            )
+            for reason in stored or []
+        ]
