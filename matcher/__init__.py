@@ -10,6 +10,7 @@ from flask import Flask
 from config import Settings, load_settings
 from matcher.database import engine_options, prepare_engine
 from matcher.extensions import db, migrate
+from matcher.security.passwords import parameters_for, use_parameters
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
 
+    use_parameters(parameters_for(settings.env))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     with app.app_context():
