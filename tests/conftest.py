@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -15,6 +18,24 @@ from config import Settings, load_settings
 from matcher import create_app
 from matcher.extensions import db
 from tests.services import fresh_postgres_database
+
+# Our own markup shown as text: a tag that carries a GOV.UK or app class, escaped. People's own
+# words may hold "<" and are escaped as they should be, but never with our class names.
+ESCAPED_MARKUP = re.compile(r"&lt;/?[a-z]+ class=(?:&#34;|&quot;|\")(?:govuk|app)-")
+
+
+class PageCheckingClient(FlaskClient):
+    """A test client that fails any HTML response showing its own markup as text."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        if response.mimetype == "text/html":
+            shown = ESCAPED_MARKUP.search(response.get_data(as_text=True))
+            assert shown is None, f"markup shown as text on {response.request.path}: {shown}"
+        return response
+
+
+Flask.test_client_class = PageCheckingClient
 
 
 def make_settings(instance_dir: Path, **overrides: str) -> Settings:
