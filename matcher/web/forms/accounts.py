@@ -29,17 +29,30 @@ def real_email(form: BaseForm, field: EmailField) -> None:
         ) from None
 
 
+def has_at(form: BaseForm, field: EmailField) -> None:
+    """Something before and after an @: enough to look up an account that already exists.
+
+    Sign-in takes any address an account has (like the demo's admin@matcher.localhost, a
+    special-use domain a format check refuses); only new addresses are checked for format.
+    """
+    name, at, domain = (field.data or "").rpartition("@")
+    if not (name and at and domain):
+        raise ValidationError(
+            "Enter an email address in the correct format, like name@example.gov.uk"
+        )
+
+
 class EmailInput(GovTextInput):
     """A GOV.UK text input of type email."""
 
     input_type = "email"
 
 
-def _email_field(label: str, hint: str = "") -> EmailField:
+def _email_field(label: str, hint: str = "", *, existing: bool = False) -> EmailField:
     return EmailField(
         label,
         description=hint,
-        validators=[DataRequired("Enter your email address"), real_email],
+        validators=[DataRequired("Enter your email address"), has_at if existing else real_email],
         widget=EmailInput(),
         filters=[lambda value: value.strip() if value else value],
     )
@@ -95,7 +108,7 @@ class RegisterForm(SubmitOnceForm):
 class SignInForm(BaseForm):
     """Sign in with email address and password."""
 
-    email = _email_field("Email address")
+    email = _email_field("Email address", existing=True)
     password = PasswordField(
         "Password",
         validators=[InputRequired("Enter your password")],
@@ -106,7 +119,7 @@ class SignInForm(BaseForm):
 class EmailOnlyForm(BaseForm):
     """Ask for an email address, to send a reset link to."""
 
-    email = _email_field("Email address")
+    email = _email_field("Email address", existing=True)
 
 
 class NewPasswordForm(BaseForm):
