@@ -37,36 +37,45 @@ __all__ = [
 ]
 
 
+def _without_empty_hint(params: dict[str, Any]) -> dict[str, Any]:
+    hint = params.get("hint") or {}
+    if not hint.get("text") and not hint.get("html"):
+        params.pop("hint", None)
+    return params
+
+
+def _with_legend(field: Field, params: dict[str, Any]) -> dict[str, Any]:
+    """Put the field's question in its fieldset's legend unless the page gave other words.
+
+    govuk-frontend-wtf fills the legend only when the page passes no ``fieldset`` at all, so a
+    page that only styled the legend (or made it the page heading) got an empty one.
+    """
+    legend = params.setdefault("fieldset", {}).setdefault("legend", {})
+    if not legend.get("text") and not legend.get("html"):
+        legend["text"] = field.label.text
+    return params
+
+
 class GovRadios(GovRadioInput):
-    """Radios without the empty hint the upstream widget adds when a field has none."""
+    """Radios with the question as their legend, and no empty hint."""
 
     def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
-        params = super().map_gov_params(field, **kwargs)
-        if not (params.get("hint") or {}).get("text") and not (params.get("hint") or {}).get(
-            "html"
-        ):
-            params.pop("hint", None)
-        return params
+        return _with_legend(field, _without_empty_hint(super().map_gov_params(field, **kwargs)))
 
 
 class GovCheckboxes(GovCheckboxesInput):
-    """Checkboxes without the empty hint the upstream widget adds when a field has none."""
+    """Checkboxes with the question as their legend, and no empty hint."""
 
     def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
-        params = super().map_gov_params(field, **kwargs)
-        if not (params.get("hint") or {}).get("text") and not (params.get("hint") or {}).get(
-            "html"
-        ):
-            params.pop("hint", None)
-        return params
+        return _with_legend(field, _without_empty_hint(super().map_gov_params(field, **kwargs)))
 
 
 class GovDate(GovDateInput):
-    """A GOV.UK date input whose parts are named ``field-day``, ``field-month``, ``field-year``."""
+    """A GOV.UK date input: the question as its legend, parts named ``field-day`` and so on."""
 
     def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
         day, month, year = field.parts
-        params = super().map_gov_params(field, **kwargs)
+        params = _with_legend(field, super().map_gov_params(field, **kwargs))
         error_class = " govuk-input--error" if field.errors else ""
         params["namePrefix"] = field.name
         params["items"] = [
