@@ -104,7 +104,9 @@ class Invitation(Output):
 
 def _members_placement(caller: Caller, placement_id: int) -> Placement:
     """The placement, if the caller may see it (404) and the token acts for its owner (403)."""
-    placement = placement_service.get_placement(db.session, caller.user_id, placement_id)
+    placement = placement_service.get_placement(
+        db.session, caller.user_id, placement_id, acting_for=caller.organisation_id
+    )
     caller.require_organisation(placement.organisation_id)
     return placement
 

@@ -324,7 +324,10 @@ def get_placement(caller: Caller, placement_id: int) -> Reply:
     """An open placement, for anyone; a placement in any other status only for its
     organisation's members, platform administrators and people with an interest in it (404
     for everyone else). The ETag is for If-Match on the organisation's update operations."""
-    return _reply(service.get_placement(db.session, caller.user_id, placement_id))
+    placement = service.get_placement(
+        db.session, caller.user_id, placement_id, acting_for=caller.organisation_id
+    )
+    return _reply(placement)
 
 
 # The organisation's own placements

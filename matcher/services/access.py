@@ -71,15 +71,28 @@ def require_org_admin(session: Session, actor: User, organisation_id: int) -> Me
     return membership
 
 
-def can_see_placement(session: Session, actor: User | None, placement: Placement) -> bool:
+def can_see_placement(
+    session: Session,
+    actor: User | None,
+    placement: Placement,
+    acting_for: int | None = None,
+) -> bool:
     """Open placements are public; others only to their organisation, platform admins and
-    people who have an interest in them (so they can follow it after the placement closes)."""
+    people who have an interest in them (so they can follow it after the placement closes).
+
+    ``acting_for`` is the one organisation an API token acts for: with it, the actor's other
+    memberships give no sight of that organisation's unpublished placements.
+    """
     if placement.status == PlacementStatus.OPEN:
         return True
     if actor is None:
         return False
     if is_platform_admin(actor):
         return True
+    if acting_for is not None:
+        return placement.organisation_id == acting_for and (
+            membership_of(session, actor.id, acting_for) is not None
+        )
     if membership_of(session, actor.id, placement.organisation_id) is not None:
         return True
     interest = select(Interest.id).where(
@@ -89,13 +102,18 @@ def can_see_placement(session: Session, actor: User | None, placement: Placement
 
 
 def load_placement(
-    session: Session, actor: User | None, placement_id: int, *, lock: bool = False
+    session: Session,
+    actor: User | None,
+    placement_id: int,
+    *,
+    lock: bool = False,
+    acting_for: int | None = None,
 ) -> Placement:
     """The placement if ``actor`` may see it (locked FOR UPDATE if asked); NotFound otherwise."""
     placement = session.get(
         Placement, placement_id, with_for_update=lock or None, populate_existing=lock
     )
-    if placement is None or not can_see_placement(session, actor, placement):
+    if placement is None or not can_see_placement(session, actor, placement, acting_for):
         raise NotFound(f"placement {placement_id} does not exist")
     return placement
 

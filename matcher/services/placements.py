@@ -706,11 +706,16 @@ def list_organisation_placements(
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
 
 
-def get_placement(session: Session, viewer_id: int | None, placement_id: int) -> Placement:
+def get_placement(
+    session: Session,
+    viewer_id: int | None,
+    placement_id: int,
+    acting_for: int | None = None,
+) -> Placement:
     """One placement as ``viewer_id`` (None when signed out) may see it; NotFound otherwise.
 
     Open placements are public; other statuses only to the organisation's members and platform
-    administrators.
+    administrators. ``acting_for`` narrows a member to the one organisation their token acts for.
     """
     viewer = load_actor(session, viewer_id) if viewer_id is not None else None
-    return load_placement(session, viewer, placement_id)
+    return load_placement(session, viewer, placement_id, acting_for=acting_for)

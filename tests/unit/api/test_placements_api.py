@@ -9,6 +9,8 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 
 from matcher.clock import london_today
+from matcher.extensions import db
+from matcher.models import Membership, MembershipRole
 from tests.api_world import ApiWorld, call, fixtures, placement_body
 
 api_world_template, world, http = fixtures()
@@ -326,3 +328,23 @@ def test_another_organisations_draft_cannot_be_published_from_here(
     http: FlaskClient, world: ApiWorld
 ):
     assert _change(http, world, world.draft_b, "publish", "*").status_code == 404
+
+
+def test_a_token_for_one_organisation_cannot_read_anothers_draft_through_a_second_membership(
+    http: FlaskClient, world: ApiWorld
+):
+    """A member of A and B whose token acts for A reads B's drafts as an outsider would: 404."""
+    db.session.add(
+        Membership(user_id=world.member_a, organisation_id=world.org_b, role=MembershipRole.MEMBER)
+    )
+    db.session.commit()
+
+    draft_b = call(http, world, "member", "GET", f"/placements/{world.draft_b}")
+    interests_b = call(http, world, "member", "GET", f"/placements/{world.draft_b}/interests")
+    own_draft = call(http, world, "member", "GET", f"/placements/{world.draft_a}")
+    open_b = call(http, world, "member", "GET", f"/placements/{world.open_b}")
+
+    assert draft_b.status_code == 404
+    assert interests_b.status_code == 404
+    assert own_draft.status_code == 200
+    assert open_b.status_code == 200
