@@ -531,6 +531,12 @@ def _list_html(names: list[str]) -> dict[str, str]:
     return {"value_html": f'<ul class="govuk-list">{items}</ul>'}
 
 
+def _paragraphs_html(text: str) -> dict[str, str]:
+    """Text as GOV.UK paragraphs, one per line the member wrote, as the public page shows it."""
+    paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
+    return {"value_html": "".join(f'<p class="govuk-body">{escape(p)}</p>' for p in paragraphs)}
+
+
 def _grade_range(low: str, high: str) -> str:
     names = dict(db.session.execute(select(Grade.code, Grade.name)).tuples().all())
     low_name, high_name = names.get(low, low), names.get(high, high)
@@ -548,7 +554,7 @@ def _rows(data: PlacementData, change_url: str | None = None) -> list[dict[str, 
     rows: list[dict[str, Any]] = [
         {"key": "Title", "value": data.title, "field": "title"},
         {"key": "Summary", "value": data.summary, "field": "summary"},
-        {"key": "Description", "value": data.description, "field": "description"},
+        {"key": "Description", **_paragraphs_html(data.description), "field": "description"},
         {"key": "Kind", "value": KIND_NAMES[data.kind], "field": "kind"},
         {"key": "Policy themes", **_list_html(_names(Theme, data.theme_ids)), "field": "theme_ids"},
         {"key": "Skills", **_list_html(_names(Skill, data.skill_ids)), "field": "skill_ids"},

@@ -549,3 +549,20 @@ def test_search_filters_and_paginates(site: Flask, world: World):
     assert 'href="/placements">Clear filters' in nothing
     # An unknown filter value filters by nothing instead of failing.
     assert anyone.get("/placements?kind=holiday&theme=nope").status_code == 200
+
+
+def test_the_check_page_and_the_officers_page_keep_the_descriptions_paragraphs(
+    site: Flask, world: World
+):
+    client = client_for(site, world.member_a)
+    description = "Six months with the transport team.\r\n\r\nYou will & learn <fast>."
+    paragraphs = (
+        '<p class="govuk-body">Six months with the transport team.</p>'
+        '<p class="govuk-body">You will &amp; learn &lt;fast&gt;.</p>'
+    )
+
+    submit(client, "/organisation/placements/new", answers(world, description=description))
+    assert paragraphs in client.get("/organisation/placements/new/check").get_data(as_text=True)
+
+    saved = submit(client, "/organisation/placements/new/check", {})
+    assert paragraphs in client.get(saved.headers["Location"]).get_data(as_text=True)
