@@ -15,6 +15,8 @@ organisation). Decisions this module makes:
   open or closed (the rest: an organisation shortlists after its closing date); offering and
   accepting also need a place left (accepted interests below capacity). Moving out (reject,
   withdraw, decline) is always possible.
+- The acceptance that takes the last place marks the placement filled in the same transaction
+  (``matcher.services.placements.fill_when_full``), so it stops taking interest and matching.
 - "Not for me" is refused while the person has an active interest in the placement.
 
 Each transition locks the interest's row (SELECT ... FOR UPDATE), writes an
@@ -45,6 +47,7 @@ from matcher.models import (
     Role,
     User,
 )
+from matcher.services import placements
 from matcher.services.access import (
     load_actor,
     load_placement,
@@ -166,7 +169,10 @@ def _move(session: Session, actor: User, interest: Interest, action: Action) -> 
     assert placement is not None
     _check_placement(session, placement, action)
     interest.status = step[0]
-    return _record(session, actor, interest, action, before)
+    recorded = _record(session, actor, interest, action, before)
+    if action == Action.ACCEPT:
+        placements.fill_when_full(session, placement, interest.id)
+    return recorded
 
 
 def express_interest(session: Session, actor_id: int, placement_id: int) -> Interest:

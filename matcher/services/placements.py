@@ -36,6 +36,8 @@ from matcher.events import PLACEMENT_CHANGED
 from matcher.models import (
     Grade,
     Hours,
+    Interest,
+    InterestStatus,
     Organisation,
     OrganisationKind,
     Placement,
@@ -402,7 +404,7 @@ def update_placement(
 
 def _change_status(
     session: Session,
-    actor: User,
+    actor: User | None,
     placement: Placement,
     action: str,
     expected_version: int | None,
@@ -428,7 +430,7 @@ def _change_status(
     _flush_versioned(session, placement)
     audit.record(
         session,
-        actor.id,
+        actor.id if actor else None,
         f"placement.{action}",
         "placement",
         placement.id,
@@ -487,6 +489,32 @@ def mark_filled(
     actor = load_actor(session, actor_id)
     placement = load_placement_for_member(session, actor, placement_id, lock=True)
     return _change_status(session, actor, placement, "mark_filled", expected_version)
+
+
+def fill_when_full(session: Session, placement: Placement, interest_id: int) -> bool:
+    """Mark a locked placement filled once its accepted interests reach its capacity.
+
+    Called by the interest workflow in the transaction that accepts ``interest_id``; the audit
+    entry has no actor, because the service did it, and names the acceptance that filled it.
+    """
+    if placement.status not in STATUS_CHANGES["mark_filled"][0]:
+        return False
+    accepted = session.scalar(
+        select(func.count())
+        .select_from(Interest)
+        .where(Interest.placement_id == placement.id, Interest.status == InterestStatus.ACCEPTED)
+    )
+    if (accepted or 0) < placement.capacity:
+        return False
+    _change_status(
+        session,
+        None,
+        placement,
+        "mark_filled",
+        None,
+        {"because": "accepted interests reached capacity", "interest_id": interest_id},
+    )
+    return True
 
 
 def withdraw(

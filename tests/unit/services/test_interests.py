@@ -8,7 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from matcher.clock import london_today
-from matcher.events import INTEREST_CHANGED, INTEREST_INVITATION_SENT, PERSON_CHANGED
+from matcher.events import (
+    INTEREST_CHANGED,
+    INTEREST_INVITATION_SENT,
+    PERSON_CHANGED,
+    PLACEMENT_CHANGED,
+)
 from matcher.extensions import db
 from matcher.models import (
     AuditEntry,
@@ -20,6 +25,8 @@ from matcher.models import (
     Match,
     OutboxEvent,
     Placement,
+    PlacementStatus,
+    User,
 )
 from matcher.services import InvalidState, NotFound, NotPermitted, interests, placements
 from matcher.services.interests import ACTION_SIDE, TRANSITIONS, Action, Side
@@ -181,11 +188,53 @@ def test_outsiders_cannot_see_an_interest(world: World, action: Action):
 
 def test_no_offer_or_acceptance_beyond_capacity(world: World):
     placement = open_placement(db.session, world, capacity=1)
-    interest_in(db.session, world, placement, InterestStatus.ACCEPTED)
+    first = interest_in(db.session, world, placement, InterestStatus.OFFERED)
     second = interests.express_interest(db.session, world.other_person.id, placement.id)
     interests.shortlist(db.session, world.member_a.id, second.id)
-    with pytest.raises(InvalidState, match="no places left"):
-        interests.offer(db.session, world.member_a.id, second.id)
+    interests.offer(db.session, world.member_a.id, second.id)
+    interests.accept_offer(db.session, world.person.id, first.id)
+    with pytest.raises(InvalidState):
+        interests.accept_offer(db.session, world.other_person.id, second.id)
+
+
+def _offered(world: World, placement: Placement, person: User) -> Interest:
+    interest = interests.express_interest(db.session, person.id, placement.id)
+    interests.shortlist(db.session, world.member_a.id, interest.id)
+    interests.offer(db.session, world.member_a.id, interest.id)
+    return interest
+
+
+def test_accepting_the_last_place_fills_the_placement_in_the_same_transaction(world: World):
+    placement = open_placement(db.session, world, capacity=2)
+    first = _offered(world, placement, world.person)
+    second = _offered(world, placement, world.other_person)
+    db.session.commit()
+
+    interests.accept_offer(db.session, world.person.id, first.id)
+    db.session.commit()
+    assert placement.status == PlacementStatus.OPEN
+
+    events_before = count(OutboxEvent)
+    interests.accept_offer(db.session, world.other_person.id, second.id)
+    db.session.commit()
+
+    db.session.refresh(placement)
+    assert placement.status == PlacementStatus.FILLED
+    assert placement.filled_at is not None
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "placement.mark_filled")
+    ).one()
+    assert entry.actor_id is None
+    assert entry.object_id == str(placement.id)
+    assert entry.details["interest_id"] == second.id
+    assert entry.details["status"] == {"from": "open", "to": "filled"}
+    tasks = db.session.scalars(
+        select(OutboxEvent.task_name).order_by(OutboxEvent.id).offset(events_before)
+    ).all()
+    assert tasks == [INTEREST_CHANGED, PLACEMENT_CHANGED]
+    # Filled: it is off the public site, so nobody else can say they are interested.
+    with pytest.raises(NotFound):
+        interests.express_interest(db.session, civil_servant(db.session).id, placement.id)
 
 
 def test_the_organisation_shortlists_after_closing_but_not_after_withdrawing(world: World):
