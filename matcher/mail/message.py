@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from config import Settings
+from matcher.mail.wire import subject_value
 from matcher.models import utcnow
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "email"
@@ -39,6 +41,20 @@ def render_email(name: str, context: Mapping[str, Any]) -> tuple[str, str]:
     return text, html
 
 
+class _Subject(str):
+    """A Subject that the message prints folded by ``subject_value``, spaces and all.
+
+    Assigned as a plain string, the email package's own folder drops the space between two
+    encoded words where it folds a line, so "Data 🚀 team" arrived as "Data🚀 team".
+    """
+
+    name = "Subject"
+    defects = ()
+
+    def fold(self, *, policy: Policy) -> str:
+        return f"Subject: {subject_value(self, policy.linesep)}{policy.linesep}"
+
+
 def _domain(settings: Settings) -> str:
     address = parseaddr(settings.mail_from)[1]
     return address.rpartition("@")[2] or "matcher.localhost"
@@ -59,7 +75,7 @@ def build_message(
     message["From"] = settings.mail_from
     message["Reply-To"] = settings.mail_reply_to
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = _Subject(" ".join(subject.splitlines()))
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = message_id or make_msgid(domain=_domain(settings))
     for name, value in (headers or {}).items():

@@ -61,13 +61,18 @@ def _one_line(value: str) -> str:
     return value.replace("\r", " ").replace("\n", " ")
 
 
-def _subject(subject: str) -> str:
+def subject_value(subject: str, linesep: str = "\r\n") -> str:
+    """A Subject header's value on the wire, folded; decoded, it is ``subject`` on one line.
+
+    RFC 2047 encoded words for non-ASCII and folding at spaces for long lines, by
+    ``email.header.Header``, which keeps every space inside the encoded text: the email
+    package's newer folder drops a space that falls between two encoded words.
+    """
     subject = _one_line(subject)
     if subject.isascii() and len(subject) + len("Subject: ") <= _SOFT_LIMIT:
         return subject
-    # RFC 2047 encoded words for non-ASCII, folding at spaces for long lines.
     charset = "us-ascii" if subject.isascii() else "utf-8"
-    return Header(subject, charset, header_name="Subject").encode(linesep="\r\n")
+    return Header(subject, charset, header_name="Subject").encode(linesep=linesep)
 
 
 def _part(subtype: str, content: str, boundary: str) -> bytes | None:
@@ -149,7 +154,7 @@ def build_wire_message(
     head = "\r\n".join(
         [
             f"To: {to}",
-            f"Subject: {_subject(subject)}",
+            f"Subject: {subject_value(subject)}",
             f"Date: {format_datetime(utcnow())}",
             f"Message-ID: {message_id}",
             *extra,
