@@ -293,7 +293,9 @@ def _person_news(
         select(
             Interest.person_id,
             Interest.id,
-            InterestTransition.to_status,
+            # The interest's state now, not the organisation's move: a place offered and then
+            # accepted by the person is news of the acceptance, never a stale "offered".
+            Interest.status,
             InterestTransition.at,
             Placement.id,
             Placement.title,
