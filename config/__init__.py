@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -171,6 +171,33 @@ def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def served_base_url_file(instance_dir: Path) -> Path:
+    """Where ``make run`` records the address it serves, for commands run in other shells."""
+    return instance_dir / "base_url"
+
+
+def _served_base_url(instance_dir: Path) -> str | None:
+    try:
+        return served_base_url_file(instance_dir).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def record_served_base_url(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Make this server's address the default BASE_URL of every process on its instance folder.
+
+    ``make run`` calls it before starting web, worker and beat: a ``flask digests send`` run from
+    another shell without PORT then still writes links to the server people use.
+    """
+    environ = os.environ if environ is None else environ
+    base_url = _http_url(environ, "BASE_URL", f"http://{settings.host}:{settings.port}")
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    served_base_url_file(settings.instance_dir).write_text(base_url + "\n")
+    return replace(settings, base_url=base_url)
+
+
 def _domains(environ: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
     """A comma-separated list of email domains, each also covering its subdomains."""
     raw = _text(environ, name, default)
@@ -223,6 +250,13 @@ def _refuse_unsafe_production(settings: Settings, environ: Mapping[str, str]) ->
         raise ConfigError("RATELIMIT_STORAGE_URL must point at Redis when MATCHER_ENV=production")
 
 
+def _default_base_url(env: str, instance_dir: Path, host: str, port: int) -> str:
+    # Outside production, the address ``make run`` is serving beats HOST and PORT, which a
+    # command in another shell may not share; production always sets BASE_URL.
+    served = None if env == "production" else _served_base_url(instance_dir)
+    return served or f"http://{host}:{port}"
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from ``environ`` (the process environment by default)."""
     environ = os.environ if environ is None else environ
@@ -241,7 +275,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         database_url=_database_url(environ, instance_dir),
         broker_url=broker_url,
-        base_url=_http_url(environ, "BASE_URL", f"http://{host}:{port}"),
+        base_url=_http_url(environ, "BASE_URL", _default_base_url(env, instance_dir, host, port)),
         host=host,
         port=port,
         log_level=_choice(

@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config import ConfigError, Settings, load_settings
+from config import ConfigError, Settings, load_settings, record_served_base_url
 from matcher.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from workers.app import QUEUES
 
@@ -93,7 +93,7 @@ def _print_banner(settings: Settings) -> None:
 def main() -> int:
     """Run the whole embedded service until Ctrl-C or until one of its processes stops."""
     try:
-        settings = load_settings()
+        settings = record_served_base_url(load_settings())
     except ConfigError as error:
         print(f"matcher: configuration error: {error}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""``flask digests preview EMAIL`` and ``flask digests send --period P [--dry-run]``."""
+"""``flask digests preview EMAIL`` and ``flask digests send --period P [--dry-run] [--resend]``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from matcher.digests.sending import (
     chunks,
     pending_ids,
     plan_period,
+    reopen_sent,
     send_batch,
     worth_sending,
 )
@@ -65,7 +66,12 @@ def preview_command(email: str) -> None:
 @digests_group.command("send")
 @click.option("--period", required=True, help="2026-W48 for weekly digests, 2026-11-25 for daily.")
 @click.option("--dry-run", is_flag=True, help="Render and count; plan and send nothing.")
-def send_command(period: str, dry_run: bool) -> None:
+@click.option(
+    "--resend",
+    is_flag=True,
+    help="Send the period again to everyone it was sent to (after a send that went wrong).",
+)
+def send_command(period: str, dry_run: bool, resend: bool) -> None:
     """Plan PERIOD's digests and send the pending ones from this process."""
     try:
         kind = kind_of(period)
@@ -73,10 +79,12 @@ def send_command(period: str, dry_run: bool) -> None:
         raise click.BadParameter(str(error), param_hint="--period") from None
     settings = _settings()
     now = max(utcnow(), period_start(period))
+    click.echo(f"Links in these digests point at {settings.base_url}")
     if dry_run:
-        _dry_run(settings, kind, period, now)
+        _dry_run(settings, kind, period, now, resend)
         return
     planned = plan_period(db.session, kind, period, now)
+    reopened = reopen_sent(db.session, kind, period, utcnow()) if resend else 0
     db.session.commit()
     ids = pending_ids(db.session, period)
     db.session.rollback()
@@ -103,14 +111,20 @@ def send_command(period: str, dry_run: bool) -> None:
                 setattr(total, name, getattr(total, name) + getattr(outcome, name))
             bar.update(len(batch))
     click.echo(
-        f"{period}: planned {planned}, sent {total.sent}, skipped {total.skipped}, "
+        f"{period}: planned {planned}"
+        + (f", {reopened} to send again" if resend else "")
+        + f", sent {total.sent}, skipped {total.skipped}, "
         f"failed {total.failed}" + (f", left pending {left}" if left else "") + "."
     )
 
 
-def _dry_run(settings: Settings, kind: DigestKind, period: str, now: datetime) -> None:
+def _dry_run(
+    settings: Settings, kind: DigestKind, period: str, now: datetime, resend: bool
+) -> None:
     """Plan inside a transaction that is rolled back, and render every digest that would go."""
     planned = plan_period(db.session, kind, period, now)
+    if resend:
+        reopen_sent(db.session, kind, period, utcnow())
     recipient_ids = list(
         db.session.scalars(
             select(DigestDelivery.recipient_id)

@@ -154,6 +154,38 @@ def plan_period_for_domain(
     return len(session.execute(statement).all())
 
 
+def reopen_sent(session: Session, kind: DigestKind, period: str, now: datetime) -> int:
+    """Put ``period``'s sent deliveries back to pending, each with a new Message-ID; the count.
+
+    For an operator sending a period again after a send that went wrong (links to the wrong
+    server, say): a new Message-ID, or mail clients would take the copy for the one they have.
+    """
+    from flask import current_app
+
+    domain = _message_domain(current_app.config["MATCHER_SETTINGS"])
+    message_id = (
+        literal(f"<digest.{kind.value}.{period}.", String)
+        + cast(DigestDelivery.recipient_id, String)
+        + literal(f".resent-{now:%Y%m%d%H%M%S%f}@{domain}>", String)
+    )
+    return len(
+        session.execute(
+            update(DigestDelivery)
+            .where(DigestDelivery.period == period, DigestDelivery.status == DeliveryStatus.SENT)
+            .values(
+                status=DeliveryStatus.PENDING,
+                message_id=message_id,
+                attempts=0,
+                claimed_at=None,
+                sent_at=None,
+                last_error=None,
+            )
+            .returning(DigestDelivery.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    )
+
+
 def pending_ids(session: Session, period: str | None = None) -> list[int]:
     """Ids of pending deliveries (of one period, or all), oldest first."""
     query = select(DigestDelivery.id).where(DigestDelivery.status == DeliveryStatus.PENDING)
