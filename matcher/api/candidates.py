@@ -32,7 +32,7 @@ PER_PAGE_DEFAULT = 20
 
 
 class Person(Output):
-    """What an organisation sees of a person: their name, never their contact details."""
+    """What an organisation sees of a person who said they are interested: their name."""
 
     id: int
     display_name: str
@@ -72,10 +72,23 @@ class PlacementInterestPage(Output):
     page: PageLinks
 
 
+class RecommendedPerson(Output):
+    """What an organisation sees of a person who has not said they are interested: their
+    profile summary, never their name or contact details. Their name appears in the interests
+    list once they say they are interested."""
+
+    id: int = Field(description="The id to invite them by")
+    grade: str | None
+    department: str | None
+    profession: str | None
+    themes: list[str]
+    skills: list[str]
+
+
 class Candidate(Output):
     """A discoverable person the matching engine recommends for the placement."""
 
-    person: Person
+    person: RecommendedPerson
     score: float
     reasons: list[MatchReason]
     sentences: list[str] = Field(description="Why they fit, strongest first, in plain English")
@@ -231,7 +244,14 @@ def list_placement_candidates(
     return CandidatePage(
         items=[
             Candidate(
-                person=Person(id=r.person.id, display_name=r.person.display_name),
+                person=RecommendedPerson(
+                    id=r.person_id,
+                    grade=r.profile.grade,
+                    department=r.profile.department,
+                    profession=r.profile.profession,
+                    themes=list(r.profile.themes),
+                    skills=list(r.profile.skills),
+                ),
                 score=r.match.score,
                 reasons=MatchReason.listed(r.match.reasons),
                 sentences=organisation_sentences(r.match.reasons or [], themes, skills),

@@ -35,6 +35,7 @@ from matcher.models import (
     Organisation,
     Placement,
     PlacementStatus,
+    Profession,
     Role,
     Skill,
     SuppressedAddress,
@@ -98,11 +99,12 @@ class InterestLine:
 
 @dataclass(frozen=True, slots=True)
 class PersonLine:
-    """A discoverable person recommended for a placement."""
+    """A discoverable person recommended for a placement: never their name or contact, which
+    organisations see only once the person says they are interested."""
 
-    name: str
     grade: str | None
     department: str | None
+    profession: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,17 +373,17 @@ def _organisation_news(
             select(
                 Match.placement_id,
                 Match.computed_at,
-                User.display_name,
                 Grade.name.label("grade"),
                 Department.name.label("department"),
+                Profession.name.label("profession"),
                 func.row_number()
                 .over(partition_by=Match.placement_id, order_by=Match.score.desc())
                 .label("position"),
             )
-            .join(User, User.id == Match.person_id)
             .join(CivilServantProfile, CivilServantProfile.user_id == Match.person_id)
             .outerjoin(Grade, Grade.rank == CivilServantProfile.grade_rank)
             .outerjoin(Department, Department.id == CivilServantProfile.department_id)
+            .outerjoin(Profession, Profession.id == CivilServantProfile.profession_id)
             .where(
                 Match.placement_id.in_(placement_ids),
                 Match.computed_at > earliest,
@@ -395,7 +397,7 @@ def _organisation_news(
             select(top).where(top.c.position <= PEOPLE_PER_PLACEMENT).order_by(top.c.position)
         ):
             recommended[row.placement_id].append(
-                (row.computed_at, PersonLine(row.display_name, row.grade, row.department))
+                (row.computed_at, PersonLine(row.grade, row.department, row.profession))
             )
     by_organisation: dict[int, list] = defaultdict(list)
     for placement in placements:

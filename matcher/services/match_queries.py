@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, aliased
 from matcher.clock import london_today
 from matcher.models import (
     CivilServantProfile,
+    Department,
     Dismissal,
+    Grade,
     Interest,
     InterestInvitation,
     InterestStatus,
@@ -24,11 +26,14 @@ from matcher.models import (
     Placement,
     PlacementKind,
     PlacementStatus,
+    Profession,
     Skill,
     Theme,
     User,
 )
-from matcher.services.access import load_actor, load_placement_for_member
+from matcher.models.users import profile_skills, profile_themes
+from matcher.services.access import load_actor, load_placement_for_member, membership_of
+from matcher.services.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -70,13 +75,38 @@ class MatchPage:
 
 
 @dataclass(frozen=True)
+class ProfileSummary:
+    """What an organisation may read of a person's profile: never their name or contact."""
+
+    grade: str | None
+    department: str | None
+    profession: str | None
+    themes: tuple[str, ...]
+    skills: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Recommendation:
-    """A discoverable person the engine matched with a placement."""
+    """A discoverable person the engine matched with a placement, who has not responded.
+
+    Organisations are promised they cannot see a person's name until the person says they are
+    interested, so a recommendation carries an id to invite them by and their profile summary.
+    """
 
     match: Match
-    person: User
-    profile: CivilServantProfile
+    person_id: int
+    profile: ProfileSummary
     invited: bool
+
+
+@dataclass(frozen=True)
+class InterestedPerson:
+    """Who expressed an interest, as the placement's organisation sees them: name and email too."""
+
+    name: str
+    email: str
+    profile: ProfileSummary
+    about: str
 
 
 def _open_matches(person_id: int) -> Any:
@@ -160,21 +190,89 @@ def matched_since(session: Session, profile: CivilServantProfile) -> bool:
     return published is not None and published >= profile.updated_at
 
 
+def profile_summaries(session: Session, person_ids: Iterable[int]) -> dict[int, ProfileSummary]:
+    """The profile summaries of some people by id, in three queries whatever their number."""
+    ids = set(person_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(CivilServantProfile.user_id, Grade.name, Department.name, Profession.name)
+        .outerjoin(Grade, Grade.rank == CivilServantProfile.grade_rank)
+        .outerjoin(Department, Department.id == CivilServantProfile.department_id)
+        .outerjoin(Profession, Profession.id == CivilServantProfile.profession_id)
+        .where(CivilServantProfile.user_id.in_(ids))
+    ).all()
+    themes: dict[int, list[str]] = {person_id: [] for person_id in ids}
+    for person_id, name in session.execute(
+        select(profile_themes.c.user_id, Theme.name)
+        .join(Theme, Theme.id == profile_themes.c.theme_id)
+        .where(profile_themes.c.user_id.in_(ids))
+        .order_by(Theme.name)
+    ):
+        themes[person_id].append(name)
+    skills: dict[int, list[str]] = {person_id: [] for person_id in ids}
+    for person_id, name in session.execute(
+        select(profile_skills.c.user_id, Skill.name)
+        .join(Skill, Skill.id == profile_skills.c.skill_id)
+        .where(profile_skills.c.user_id.in_(ids))
+        .order_by(Skill.name)
+    ):
+        skills[person_id].append(name)
+    return {
+        person_id: ProfileSummary(
+            grade=grade,
+            department=department,
+            profession=profession,
+            themes=tuple(themes[person_id]),
+            skills=tuple(skills[person_id]),
+        )
+        for person_id, grade, department, profession in rows
+    }
+
+
+def interested_person(session: Session, actor_id: int, interest_id: int) -> InterestedPerson:
+    """The person behind an interest, for a member of the placement's organisation.
+
+    They said they are interested, so the organisation may now see their name, email address
+    and "about". NotFound for anyone not on the organisation's side of the interest.
+    """
+    actor = load_actor(session, actor_id)
+    interest = session.get(Interest, interest_id)
+    placement = session.get(Placement, interest.placement_id) if interest else None
+    if (
+        interest is None
+        or placement is None
+        or membership_of(session, actor.id, placement.organisation_id) is None
+    ):
+        raise NotFound(f"interest {interest_id} does not exist")
+    person = session.get(User, interest.person_id)
+    assert person is not None
+    profile = session.get(CivilServantProfile, person.id)
+    empty = ProfileSummary(None, None, None, (), ())
+    return InterestedPerson(
+        name=person.display_name,
+        email=person.email,
+        profile=profile_summaries(session, [person.id]).get(person.id, empty),
+        about=profile.about if profile else "",
+    )
+
+
 def recommended_people(
     session: Session, actor_id: int, placement_id: int, *, limit: int = 20, offset: int = 0
 ) -> list[Recommendation]:
     """Discoverable people matched with the member's placement who have not responded; best first.
 
     People who said "not for me" or who already have an interest in the placement are left out.
-    NotFound or NotPermitted as ``load_placement_for_member`` decides.
+    Pages and the API both show recommendations through this function, so neither can show a
+    name or contact: a recommendation has neither. NotFound or NotPermitted as
+    ``load_placement_for_member`` decides.
     """
     actor = load_actor(session, actor_id)
     placement = load_placement_for_member(session, actor, placement_id)
     responded = select(Interest.person_id).where(Interest.placement_id == placement.id)
     dismissed = select(Dismissal.person_id).where(Dismissal.placement_id == placement.id)
-    rows = session.execute(
-        select(Match, User, CivilServantProfile)
-        .join(User, User.id == Match.person_id)
+    rows = session.scalars(
+        select(Match)
         .join(CivilServantProfile, CivilServantProfile.user_id == Match.person_id)
         .where(
             Match.placement_id == placement.id,
@@ -193,9 +291,15 @@ def recommended_people(
             )
         )
     )
+    summaries = profile_summaries(session, [match.person_id for match in rows])
     return [
-        Recommendation(match=match, person=person, profile=profile, invited=person.id in invited)
-        for match, person, profile in rows
+        Recommendation(
+            match=match,
+            person_id=match.person_id,
+            profile=summaries[match.person_id],
+            invited=match.person_id in invited,
+        )
+        for match in rows
     ]
 
 

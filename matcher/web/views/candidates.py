@@ -157,7 +157,6 @@ def invite(placement_id: int, person_id: int) -> Response:
         flash("You cannot invite this person: the placement is not open, or they have responded")
         return redirect(back)
     db.session.commit()
-    person = db.session.get(User, person_id)
-    name = person.display_name if person else "them"
-    flash(f"We have invited {name} to say if they are interested", "success")
+    # Their name stays hidden until they say they are interested.
+    flash("We have invited this person to say if they are interested", "success")
     return redirect(back)

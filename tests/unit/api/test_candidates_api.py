@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from matcher.extensions import db
+from matcher.models import User
 from tests.api_world import ApiWorld, call, fixtures
 
 api_world_template, world, http = fixtures()
@@ -94,6 +96,14 @@ def test_recommended_people_come_with_their_reasons(http: FlaskClient, world: Ap
     assert response.status_code == 200
     [candidate] = response.json["items"]
     assert candidate["person"]["id"] == world.candidate
+    assert set(candidate["person"]) == {
+        "id",
+        "grade",
+        "department",
+        "profession",
+        "themes",
+        "skills",
+    }
     assert candidate["invited"] is False
     assert [reason["component"] for reason in candidate["reasons"]] == ["themes"]
     assert candidate["sentences"][0].startswith("Interested in ")
@@ -127,3 +137,15 @@ def test_invitations_need_a_discoverable_person_and_an_open_placement(
 
     assert call(http, world, "member", "POST", member_not_a_person).status_code == 404
     assert call(http, world, "member", "POST", draft).status_code == 409
+
+
+def test_recommended_people_are_shown_without_name_or_contact(http: FlaskClient, world: ApiWorld):
+    with http.application.app_context():
+        person = db.session.get(User, world.candidate)
+        name, email = person.display_name, person.email
+
+    response = call(http, world, "member", "GET", f"/placements/{world.open_a}/candidates")
+
+    assert response.status_code == 200
+    assert name not in response.text
+    assert email not in response.text

@@ -195,3 +195,22 @@ def test_rendering_a_batch_takes_a_constant_number_of_queries(app: Flask):
             event.remove(db.engine, "before_cursor_execute", count)
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_an_organisation_digest_shows_recommended_people_without_name_or_contact(app: Flask):
+    world = digest_world.build(db.session, 2, today=london_today())
+    content = load_contents(db.session, [world.member_id], DigestKind.WEEKLY, utcnow())
+    assert [len(line.people) for line in content[world.member_id].recommendations] == [2]
+    plan_period(db.session, DigestKind.WEEKLY, PERIOD, utcnow())
+    db.session.commit()
+    _send_all(app)
+
+    member = next(m for m in _delivered(app) if "officer@" in str(m["To"]))
+    text = member.get_body(("plain",)).get_content()
+    html = member.get_body(("html",)).get_content()
+
+    for body in (text, html):
+        assert "Higher Executive Officer" in body
+        for number in range(2):
+            assert f"Person {number}" not in body
+            assert f"person{number}@" not in body

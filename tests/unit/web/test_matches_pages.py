@@ -6,16 +6,21 @@ import re
 
 import pytest
 from flask import Flask
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import (
+    Department,
     Dismissal,
+    Grade,
     Interest,
     InterestInvitation,
     InterestStatus,
     InterestTransition,
+    Theme,
 )
+from matcher.services import interests
 from tests.unit.services.world import World, build_world, interest_in, open_placement
 from tests.unit.web.matches_world import (
     browser_of,
@@ -187,7 +192,7 @@ def test_the_organisation_sees_interested_and_recommended_people(app, world):
     page = client.get(f"/placements/{placement.id}/interests").get_data(as_text=True)
 
     assert world.person.display_name in page
-    assert "Recommended people" in page and world.other_person.display_name in page
+    assert "Recommended people" in page and "Recommended person 1" in page
     assert "Interested in" in page and "Lives 18 km away" in page
     response, _ = post_button(
         client,
@@ -205,6 +210,46 @@ def test_the_organisation_sees_interested_and_recommended_people(app, world):
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(InterestInvitation)) == 1
     assert "Invited" in client.get(f"/placements/{placement.id}/interests").get_data(as_text=True)
+
+
+def test_recommended_people_are_shown_without_name_or_contact(app, world):
+    placement = open_placement(db.session, world)
+    db.session.commit()
+    profile = world.other_person.profile
+    profile.grade_rank = db.session.scalar(select(Grade.rank).where(Grade.code == "G7"))
+    department = db.session.scalar(select(Department).order_by(Department.name))
+    profile.department_id = department.id
+    profile.themes = [db.session.get(Theme, world.theme_ids[0])]
+    complete_profile(world.other_person)
+    stored_match(world, world.other_person, placement, rank=1)
+    client = browser_of(app, world.member_a)
+
+    page = client.get(f"/placements/{placement.id}/interests").get_data(as_text=True)
+    response, _ = post_button(
+        client,
+        f"/placements/{placement.id}/interests",
+        f"/placements/{placement.id}/recommended/{world.other_person.id}/invite",
+    )
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert world.other_person.display_name not in page
+    assert world.other_person.email not in page
+    assert "Grade 7" in page and escape(department.name) in page
+    assert escape(profile.themes[0].name) in page
+    assert "We have invited this person" in after
+    assert world.other_person.display_name not in after
+
+
+def test_a_recommended_person_is_named_once_they_say_they_are_interested(app, world):
+    placement = open_placement(db.session, world)
+    db.session.commit()
+    stored_match(world, world.other_person, placement, rank=1)
+    interests.express_interest(db.session, world.other_person.id, placement.id)
+    db.session.commit()
+
+    page = browser_of(app, world.member_a).get(f"/placements/{placement.id}/interests")
+
+    assert world.other_person.display_name in page.get_data(as_text=True)
 
 
 def test_undiscoverable_people_are_not_recommended(app, world):
