@@ -121,3 +121,22 @@ class JoinRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     organisation: Mapped[Organisation] = relationship()
+
+
+class MembershipRemoval(Base):
+    """A person an administrator removed from an organisation.
+
+    While the row exists they cannot rejoin by email domain; an administrator's invitation, or
+    approval of a request they make, lets them back and deletes the row.
+    """
+
+    __tablename__ = "membership_removals"
+    __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

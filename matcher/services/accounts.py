@@ -27,7 +27,6 @@ from matcher.models import (
     Interest,
     Match,
     Membership,
-    MembershipRole,
     Organisation,
     Placement,
     Role,
@@ -134,11 +133,10 @@ def register(
     )
     session.add(user)
     session.flush()
+    # Membership waits for the confirmed address (``confirm_email``) and, where the
+    # organisation has administrators, for one of them to approve.
     details: dict[str, Any] = {"role": role.value}
     if organisation is not None:
-        session.add(
-            Membership(user_id=user.id, organisation_id=organisation.id, role=MembershipRole.MEMBER)
-        )
         details["organisation_id"] = organisation.id
     audit.record(session, user.id, "account.registered", "user", user.id, details)
     outbox.record_event(session, CONFIRMATION_EMAIL_REQUESTED, {"user_id": user.id})
@@ -196,13 +194,20 @@ def _user_from_token(
 def confirm_email(
     session: Session, *, token: str, secret_key: str, max_age: int | None = None
 ) -> User:
-    """Confirm the address a confirmation link was sent to; harmless to repeat."""
+    """Confirm the address a confirmation link was sent to; harmless to repeat.
+
+    An organisation member's first confirmation starts joining the organisation of their
+    email domain (``memberships.join_by_confirmed_address``).
+    """
+    from matcher.services.memberships import join_by_confirmed_address
+
     user, payload = _user_from_token(session, secret_key, tokens.CONFIRM_EMAIL, token, max_age)
     if payload.get("e") != tokens.fingerprint(secret_key, user.email):
         raise LinkNotValid()
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
         audit.record(session, user.id, "account.email_confirmed", "user", user.id)
+        join_by_confirmed_address(session, user.id)
     return user
 
 

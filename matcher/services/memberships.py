@@ -3,13 +3,17 @@
 Organisation members (users whose role is ``organisation_member``) propose a new organisation
 and become its first administrator; a platform administrator verifies
 (``matcher.services.organisations``) or rejects it. A member joins a verified organisation
-directly when their email address is in its email domain, by accepting an invitation that
-one of its administrators sent to their address, or by asking to join: a join request that an
-administrator of the organisation approves or declines (a platform administrator decides for an
-organisation that has no administrator yet, like the councils and forces of the reference
-list). Administrators invite, remove and change the role of members; an organisation always
-keeps at least one administrator. Every membership change locks the organisation's row first,
-so two concurrent changes cannot both remove "the other" last administrator.
+by accepting an invitation that one of its administrators sent to their address, or by asking
+to join: a join request that an administrator of the organisation approves or declines (a
+platform administrator decides for an organisation that has no administrator yet, like the
+councils and forces of the reference list). A confirmed address in the organisation's email
+domain is itself such a request: its administrators approve it, and only an organisation
+nobody runs yet lets that first person straight in, as its administrator. Someone an
+administrator removed cannot come back by domain until an administrator invites them or
+approves a request they make. Administrators invite, remove and change the role of members;
+an organisation always keeps at least one administrator. Every membership change locks the
+organisation's row first, so two concurrent changes cannot both remove "the other" last
+administrator.
 
 Invitation tokens are signed (with the app's secret key) and name the invitation's id; the row
 holds no secret, so the email task can rebuild the link and revoking the row kills the token.
@@ -45,6 +49,7 @@ from matcher.models import (
     VerificationStatus,
     utcnow,
 )
+from matcher.models.organisations import MembershipRemoval
 from matcher.services.access import (
     is_platform_admin,
     load_actor,
@@ -53,6 +58,7 @@ from matcher.services.access import (
     require_org_admin,
     require_platform_admin,
 )
+from matcher.services.accounts import organisation_for_email
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
 from matcher.services.upsert import insert_unless_exists
 from matcher.services.validation import ValidationFailed
@@ -210,9 +216,40 @@ def _audit_membership(session: Session, actor_id: int, action: str, membership: 
     )
 
 
-def join_organisation(session: Session, actor_id: int, organisation_id: int) -> Membership:
-    """Join a verified organisation whose email domain the actor's address is in.
+def was_removed(session: Session, user_id: int, organisation_id: int) -> bool:
+    """Whether an administrator removed the user from the organisation and nobody let them
+    back since."""
+    return (
+        session.scalar(
+            select(MembershipRemoval.id).where(
+                MembershipRemoval.user_id == user_id,
+                MembershipRemoval.organisation_id == organisation_id,
+            )
+        )
+        is not None
+    )
 
+
+def _let_back(session: Session, user_id: int, organisation_id: int) -> None:
+    """Forget a removal: an administrator has invited or approved the person again."""
+    removal = session.scalar(
+        select(MembershipRemoval).where(
+            MembershipRemoval.user_id == user_id,
+            MembershipRemoval.organisation_id == organisation_id,
+        )
+    )
+    if removal is not None:
+        session.delete(removal)
+        session.flush()
+
+
+def join_organisation(
+    session: Session, actor_id: int, organisation_id: int
+) -> Membership | JoinRequest:
+    """Join a verified organisation whose email domain the actor's confirmed address is in.
+
+    Where the organisation has administrators this asks them (a pending join request, which
+    is returned); an organisation nobody runs yet takes the actor as its administrator.
     Joining again returns the existing membership.
     """
     actor = load_actor(session, actor_id)
@@ -223,18 +260,50 @@ def join_organisation(session: Session, actor_id: int, organisation_id: int) -> 
         return existing
     if organisation.status != VerificationStatus.VERIFIED:
         raise InvalidState(f"organisation {organisation.id} is not verified")
+    if actor.email_confirmed_at is None:
+        raise NotPermitted(f"user {actor.id} has not confirmed their email address")
     if not email_in_domain(actor.email, organisation.email_domain):
         raise NotPermitted(
             f"user {actor.id}'s email domain is not organisation {organisation.id}'s: "
             "ask one of its administrators for an invitation"
         )
+    if was_removed(session, actor.id, organisation.id):
+        raise NotPermitted(
+            f"user {actor.id} was removed from organisation {organisation.id}: "
+            "only an invitation or an approved request lets them back"
+        )
+    if _admin_count(session, organisation.id) > 0:
+        return request_to_join(session, actor.id, organisation.id)
     membership = Membership(
-        user_id=actor.id, organisation_id=organisation.id, role=MembershipRole.MEMBER
+        user_id=actor.id, organisation_id=organisation.id, role=MembershipRole.ADMIN
     )
     session.add(membership)
     session.flush()
     _audit_membership(session, actor.id, "membership.created", membership)
     return membership
+
+
+def join_by_confirmed_address(session: Session, user_id: int) -> Membership | JoinRequest | None:
+    """Start joining the organisation whose domain a just-confirmed address is in, if any."""
+    user = load_actor(session, user_id)
+    if user.role != Role.ORGANISATION_MEMBER or user.email_confirmed_at is None:
+        return None
+    organisation = organisation_for_email(session, user.email)
+    if organisation is None or was_removed(session, user.id, organisation.id):
+        return None
+    invited = session.scalar(
+        select(Invitation.id).where(
+            Invitation.organisation_id == organisation.id,
+            Invitation.email == user.email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    )
+    if invited is not None:
+        # Their invitation lets them in; a request would only ask the administrators again.
+        return None
+    return join_organisation(session, user.id, organisation.id)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -349,6 +418,7 @@ def accept_invitation(session: Session, actor_id: int, token: str) -> Membership
         raise InvalidState(f"organisation {organisation.id} was rejected")
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = actor.id
+    _let_back(session, actor.id, organisation.id)
     membership = membership_of(session, actor.id, organisation.id)
     if membership is None:
         membership = Membership(
@@ -437,6 +507,16 @@ def remove_member(session: Session, actor_id: int, membership_id: int) -> None:
             "administrator: make someone else an administrator first"
         )
     _audit_membership(session, actor.id, "membership.removed", membership)
+    if membership.user_id != actor.id and not was_removed(
+        session, membership.user_id, membership.organisation_id
+    ):
+        session.add(
+            MembershipRemoval(
+                organisation_id=membership.organisation_id,
+                user_id=membership.user_id,
+                removed_by_id=actor.id,
+            )
+        )
     session.delete(membership)
     session.flush()
 
@@ -589,6 +669,7 @@ def approve_join_request(session: Session, actor_id: int, join_request_id: int) 
     actor = load_actor(session, actor_id)
     join_request = _join_request_to_decide(session, actor, join_request_id)
     _decide(session, actor, join_request, JoinRequestStatus.APPROVED)
+    _let_back(session, join_request.user_id, join_request.organisation_id)
     membership = membership_of(session, join_request.user_id, join_request.organisation_id)
     if membership is None:
         # The requester may have joined meanwhile by invitation; then there is nothing to add.
@@ -692,6 +773,9 @@ def joinable_organisations(session: Session, actor_id: int) -> list[Organisation
     labels = host.split(".")
     domains = [".".join(labels[i:]) for i in range(len(labels) - 1)]
     joined = select(Membership.organisation_id).where(Membership.user_id == actor.id)
+    removed_from = select(MembershipRemoval.organisation_id).where(
+        MembershipRemoval.user_id == actor.id
+    )
     return list(
         session.scalars(
             select(Organisation)
@@ -699,6 +783,7 @@ def joinable_organisations(session: Session, actor_id: int) -> list[Organisation
                 Organisation.status == VerificationStatus.VERIFIED,
                 Organisation.email_domain.in_(domains),
                 Organisation.id.not_in(joined),
+                Organisation.id.not_in(removed_from),
             )
             .order_by(Organisation.name)
         )

@@ -21,6 +21,7 @@ from config import Settings
 from matcher.extensions import db
 from matcher.models import Role, User, utcnow
 from matcher.services import accounts as service
+from matcher.services import memberships
 from matcher.services.validation import ValidationFailed
 from matcher.web import ratelimit
 from matcher.web.auth import (
@@ -104,12 +105,16 @@ def check_your_email():
 def confirm_email(token: str):
     """Confirm an address from the link in the confirmation email."""
     try:
-        service.confirm_email(db.session, token=token, secret_key=_secret())
+        user = service.confirm_email(db.session, token=token, secret_key=_secret())
     except service.LinkNotValid as error:
         db.session.rollback()
         return _page("pages/accounts/link_not_valid.html", 400, expired=error.expired)
     db.session.commit()
-    return render_template("pages/accounts/email_confirmed.html")
+    asked = joined = []
+    if user.role == Role.ORGANISATION_MEMBER:
+        asked = memberships.own_pending_join_requests(db.session, user.id)
+        joined = memberships.organisations_of(db.session, user.id)
+    return render_template("pages/accounts/email_confirmed.html", asked=asked, joined=joined)
 
 
 @accounts.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")

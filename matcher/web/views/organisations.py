@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from matcher.extensions import db
 from matcher.models import (
     Invitation,
+    JoinRequest,
     JoinRequestStatus,
     Membership,
     MembershipRole,
@@ -117,16 +118,19 @@ def join():
     form.organisation_id.choices = options((o.id, o.name) for o in joinable)
     if form.validate_on_submit():
         try:
-            membership = service.join_organisation(
-                db.session, user.id, int(form.organisation_id.data)
-            )
+            joined = service.join_organisation(db.session, user.id, int(form.organisation_id.data))
         except (NotFound, NotPermitted) as error:
             refuse(error)
         except InvalidState:
             db.session.rollback()
             add_errors(form, {"organisation_id": "This organisation is not verified yet"})
         else:
-            name = membership.organisation.name
+            if isinstance(joined, JoinRequest):
+                # Its administrators decide; the request's page says so.
+                request_id = joined.id
+                db.session.commit()
+                return redirect(url_for("organisations.join_request", join_request_id=request_id))
+            name = joined.organisation.name
             db.session.commit()
             flash(f"You have joined {name}", "success")
             return redirect(url_for("organisations.mine"))

@@ -12,6 +12,8 @@ from matcher.extensions import db
 from matcher.models import (
     AuditEntry,
     Invitation,
+    JoinRequest,
+    JoinRequestStatus,
     Membership,
     MembershipRole,
     OrganisationKind,
@@ -34,8 +36,8 @@ def actions() -> list[str]:
     return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
-def newcomer(email: str = "new@a-police.example.gov.uk"):
-    return builders.user(db.session, role=Role.ORGANISATION_MEMBER, email=email)
+def newcomer(email: str = "new@a-police.example.gov.uk", **fields):
+    return builders.user(db.session, role=Role.ORGANISATION_MEMBER, email=email, **fields)
 
 
 def test_a_member_proposes_an_organisation_and_becomes_its_admin(world: World):
@@ -111,12 +113,16 @@ def test_a_platform_administrator_rejects_a_proposal_once(world: World):
         memberships.reject_organisation(db.session, world.platform_admin.id, world.org_a.id)
 
 
-def test_joining_by_email_domain(world: World):
-    joiner = newcomer("pc@north.a-police.example.gov.uk")
+def test_joining_by_email_domain_asks_its_administrators(world: World):
+    joiner = newcomer("pc@north.a-police.example.gov.uk", email_confirmed_at=utcnow())
     assert memberships.joinable_organisations(db.session, joiner.id) == [world.org_a]
-    membership = memberships.join_organisation(db.session, joiner.id, world.org_a.id)
-    assert memberships.join_organisation(db.session, joiner.id, world.org_a.id) is membership
+    asked = memberships.join_organisation(db.session, joiner.id, world.org_a.id)
+    assert isinstance(asked, JoinRequest) and asked.status == JoinRequestStatus.PENDING
+    assert memberships.join_organisation(db.session, joiner.id, world.org_a.id) == asked
+    assert memberships.organisations_of(db.session, joiner.id) == []
+    membership = memberships.approve_join_request(db.session, world.admin_a.id, asked.id)
     assert membership.role == MembershipRole.MEMBER
+    assert memberships.join_organisation(db.session, joiner.id, world.org_a.id) is membership
     assert memberships.joinable_organisations(db.session, joiner.id) == []
     with pytest.raises(NotPermitted):
         memberships.join_organisation(db.session, joiner.id, world.org_b.id)
@@ -124,8 +130,17 @@ def test_joining_by_email_domain(world: World):
     world.org_b.verified_at = None
     with pytest.raises(InvalidState):
         memberships.join_organisation(
-            db.session, newcomer("x@b-police.example.gov.uk").id, world.org_b.id
+            db.session,
+            newcomer("x@b-police.example.gov.uk", email_confirmed_at=utcnow()).id,
+            world.org_b.id,
         )
+
+
+def test_an_unconfirmed_address_joins_nothing_by_domain(world: World):
+    joiner = newcomer("pc@a-police.example.gov.uk")
+    with pytest.raises(NotPermitted):
+        memberships.join_organisation(db.session, joiner.id, world.org_a.id)
+    assert count(JoinRequest) == 0
 
 
 def test_an_admin_invites_and_the_invitee_accepts(world: World):
@@ -232,7 +247,7 @@ def test_admins_remove_members_and_members_leave_but_the_last_admin_stays(world:
     member_id = membership_id(world.member_a, world.org_a)
     admin_id = membership_id(world.admin_a, world.org_a)
     extra = newcomer("extra@a-police.example.gov.uk")
-    extra_id = memberships.join_organisation(db.session, extra.id, world.org_a.id).id
+    extra_id = builders.membership(db.session, extra, world.org_a).id
 
     with pytest.raises(NotPermitted):
         memberships.remove_member(db.session, world.member_a.id, extra_id)

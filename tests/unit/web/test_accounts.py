@@ -15,6 +15,7 @@ from matcher.models import (
     AuditEntry,
     CivilServantProfile,
     Membership,
+    MembershipRole,
     Organisation,
     OutboxEvent,
     Role,
@@ -140,23 +141,40 @@ def test_the_government_domain_allow_list_is_a_setting(tmp_path, reference_templ
         db.engine.dispose()
 
 
-def test_an_organisation_member_joins_the_verified_organisation_of_their_domain(site: Flask):
+def _register_and_confirm(site: Flask, email: str) -> tuple[User, str]:
+    """Register an organisation member through the pages and follow the emailed link."""
+    client = site.test_client()
+    fields = {**NEW_RECRUIT, "role": "organisation_member", "email": email}
+    assert submit(client, "/register", fields).status_code == 302
+    user = db.session.scalar(select(User).where(User.email == email))
+    assert db.session.scalars(select(Membership).where(Membership.user_id == user.id)).all() == []
+    deliver_outbox()
+    [message] = delivered(_settings(site), email)
+    page = client.get(link_in(message, _settings(site).base_url)).get_data(as_text=True)
+    db.session.expire_all()
+    return user, page
+
+
+def test_an_organisation_member_joins_the_organisation_of_their_domain_once_confirmed(
+    site: Flask,
+):
     leeds = db.session.scalar(
         select(Organisation).where(Organisation.email_domain == "leeds.gov.uk")
     )
     assert leeds.status == VerificationStatus.VERIFIED
 
-    response = submit(
-        site.test_client(),
-        "/register",
-        {**NEW_RECRUIT, "role": "organisation_member", "email": "officer@leeds.gov.uk"},
-    )
+    first, page = _register_and_confirm(site, "officer@leeds.gov.uk")
+    [membership] = db.session.scalars(select(Membership)).all()
+    assert (membership.user_id, membership.organisation_id) == (first.id, leeds.id)
+    assert membership.role == MembershipRole.ADMIN
+    assert "so you are its administrator" in page
 
-    assert response.status_code == 302
-    user = db.session.scalar(select(User))
-    assert user.role == Role.ORGANISATION_MEMBER
-    membership = db.session.scalar(select(Membership))
-    assert (membership.user_id, membership.organisation_id) == (user.id, leeds.id)
+    second, page = _register_and_confirm(site, "analyst@leeds.gov.uk")
+    assert db.session.scalars(select(Membership).where(Membership.user_id == second.id)).all() == []
+    assert "We\u2019ve asked the administrators of Leeds Council to let you join" in page
+    deliver_outbox()
+    subjects = [m["Subject"] for m in delivered(_settings(site), "officer@leeds.gov.uk")]
+    assert subjects[-1] == "Sam Recruit has asked to join Leeds Council"
 
 
 def test_a_form_without_its_csrf_token_is_refused(site: Flask):

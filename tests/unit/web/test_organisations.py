@@ -80,7 +80,23 @@ def test_a_member_joins_an_organisation_of_their_email_domain(site: Flask, org: 
         client, "/organisation/join", {"organisation_id": str(org["a"].id)}, page="/organisation"
     )
     assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{WE_HAVE_ASKED} {org['a'].name} to let you join" in page
+    assert memberships.organisations_of(db.session, newcomer.id) == []
+    assert "View your request" in client.get("/organisation").get_data(as_text=True)
+
+
+def test_the_first_member_of_an_organisation_nobody_runs_joins_as_its_admin(site: Flask):
+    unrun = verified_organisation(db.session, email_domain="unrun.example.gov.uk")
+    newcomer = confirmed_user(Role.ORGANISATION_MEMBER, email="first@unrun.example.gov.uk")
+    client = client_for(site, newcomer)
+    response = submit(
+        client, "/organisation/join", {"organisation_id": str(unrun.id)}, page="/organisation"
+    )
+    assert response.status_code == 302
     assert "You have joined" in client.get("/organisation").get_data(as_text=True)
+    [membership] = memberships.organisations_of(db.session, newcomer.id)
+    assert membership.role == MembershipRole.ADMIN
 
 
 def test_joining_another_domains_organisation_is_refused(site: Flask, org: dict[str, Any]):
