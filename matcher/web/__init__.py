@@ -11,6 +11,7 @@ from matcher.web.auth import init_auth
 from matcher.web.errors import register_error_pages
 from matcher.web.extensions import csrf
 from matcher.web.headers import install_security_headers
+from matcher.web.input_guards import install_input_guards
 from matcher.web.ratelimit import init_rate_limits
 from matcher.web.templating import GovukUndefined
 
@@ -38,6 +39,7 @@ def init_web(app: Flask) -> None:
         Blueprint("govuk_assets", __name__, static_folder=GOVUK_ASSETS, static_url_path="/assets")
     )
     install_security_headers(app)
+    install_input_guards(app)
     register_error_pages(app)
     csrf.init_app(app)
     init_rate_limits(app, app.config["MATCHER_SETTINGS"].ratelimit_storage_url)

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from matcher.api.problems import problem
+from matcher.extensions import db
 
 
 def _wants_json() -> bool:
@@ -42,4 +43,6 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         app.logger.exception("unhandled error in %s %s", request.method, request.endpoint)
+        # A failed statement leaves the transaction unusable for the error page's own queries.
+        db.session.rollback()
         return http_error(InternalServerError())

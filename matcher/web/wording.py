@@ -61,10 +61,17 @@ def one_time_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+# Past this a listing is not being read page by page; the offset would also outgrow bigint.
+LAST_PAGE_NUMBER = 100_000
+
+
 def page_number() -> int:
     """The ``page`` query parameter as a page number; anything odd is page 1."""
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+    # isascii: "²" and "٣" are digits to str.isdigit() but not to int().
+    if value.isascii() and value.isdigit() and 0 < int(value) <= LAST_PAGE_NUMBER:
+        return int(value)
+    return 1
 
 
 def pagination(page: int, pages: int, endpoint: str, **args: Any) -> dict[str, Any] | None:

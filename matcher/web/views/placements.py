@@ -53,6 +53,7 @@ from matcher.web.forms.placements import (
 from matcher.web.once import first_submission
 from matcher.web.refusals import refuse
 from matcher.web.views.organisations import current_membership, member_only
+from matcher.web.wording import page_number
 
 placements = Blueprint("placements", __name__)
 
@@ -188,7 +189,7 @@ def mine():
             status = PlacementStatus(form.status.data)
         except ValueError:
             abort(400)
-    number = _page_number()
+    number = page_number()
     try:
         page = service.list_organisation_placements(
             db.session,
@@ -428,7 +429,7 @@ def search():
         remote=True if form.remote.data == "yes" else None,
         text=(form.text.data or "")[:200] or None,
     )
-    number = _page_number()
+    number = page_number()
     page = service.search_open_placements(
         db.session, filters, limit=PER_PAGE, offset=(number - 1) * PER_PAGE
     )
@@ -476,16 +477,6 @@ def _memberships(user_id: int) -> list[Any]:
 def _known(value: str | None, allowed: set[str]) -> str | None:
     """A filter value from the list, or None: a hand-edited address filters by nothing."""
     return value if value in allowed else None
-
-
-def _page_number() -> int:
-    try:
-        number = int(request.args.get("page", "1"))
-    except ValueError:
-        abort(404)
-    if number < 1:
-        abort(404)
-    return number
 
 
 def _pagination(page: Any, number: int, endpoint: str, args: dict[str, str]) -> dict[str, Any]:
