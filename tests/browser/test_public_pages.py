@@ -17,7 +17,7 @@ def test_home_page_is_accessible_and_enhanced_by_govuk_frontend(
 
     page.goto(live_server.url + "/")
 
-    assert page.title().startswith("Work in local public service for a while")
+    assert page.title() == "Find a placement in local public service \u2013 GOV.UK"
     # The inline script ran under the CSP nonce, and the module script loaded.
     assert "govuk-frontend-supported" in page.locator("body").get_attribute("class")
     assert errors == []

@@ -115,7 +115,7 @@ def test_a_recruit_registers_confirms_completes_the_profile_and_sees_matches_by_
     site_server: LiveServer, page: Page
 ):
     page.goto(site_server.url + "/")
-    checked_page(page, "Work in local public service", "home")
+    checked_page(page, "Find a placement in local public service", "home")
 
     press_on(page, "a[href='/register']")
     checked_page(page, "Create an account", "register")
@@ -231,5 +231,5 @@ def test_a_recruit_registers_confirms_completes_the_profile_and_sees_matches_by_
     press_on(page, "a[href='/account']")
     checked_page(page, "Your account", "your-account")
     press_on(page, "button.app-link-button")
-    checked_page(page, "Work in local public service", "signed-out")
+    checked_page(page, "Find a placement in local public service", "signed-out")
     assert "You have signed out" in page.content()

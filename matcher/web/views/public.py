@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, url_for
 from sqlalchemy import func, select
 
 from matcher.extensions import db
-from matcher.models import Organisation, Placement, PlacementStatus, VerificationStatus
+from matcher.models import Organisation, Placement, PlacementStatus, Role, User, VerificationStatus
+from matcher.web.auth import get_current_user
+from matcher.web.views.guidance import GUIDES
 
 public = Blueprint("public", __name__)
 
 
+def _next_step(user: User | None) -> dict[str, str]:
+    """Where the start button takes this person, and what it says."""
+    if user is None:
+        return {"href": url_for("accounts.register"), "text": "Start now"}
+    if user.role == Role.ADMINISTRATOR:
+        return {"href": url_for("admin.index"), "text": "Go to administration"}
+    if user.role == Role.ORGANISATION_MEMBER:
+        return {"href": url_for("organisations.mine"), "text": "Go to your organisation"}
+    if user.profile is None or user.profile.completed_at is None:
+        return {"href": url_for("profile.summary"), "text": "Start now"}
+    return {"href": url_for("matches.your_matches"), "text": "See your matches"}
+
+
 @public.get("/")
 def home():
-    """Say what the service is for and how much is on offer."""
+    """The start page: what the service is for, who can use it, and a way in."""
     open_placements = db.session.scalar(
         select(func.count()).select_from(Placement).where(Placement.status == PlacementStatus.OPEN)
     )
@@ -23,5 +38,9 @@ def home():
         .where(Organisation.status == VerificationStatus.VERIFIED)
     )
     return render_template(
-        "pages/home.html", open_placements=open_placements, organisations=organisations
+        "pages/home.html",
+        open_placements=open_placements,
+        organisations=organisations,
+        next_step=_next_step(get_current_user()),
+        guides=GUIDES,
     )

@@ -32,7 +32,7 @@ def test_home_page_counts_what_is_on_offer(app):
 
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<title>Work in local public service for a while" in page
+    assert "<title>Find a placement in local public service \u2013 GOV.UK</title>" in page
     assert "0 open opportunities" in page
     assert "1 verified organisation<" in page
 
