@@ -50,6 +50,7 @@ def init_web(app: Flask) -> None:
     from matcher.web.views.api_tokens import api_tokens
     from matcher.web.views.candidates import candidates
     from matcher.web.views.digests import digests
+    from matcher.web.views.feedback import feedback
     from matcher.web.views.guidance import guidance
     from matcher.web.views.matches import matches
     from matcher.web.views.organisations import organisations
@@ -59,6 +60,7 @@ def init_web(app: Flask) -> None:
 
     app.register_blueprint(public)
     app.register_blueprint(guidance)
+    app.register_blueprint(feedback)
     app.register_blueprint(accounts)
     app.register_blueprint(profile)
     app.register_blueprint(digests)

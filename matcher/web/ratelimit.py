@@ -22,6 +22,7 @@ SIGN_IN_PER_IP = "RATELIMIT_SIGN_IN_PER_IP"
 EMAILS_PER_ACCOUNT = "RATELIMIT_EMAILS_PER_ACCOUNT"
 EMAILS_PER_IP = "RATELIMIT_EMAILS_PER_IP"
 API_PER_TOKEN = "RATELIMIT_API_PER_TOKEN"
+FEEDBACK_PER_IP = "RATELIMIT_FEEDBACK_PER_IP"
 
 DEFAULT_LIMITS = {
     SIGN_IN_PER_ACCOUNT: "5 per 15 minutes",
@@ -29,6 +30,7 @@ DEFAULT_LIMITS = {
     EMAILS_PER_ACCOUNT: "5 per hour",
     EMAILS_PER_IP: "30 per hour",
     API_PER_TOKEN: "600 per minute",
+    FEEDBACK_PER_IP: "30 per hour",
 }
 
 
@@ -97,6 +99,13 @@ def count_email_request(email: str) -> None:
 def count_api_request(token_id: int) -> None:
     """Count one API request against its token; raise TooManyAttempts once it is too many."""
     item, key = _item(API_PER_TOKEN), f"api-token:{token_id}"
+    if not limiter.limiter.hit(item, key):
+        raise _too_many(item, key)
+
+
+def count_feedback() -> None:
+    """Count feedback sent from this IP address; raise TooManyAttempts once it is too many."""
+    item, key = _item(FEEDBACK_PER_IP), "feedback-" + _ip_key()
     if not limiter.limiter.hit(item, key):
         raise _too_many(item, key)
 

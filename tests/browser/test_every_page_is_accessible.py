@@ -42,6 +42,7 @@ from matcher.services.accounts import (
     password_reset_token,
 )
 from matcher.services.profiles import ProfileAnswers, save_profile
+from matcher.web.views.guidance import GUIDES
 from matcher.web.views.profile import STEPS
 from tests import builders
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
@@ -268,6 +269,15 @@ def _signed_out(visitor: Visitor, site: Site) -> None:
     visitor.visit(f"/placements/{site.ids['open']}")
     visitor.visit(f"/placements/{site.ids['draft']}", 404)
     visitor.visit(f"/digests/unsubscribe/{site.tokens['unsubscribe']}")
+    visitor.visit("/guidance")
+    for guide in GUIDES:
+        visitor.visit(f"/guidance/{guide.slug}")
+    visitor.errors("/feedback?referrer=/")
+    visitor.tab.fill("#trying_to_do", "Find a placement near Leeds")
+    visitor.tab.fill("#could_be_better", "Say how far away each placement is.")
+    with visitor.tab.expect_navigation() as sent:
+        visitor.tab.click("main form button[type='submit']")
+    visitor._check("/feedback/sent", sent.value.status, 200, "")
     visitor.sign_in(UNCONFIRMED)
     visitor.visit("/sign-in/confirm-your-email")
     visitor.visit(f"/confirm-email/{site.tokens['confirm']}")
@@ -408,6 +418,7 @@ def _platform_administrator(visitor: Visitor, site: Site) -> None:
         f"/join-requests/{site.ids['join request to unrun']}/decline",
         "/admin/placements",
         f"/admin/placements/{site.ids['open']}/unpublish",
+        "/admin/feedback",
         "/account",
     ):
         visitor.visit(path)
