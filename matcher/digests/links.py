@@ -43,9 +43,11 @@ def unsubscribe_url(settings: Settings, secret_key: str, user_id: int) -> str:
     return f"{settings.base_url}/digests/unsubscribe/{unsubscribe_token(secret_key, user_id)}"
 
 
-def digest_url(settings: Settings) -> str:
-    """The signed-in page that shows the recipient's digest on the web."""
-    return f"{settings.base_url}/digest"
+def digest_url(settings: Settings, delivery_id: int | None = None) -> str:
+    """The signed-in page that shows this digest as sent (``delivery_id``), or the next one."""
+    if delivery_id is None:
+        return f"{settings.base_url}/digest"
+    return f"{settings.base_url}/digest/{delivery_id}"
 
 
 def placement_url(settings: Settings, placement_id: int) -> str:

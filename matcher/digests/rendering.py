@@ -55,9 +55,17 @@ def subject_for(content: DigestContent) -> str:
 
 
 def template_context(
-    settings: Settings, secret_key: str, content: DigestContent, period: str
+    settings: Settings,
+    secret_key: str,
+    content: DigestContent,
+    period: str,
+    delivery_id: int | None = None,
 ) -> dict[str, Any]:
-    """What the digest templates (email and web page) need, links included."""
+    """What the digest templates (email and web page) need, links included.
+
+    ``delivery_id`` names the delivery being sent, whose copy "see this digest on the web" opens;
+    without one (previews) that link opens the next digest.
+    """
     return {
         "service_name": SERVICE_NAME,
         "content": content,
@@ -66,7 +74,7 @@ def template_context(
         "kind": "weekly" if content.kind == DigestKind.WEEKLY else "daily",
         "period_description": describe(period),
         "subject": subject_for(content),
-        "digest_url": digest_url(settings),
+        "digest_url": digest_url(settings, delivery_id),
         "preferences_url": preferences_url(settings, content.recipient.role),
         "unsubscribe_url": unsubscribe_url(settings, secret_key, content.recipient.id),
         "placement_url": lambda placement_id: placement_url(settings, placement_id),
@@ -75,14 +83,19 @@ def template_context(
 
 
 def render_digest(
-    settings: Settings, secret_key: str, content: DigestContent, period: str, message_id: str
+    settings: Settings,
+    secret_key: str,
+    content: DigestContent,
+    period: str,
+    message_id: str,
+    delivery_id: int | None = None,
 ) -> WireMessage:
     """The digest email, with a stable Message-ID and RFC 8058 one-click unsubscribe headers.
 
     Serialised straight to wire bytes (``WireMessage``): building an ``EmailMessage`` and
     flattening it cost three times as much as rendering both templates.
     """
-    context = template_context(settings, secret_key, content, period)
+    context = template_context(settings, secret_key, content, period, delivery_id)
     text, html = render_email("digest", context)
     return build_wire_message(
         settings,

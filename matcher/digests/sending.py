@@ -29,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from config import Settings
+from matcher.digests.archive import content_record
 from matcher.digests.content import DigestContent, load_contents
 from matcher.digests.rendering import render_digest
 from matcher.mail import MailBackend, MailError, PermanentMailError, TransientMailError
@@ -299,6 +300,7 @@ def _mark_sent_statement():
         .values(
             status=DeliveryStatus.SENT,
             sent_at=bindparam("now", type_=DigestDelivery.sent_at.type),
+            content=bindparam("content", type_=DigestDelivery.content.type),
         )
     )
 
@@ -309,11 +311,12 @@ _MARK_SENT = _mark_sent_statement()
 @contextmanager
 def _commit_points(
     session: Session, claimed_at: datetime
-) -> Iterator[Callable[[int], Callable[[bool], None]]]:
-    """``prepare(delivery_id)`` for one batch's commit points, on a connection of its own.
+) -> Iterator[Callable[[int, dict], Callable[[bool], None]]]:
+    """``prepare(delivery_id, record)`` for one batch's commit points, on a connection of its own.
 
-    ``prepare`` runs the UPDATE to "sent" in a transaction (raising _NotHandedOver, rolled back,
-    if the delivery is no longer ours or its address was suppressed) and returns
+    ``prepare`` runs the UPDATE to "sent", keeping ``record`` (what the digest says), in a
+    transaction (raising _NotHandedOver, rolled back, if the delivery is no longer ours or its
+    address was suppressed) and returns
     ``finish(handed_over)``, which commits it as soon as the "." is written, or rolls it back.
     So the moment of no return is the "." itself, not the database commit: committing first and
     writing the "." after the commit's reply left a window as long as the commit's fsync in which
@@ -326,12 +329,17 @@ def _commit_points(
     """
     with session.get_bind().connect() as connection:
 
-        def prepare(delivery_id: int) -> Callable[[bool], None]:
+        def prepare(delivery_id: int, record: dict) -> Callable[[bool], None]:
             transaction = connection.begin()
             try:
                 result = connection.execute(
                     _MARK_SENT,
-                    {"delivery_id": delivery_id, "claimed": claimed_at, "now": utcnow()},
+                    {
+                        "delivery_id": delivery_id,
+                        "claimed": claimed_at,
+                        "now": utcnow(),
+                        "content": record,
+                    },
                 )
             except BaseException:
                 transaction.rollback()
@@ -411,12 +419,15 @@ def send_batch(
     with mailer() as backend, _commit_points(session, claimed_at) as prepare_sent:
         for position, row in enumerate(to_send):
             content = contents[row.recipient_id]
-            message = render_digest(settings, secret_key, content, row.period, row.message_id)
+            message = render_digest(
+                settings, secret_key, content, row.period, row.message_id, row.id
+            )
+            record = content_record(content)
             pacer.wait()
             handed = False
 
-            def commit_point(row_id: int = row.id) -> Callable[[bool], None]:
-                finish = prepare_sent(row_id)
+            def commit_point(row_id: int = row.id, record: dict = record) -> Callable[[bool], None]:
+                finish = prepare_sent(row_id, record)
 
                 def finished(handed_over: bool) -> None:
                     nonlocal handed

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from matcher.models.base import Base, BigId, UTCDateTime, enum_column, utcnow
+from matcher.models.base import Base, BigId, JSONDocument, UTCDateTime, enum_column, utcnow
 
 
 class DigestKind(enum.StrEnum):
@@ -48,6 +49,8 @@ class DigestDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the digest said, written with "sent": the web shows this copy (matcher.digests.archive).
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
 
 class SuppressionReason(enum.StrEnum):

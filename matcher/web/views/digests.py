@@ -1,10 +1,13 @@
-"""Digest pages: one-click unsubscribe (RFC 8058), the preview of the next digest, preferences."""
+"""Digest pages: one-click unsubscribe (RFC 8058), the preview of the next digest, a digest as
+sent, preferences."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from config import Settings
+from matcher.clock import LONDON
+from matcher.digests.archive import sent_digest
 from matcher.digests.content import load_contents
 from matcher.digests.links import user_from_unsubscribe_token
 from matcher.digests.periods import period_for
@@ -13,8 +16,10 @@ from matcher.extensions import db
 from matcher.models import DigestFrequency, DigestKind, Role, utcnow
 from matcher.security.tokens import InvalidToken
 from matcher.services import digest_preferences
+from matcher.services.errors import NotFound
 from matcher.web.auth import current_user, login_required
 from matcher.web.extensions import csrf
+from matcher.web.refusals import refuse
 
 digests = Blueprint("digests", __name__)
 
@@ -68,6 +73,31 @@ def preview():
     suppressed = digest_preferences.is_suppressed(db.session, current_user)
     return render_template(
         "pages/digests/preview.html", suppressed=suppressed, **preview_context(current_user.id)
+    )
+
+
+@digests.get("/digest/<int:delivery_id>")
+@login_required
+def sent(delivery_id: int):
+    """Show the signed-in person a digest they were sent, as it was sent ("see it on the web")."""
+    try:
+        found = sent_digest(db.session, current_user.id, delivery_id)
+    except NotFound as error:
+        refuse(error)
+    context = template_context(
+        current_app.config["MATCHER_SETTINGS"],
+        current_app.config["SECRET_KEY"],
+        found.content,
+        found.period,
+        delivery_id,
+    )
+    sent_at = found.sent_at.astimezone(LONDON)
+    heading = f"Your {context['kind']} digest for {context['period_description']}"
+    return render_template(
+        "pages/digests/sent.html",
+        heading=heading,
+        sent_on=f"{sent_at.day} {sent_at:%B %Y} at {sent_at:%H:%M}",
+        **context,
     )
 
 
