@@ -28,7 +28,7 @@ from matcher.models import (
 )
 from matcher.models.placements import placement_skills, placement_themes
 from matcher.models.users import profile_skills, profile_themes
-from matcher.reference.catalogue import district_regions, slugify
+from matcher.reference.catalogue import council_districts, district_regions, slugify
 from matcher.reference.loader import load_reference_data, reference_data_loaded
 from matcher.reference.postcodes import PostcodeSample, district_codes, lookup, postcode_sample
 from matcher.security.passwords import hash_password
@@ -179,7 +179,7 @@ def _reference(session: Session) -> Reference:
             Organisation.region_code,
             Organisation.email_domain,
         )
-        .where(Organisation.status == "verified")
+        .where(Organisation.status == "verified", Organisation.merged_into_id.is_(None))
         .order_by(Organisation.id)
     ).all()
     return Reference(
@@ -551,10 +551,11 @@ def _insert_placements(
             else:
                 published = _stamp(closing - timedelta(days=int(published_ago[i]) + 14), hour=9)
             fully_remote = remote[i] < 0.1 or (org_kind != "council" and region is None)
-            located_district = (
-                ons_code
+            located_district = _choose(
+                council_districts(ons_code)
                 if org_kind == "council" and ons_code
-                else _choose(districts_by_region.get(region or "", []), int(place_draw[i]))
+                else districts_by_region.get(region or "", []),
+                int(place_draw[i]),
             )
             place = None
             if not fully_remote and located_district:

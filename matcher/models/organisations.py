@@ -60,7 +60,13 @@ class Organisation(Base):
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A council abolished in a reorganisation points at the one that took it over; its
+    # placements and memberships stay, but nobody can choose it any more.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
 
+    merged_into: Mapped[Organisation | None] = relationship(remote_side=[id])
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True
     )

@@ -109,19 +109,70 @@ def council_email_domains() -> dict[str, str]:
     return dict(read_json("council_email_domains.json"))
 
 
-def organisations() -> list[dict[str, Any]]:
-    """Councils, police forces and regional partnerships, without their verification stamp."""
+@cache
+def current_council_codes() -> dict[str, str]:
+    """The ONS code of today's council for each 2021 district whose code has changed since.
+
+    Renamed districts keep their council under a new code; the districts merged into a new
+    unitary on 1 April 2023 lost their councils to the unitary's. These are the codes the
+    postcode directory gives (``data/district_changes.json``).
+    """
+    changes = read_json("district_changes.json")
+    current = {former: code for code, former in changes["renamed"].items()}
+    for code, former_districts in changes["merged"].items():
+        current.update(dict.fromkeys(former_districts, code))
+    return current
+
+
+@cache
+def abolished_councils() -> dict[str, str]:
+    """The successor's ONS code for each district council abolished by a merger."""
+    merged = read_json("district_changes.json")["merged"]
+    return {
+        former: successor
+        for former, successor in current_council_codes().items()
+        if successor in merged
+    }
+
+
+def council_districts(ons_code: str) -> list[str]:
+    """The 2021 districts a current council covers, by code (one, unless it is a merger)."""
+    former = [code for code, current in current_council_codes().items() if current == ons_code]
+    return former or [ons_code]
+
+
+def _successor_councils() -> list[dict[str, Any]]:
+    """The unitary councils created on 1 April 2023, each in the region of its districts."""
     domains = council_email_domains()
+    return [
+        {
+            "name": council_name(name),
+            "kind": "council",
+            "ons_code": code,
+            "region_code": district_regions()[council_districts(code)[0]],
+            "email_domain": domains.get(code),
+        }
+        for code, name in read_json("district_changes.json")["councils"].items()
+    ]
+
+
+def organisations() -> list[dict[str, Any]]:
+    """Today's councils (current ONS codes), police forces and regional partnerships, without
+    their verification stamp."""
+    domains = council_email_domains()
+    current = current_council_codes()
+    abolished = abolished_councils()
     councils = [
         {
             "name": council_name(row["name"]),
             "kind": "council",
-            "ons_code": row["code"],
+            "ons_code": current.get(row["code"], row["code"]),
             "region_code": row["region_code"],
-            "email_domain": domains.get(row["code"]),
+            "email_domain": domains.get(current.get(row["code"], row["code"])),
         }
         for row in districts()
-    ]
+        if row["code"] not in abolished
+    ] + _successor_councils()
     others = [
         {
             "name": entry["name"],

@@ -77,7 +77,51 @@ TABLES: tuple[ReferenceTable, ...] = (
 
 def load_reference_data(session: Session) -> dict[str, int]:
     """Bring every reference table up to date; return rows inserted or updated per table."""
-    return {table.model.__tablename__: _sync(session, table) for table in TABLES}
+    counts = {}
+    for table in TABLES:
+        renumbered = _follow_new_council_codes(session) if table.model is Organisation else 0
+        counts[table.model.__tablename__] = renumbered + _sync(session, table)
+    counts["organisations"] += _retire_abolished_councils(session)
+    return counts
+
+
+def _councils_by_code(session: Session, codes: Iterable[str]) -> dict[str, Organisation]:
+    return {
+        o.ons_code or "": o
+        for o in session.scalars(select(Organisation).where(Organisation.ons_code.in_(codes)))
+    }
+
+
+def _follow_new_council_codes(session: Session) -> int:
+    """Give a renamed district's council its new code, so the same row (and everything that
+    refers to it) carries on."""
+    abolished = catalogue.abolished_councils()
+    renamed = {
+        old: new for old, new in catalogue.current_council_codes().items() if old not in abolished
+    }
+    found = _councils_by_code(session, [*renamed, *renamed.values()])
+    changed = 0
+    for old, new in renamed.items():
+        if old in found and new not in found:
+            found[old].ons_code = new
+            changed += 1
+    session.flush()
+    return changed
+
+
+def _retire_abolished_councils(session: Session) -> int:
+    """Point each abolished council at its successor: it keeps its placements and members but
+    leaves every list people choose an organisation from."""
+    abolished = catalogue.abolished_councils()
+    found = _councils_by_code(session, [*abolished, *abolished.values()])
+    changed = 0
+    for old, new in abolished.items():
+        council, successor = found.get(old), found.get(new)
+        if council is not None and successor is not None and council.merged_into_id != successor.id:
+            council.merged_into_id = successor.id
+            changed += 1
+    session.flush()
+    return changed
 
 
 def _sync(session: Session, table: ReferenceTable) -> int:

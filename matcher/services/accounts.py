@@ -77,12 +77,14 @@ def within_domains(domain: str, allowed: tuple[str, ...]) -> bool:
 
 
 def organisation_for_email(session: Session, email: str) -> Organisation | None:
-    """The verified organisation whose email domain covers ``email``, most specific first."""
+    """The verified, current organisation whose email domain covers ``email``, most specific
+    first (an abolished council's domain leads nowhere)."""
     domain = domain_of(email)
     candidates = session.scalars(
         select(Organisation).where(
             Organisation.status == VerificationStatus.VERIFIED,
             Organisation.email_domain.is_not(None),
+            Organisation.merged_into_id.is_(None),
         )
     ).all()
     matching = [o for o in candidates if within_domains(domain, (o.email_domain or "",))]

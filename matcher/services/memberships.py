@@ -260,6 +260,8 @@ def join_organisation(
         return existing
     if organisation.status != VerificationStatus.VERIFIED:
         raise InvalidState(f"organisation {organisation.id} is not verified")
+    if organisation.merged_into_id is not None:
+        raise InvalidState(f"organisation {organisation.id} was merged into another")
     if actor.email_confirmed_at is None:
         raise NotPermitted(f"user {actor.id} has not confirmed their email address")
     if not email_in_domain(actor.email, organisation.email_domain):
@@ -577,6 +579,11 @@ def request_to_join(
         errors["organisation_id"] = (
             f"{organisation.name} has not been verified yet. You can ask to join once it has been"
         )
+    elif organisation.merged_into is not None:
+        successor = organisation.merged_into.name
+        errors["organisation_id"] = (
+            f"{organisation.name} is now part of {successor}. Ask to join {successor} instead"
+        )
     elif membership_of(session, actor.id, organisation.id) is not None:
         errors["organisation_id"] = f"You are already a member of {organisation.name}"
     message = (message or "").strip()
@@ -782,6 +789,7 @@ def joinable_organisations(session: Session, actor_id: int) -> list[Organisation
             .where(
                 Organisation.status == VerificationStatus.VERIFIED,
                 Organisation.email_domain.in_(domains),
+                Organisation.merged_into_id.is_(None),
                 Organisation.id.not_in(joined),
                 Organisation.id.not_in(removed_from),
             )

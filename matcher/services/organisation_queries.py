@@ -21,11 +21,15 @@ def pending_invitation(session: Session, token: str) -> Invitation | None:
 
 
 def verified_organisations(session: Session) -> list[Organisation]:
-    """Every verified organisation by name: the list a member asks to join from."""
+    """Every verified organisation by name, except councils abolished in a reorganisation: the
+    list a member asks to join from."""
     return list(
         session.scalars(
             select(Organisation)
-            .where(Organisation.status == VerificationStatus.VERIFIED)
+            .where(
+                Organisation.status == VerificationStatus.VERIFIED,
+                Organisation.merged_into_id.is_(None),
+            )
             .order_by(Organisation.name)
         )
     )

@@ -22,6 +22,7 @@ from matcher.models import (
 )
 from matcher.services import NotPermitted, accounts, memberships
 from matcher.services.access import membership_of
+from matcher.services.validation import ValidationFailed
 from tests.unit.services.world import World, verified_organisation
 
 GOVERNMENT = ("gov.uk",)
@@ -163,3 +164,21 @@ def test_a_member_who_leaves_may_ask_by_domain_again(world: World):
 
     asked = memberships.join_organisation(db.session, member.id, world.org_a.id)
     assert isinstance(asked, JoinRequest) and asked.status == JoinRequestStatus.PENDING
+
+
+def test_nobody_joins_a_council_abolished_in_a_reorganisation(app: Flask, world: World):
+    successor = verified_organisation(db.session, name="Greater Fells Council")
+    abolished = verified_organisation(
+        db.session,
+        name="Fellside Council",
+        email_domain="fellside.example.gov.uk",
+        merged_into_id=successor.id,
+    )
+    with pytest.raises(ValidationFailed) as raised:
+        memberships.request_to_join(db.session, world.member_a.id, abolished.id)
+    assert raised.value.errors == {
+        "organisation_id": "Fellside Council is now part of Greater Fells Council. "
+        "Ask to join Greater Fells Council instead"
+    }
+    with pytest.raises(ValidationFailed):
+        register(app, "pc@fellside.example.gov.uk")
