@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Ids are PostgreSQL INTEGERs: a larger number cannot name a row, and comparing with one fails.
+ID_MAX = 2**31 - 1
 
 
 def engine_options(database_url: str) -> dict[str, Any]:

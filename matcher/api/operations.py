@@ -34,6 +34,7 @@ from matcher.web.ratelimit import TooManyAttempts, count_api_request
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 JSON_BODY_MAX = 64 * 1024
+NUL_MESSAGE = "Text cannot hold a NUL character (\\u0000)"
 
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -257,13 +258,34 @@ def _body(spec: Operation) -> Any:
     # Strict, from the JSON text itself: JSON has types of its own, so "1" is not an integer
     # and "yes" is not a boolean; lax coercion would accept what the document says is invalid.
     try:
-        return spec.body.model_validate_json(request.get_data(), strict=True)
+        body = spec.body.model_validate_json(request.get_data(), strict=True)
     except ValidationError as error:
         if any(item["type"] == "json_invalid" for item in error.errors(include_url=False)):
             raise _Refused(problem(400, "The body is not valid JSON")) from None
         raise _Refused(
             problem(422, "Some fields are not valid", errors=_field_errors(error, "body"))
         ) from None
+    nul = _path_to_nul(body.model_dump(), "body")
+    if nul is not None:
+        raise _Refused(problem(422, "Some fields are not valid", errors={nul: NUL_MESSAGE}))
+    return body
+
+
+def _path_to_nul(value: Any, path: str) -> str | None:
+    """Where in a parsed body a string holds a NUL character (JSON's \\u0000), if anywhere."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _path_to_nul(item, f"{path}.{key}")
+        if found is not None:
+            return found
+    return None
 
 
 def _expected_version() -> int | None:

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from matcher.database import ID_MAX
+
 PAGE_SIZE_MAX = 100
-# Ids fit PostgreSQL's INTEGER; anything larger cannot name a row.
-ID_MAX = 2**31 - 1
 
 
 class Input(BaseModel):

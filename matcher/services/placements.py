@@ -23,7 +23,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -32,6 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from matcher import audit, outbox
 from matcher.clock import london_today
+from matcher.database import ID_MAX
 from matcher.events import PLACEMENT_CHANGED
 from matcher.models import (
     Grade,
@@ -673,10 +674,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         published, placement_id = json.loads(raw)
         at = datetime.fromisoformat(published)
-        # An id past 64 bits cannot name a row, and SQLite cannot even compare with it.
-        if at.tzinfo is None or not isinstance(placement_id, int) or placement_id.bit_length() > 63:
+        if at.tzinfo is None or not isinstance(placement_id, int):
             raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # A cursor is ours only if it names a row that could exist: an id in range, and a
+        # moment that stays within the calendar in UTC (0001-01-01 at +14:00 does not).
+        if not 1 <= placement_id <= ID_MAX:
+            raise ValueError(cursor)
+        at = at.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed({"cursor": "The page link is not valid"}) from None
     return at, placement_id
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from flask import Flask, abort, request
 
-# The largest value of a PostgreSQL integer column, which every id in a URL names.
-LARGEST_ID = 2**31 - 1
+from matcher.database import ID_MAX
 
 
 def _holds_nul(values: Any) -> bool:
@@ -24,7 +23,7 @@ def install_input_guards(app: Flask) -> None:
     @app.url_value_preprocessor
     def refuse_ids_out_of_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
         for value in (values or {}).values():
-            if isinstance(value, int) and not 0 <= value <= LARGEST_ID:
+            if isinstance(value, int) and not 0 <= value <= ID_MAX:
                 abort(404)
 
     @app.before_request

@@ -8,10 +8,13 @@ bytes and oversized integers that SQLite quietly stores.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -25,9 +28,11 @@ from werkzeug.routing import MapAdapter
 from werkzeug.test import TestResponse
 
 from matcher import create_app
+from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.models import InterestStatus, User
 from matcher.security.tokens import fingerprint
+from matcher.services import api_tokens
 from matcher.services import placements as placement_service
 from tests.conftest import make_settings
 from tests.unit.services.world import build_world, draft, interest_in, open_placement
@@ -285,6 +290,11 @@ def site(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         interest_in(db.session, world, placement, InterestStatus.SHORTLISTED)
         db.session.execute(update(User).values(email_confirmed_at=func.now()))
         db.session.commit()
+        token = api_tokens.create_token(
+            db.session, world.admin_a.id, "bad input", organisation_id=world.org_a.id
+        )[1]
+        db.session.commit()
+        app.config["TEST_API"] = (token, world.org_a.id)
         app.config["TEST_PEOPLE"] = {
             role: Person(user.id, user.password_hash)
             for role, user in (
@@ -327,3 +337,60 @@ def test_no_link_or_form_of_the_site_answers_500_to_odd_input(site: Flask, role:
     failures = _failures_of(visitor, pages)
 
     assert not failures, f"{len(failures)} requests answered 500:\n" + "\n".join(failures[:60])
+
+
+def _placement_body(**changes: Any) -> dict[str, Any]:
+    today = london_today()
+    body = {
+        "title": "Neighbourhood policing data secondment",
+        "summary": "Help a force use its data to plan neighbourhood patrols.",
+        "description": "Twelve weeks with the analysis team.",
+        "kind": "secondment",
+        "theme_ids": [1],
+        "skill_ids": [],
+        "grade_min": "EO",
+        "grade_max": "G7",
+        "remote_possible": True,
+        "location_postcode": None,
+        "start_date": (today + timedelta(days=90)).isoformat(),
+        "duration_weeks": 12,
+        "hours": "full_time",
+        "capacity": 2,
+        "closing_date": (today + timedelta(days=45)).isoformat(),
+    }
+    return {**body, **changes}
+
+
+def _cursor(published_at: str, placement_id: int) -> str:
+    raw = json.dumps([published_at, placement_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [
+        ("GET", "/placements?cursor=" + _cursor("0001-01-01T00:00:00+14:00", 1), None, 422),
+        ("GET", "/placements?cursor=" + _cursor("9999-12-31T23:59:59-14:00", 1), None, 422),
+        ("GET", "/placements?cursor=" + _cursor("2026-01-01T00:00:00+00:00", 2**62), None, 422),
+        ("GET", "/placements?text=a%00b", None, 400),
+        ("GET", "/placements/4611686018427387904", None, 404),
+        ("POST", "/organisations/{org}/placements", "NUL_IN_TITLE", 422),
+        ("POST", "/organisations/{org}/placements:import", "title\r\na\x00b\r\n", 422),
+    ],
+)
+def test_no_api_operation_answers_500_to_odd_input(
+    site: Flask, method: str, path: str, body: str | None, expected: int
+):
+    token, organisation_id = site.config["TEST_API"]
+    if body == "NUL_IN_TITLE":
+        body = json.dumps(_placement_body(title="Neighbourhood\x00policing"))
+    media_type = "text/csv" if path.endswith(":import") else "application/json"
+    response = site.test_client().open(
+        "/api/v1" + path.format(org=organisation_id),
+        method=method,
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": media_type},
+    )
+
+    assert response.status_code == expected, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
