@@ -77,7 +77,7 @@ COPY: dict[InterestStatus, Copy] = {
         True,
         "You have been offered {placement}",
         "{organisation} has offered you {placement}",
-        "Sign in to accept or decline the offer.",
+        "Read their message below, then sign in to accept or decline the offer.",
     ),
     S.REJECTED: Copy(
         True,
@@ -89,7 +89,7 @@ COPY: dict[InterestStatus, Copy] = {
         False,
         "{person} is interested in {placement}",
         "{person} is interested in {placement}",
-        "Sign in to see their profile and shortlist them.",
+        "Sign in to see their profile and email address, and to shortlist them.",
     ),
     S.WITHDRAWN: Copy(
         False,
@@ -101,7 +101,8 @@ COPY: dict[InterestStatus, Copy] = {
         False,
         "{person} accepted your offer for {placement}",
         "{person} has accepted your offer for {placement}",
-        "Sign in to mark the placement as filled when every place is taken.",
+        "Get in touch with them to agree their start date and arrangements. Once every place "
+        "is taken we mark the placement as filled and stop recommending it.",
     ),
     S.DECLINED: Copy(
         False,
@@ -181,6 +182,14 @@ def interest_changed(session: Session, payload: dict[str, Any]) -> None:
         "placement": placement.title,
         "organisation": organisation.name,
     }
+    # An offer carries the organisation's message; an acceptance tells the organisation how to
+    # reach the person, who said they are interested and accepted.
+    message = interest.offer_message if transition.to_status == S.OFFERED else None
+    contact = (
+        {"name": person.display_name, "email": person.email}
+        if transition.to_status == S.ACCEPTED
+        else None
+    )
     if copy.to_person:
         recipients = [(person.email, person.display_name)]
         link = f"{base_url}/interests/{interest.id}"
@@ -201,6 +210,8 @@ def interest_changed(session: Session, payload: dict[str, Any]) -> None:
         {
             "headline": copy.headline.format(**words),
             "explanation": copy.explanation,
+            "message": message,
+            "contact": contact,
             "link_url": link,
         },
     )

@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.models.base import Base, BigId, JSONDocument, UTCDateTime, enum_column, utcnow
@@ -60,6 +69,10 @@ class Interest(Base):
         enum_column(InterestStatus, "interest_status"), default=InterestStatus.INTERESTED
     )
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # What the organisation wrote with its offer (next steps, dates, whom to contact), and who
+    # made it: the person accepting is told how to reach them.
+    offer_message: Mapped[str | None] = mapped_column(Text)
+    offered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -42,6 +42,7 @@ from matcher.models import (
     InterestStatus,
     InterestTransition,
     Match,
+    Membership,
     Placement,
     PlacementStatus,
     Role,
@@ -56,6 +57,7 @@ from matcher.services.access import (
 )
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
 from matcher.services.upsert import insert_unless_exists
+from matcher.services.validation import ValidationFailed
 
 
 class Action(enum.StrEnum):
@@ -95,6 +97,7 @@ ACTIVE = frozenset({S.INTERESTED, S.SHORTLISTED, S.OFFERED, S.ACCEPTED})
 _NEEDS_OPEN = frozenset({Action.EXPRESS})
 _NEEDS_OPEN_OR_CLOSED = frozenset({Action.SHORTLIST, Action.OFFER, Action.ACCEPT})
 _NEEDS_A_PLACE = frozenset({Action.OFFER, Action.ACCEPT})
+OFFER_MESSAGE_MAX = 2_000
 
 
 def _require_civil_servant(actor: User, action: str) -> None:
@@ -169,6 +172,8 @@ def _move(session: Session, actor: User, interest: Interest, action: Action) -> 
     assert placement is not None
     _check_placement(session, placement, action)
     interest.status = step[0]
+    if action == Action.OFFER:
+        interest.offered_by_id = actor.id
     recorded = _record(session, actor, interest, action, before)
     if action == Action.ACCEPT:
         placements.fill_when_full(session, placement, interest.id)
@@ -263,9 +268,23 @@ def shortlist(session: Session, actor_id: int, interest_id: int) -> Interest:
     return transition(session, actor_id, interest_id, Action.SHORTLIST)
 
 
-def offer(session: Session, actor_id: int, interest_id: int) -> Interest:
-    """Offer the placement to a shortlisted person (the placement's organisation)."""
-    return transition(session, actor_id, interest_id, Action.OFFER)
+def offer(session: Session, actor_id: int, interest_id: int, message: str) -> Interest:
+    """Offer the placement to a shortlisted person with a message: what happens next, the
+    dates, and whom to contact (the placement's organisation). The person sees the message on
+    their interest and in the offer email."""
+    text = message.strip()
+    if not text:
+        raise ValidationFailed(
+            {"message": "Enter a message: say what happens next, the dates and whom to contact"}
+        )
+    if len(text) > OFFER_MESSAGE_MAX:
+        raise ValidationFailed(
+            {"message": f"Message must be {OFFER_MESSAGE_MAX:,} characters or fewer"}
+        )
+    interest = transition(session, actor_id, interest_id, Action.OFFER)
+    interest.offer_message = text
+    session.flush()
+    return interest
 
 
 def reject(session: Session, actor_id: int, interest_id: int) -> Interest:
@@ -434,6 +453,23 @@ def list_placement_interests(
     if status is not None:
         query = query.where(Interest.status == status)
     return list(session.scalars(query.order_by(Interest.created_at, Interest.id)))
+
+
+def interest_counts(session: Session, actor_id: int, placement_ids: list[int]) -> dict[int, int]:
+    """How many people have an active interest in each of the member's placements, by id."""
+    actor = load_actor(session, actor_id)
+    member_of = select(Membership.organisation_id).where(Membership.user_id == actor.id)
+    rows = session.execute(
+        select(Interest.placement_id, func.count())
+        .join(Placement, Placement.id == Interest.placement_id)
+        .where(
+            Interest.placement_id.in_(placement_ids),
+            Interest.status.in_(ACTIVE),
+            Placement.organisation_id.in_(member_of),
+        )
+        .group_by(Interest.placement_id)
+    )
+    return {placement_id: count for placement_id, count in rows.tuples()}
 
 
 def list_invitations_to_me(session: Session, actor_id: int) -> list[InterestInvitation]:

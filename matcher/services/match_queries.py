@@ -257,6 +257,62 @@ def interested_person(session: Session, actor_id: int, interest_id: int) -> Inte
     )
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where a civil servant stands with one placement: their interest, "not for me", invited."""
+
+    interest: tuple[int, InterestStatus] | None
+    dismissed: bool
+    invited: bool
+
+
+def standing_with(session: Session, person_id: int, placement_id: int) -> Standing:
+    """The person's interest in, "not for me" of and invitation to a placement they can see."""
+    interest = session.execute(
+        select(Interest.id, Interest.status).where(
+            Interest.person_id == person_id, Interest.placement_id == placement_id
+        )
+    ).one_or_none()
+    return Standing(
+        interest=(interest[0], interest[1]) if interest else None,
+        dismissed=session.get(Dismissal, (person_id, placement_id)) is not None,
+        invited=session.scalar(
+            select(InterestInvitation.id).where(
+                InterestInvitation.person_id == person_id,
+                InterestInvitation.placement_id == placement_id,
+            )
+        )
+        is not None,
+    )
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom a person who accepted an offer should contact at the organisation."""
+
+    name: str
+    email: str
+    organisation: str
+
+
+def offer_contact(session: Session, actor_id: int, interest_id: int) -> Contact | None:
+    """The officer who made the offer the actor accepted (or, if they have left, whoever posted
+    the placement); None until the actor has accepted. NotFound unless it is the actor's own."""
+    actor = load_actor(session, actor_id)
+    interest = session.get(Interest, interest_id)
+    if interest is None or interest.person_id != actor.id:
+        raise NotFound(f"interest {interest_id} does not exist")
+    if interest.status != InterestStatus.ACCEPTED:
+        return None
+    placement = session.get(Placement, interest.placement_id)
+    assert placement is not None
+    for user_id in (interest.offered_by_id, placement.created_by_id):
+        officer = session.get(User, user_id) if user_id is not None else None
+        if officer is not None:
+            return Contact(officer.display_name, officer.email, placement.organisation.name)
+    return None
+
+
 def recommended_people(
     session: Session, actor_id: int, placement_id: int, *, limit: int = 20, offset: int = 0
 ) -> list[Recommendation]:

@@ -14,6 +14,17 @@ class ActionForm(SubmitOnceForm):
     """A button that changes something: CSRF and a one-time token, no fields."""
 
 
+class OfferForm(SubmitOnceForm):
+    """The message that goes with an offer; the interest service checks it."""
+
+    message = TextAreaField(
+        "Your message to them",
+        description="Say what happens next, the dates, and who they should contact with "
+        "questions. They will see this with the offer and in the offer email",
+        widget=GovCharacterCount(),
+    )
+
+
 class UnpublishForm(SubmitOnceForm):
     """Why an administrator is taking a placement down."""
 

@@ -18,14 +18,17 @@ from matcher.services import interests as service
 from matcher.services import match_queries
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
 from matcher.services.interests import TRANSITIONS, Action, Side
+from matcher.services.validation import ValidationFailed
 from matcher.web.auth import get_current_user, login_required
-from matcher.web.forms.actions import ActionForm
+from matcher.web.forms import add_errors
+from matcher.web.forms.actions import ActionForm, OfferForm
 from matcher.web.once import first_submission
 from matcher.web.views.matches import CONFIRM_FIRST, refusal, why_not
 
 candidates = Blueprint("candidates", __name__)
 
-ORGANISATION_ACTIONS = {Action.SHORTLIST, Action.OFFER, Action.REJECT}
+# Offering has its own page, for the message that goes with the offer.
+ORGANISATION_ACTIONS = {Action.SHORTLIST, Action.REJECT}
 
 
 def organisation_actions(interest: Interest) -> list[str]:
@@ -130,11 +133,55 @@ def decide(placement_id: int, interest_id: int, action: str) -> Any:
     db.session.commit()
     done = {
         Action.SHORTLIST: f"{person.display_name} is on your shortlist for {placement.title}",
-        Action.OFFER: f"You have offered {placement.title} to {person.display_name}",
         Action.REJECT: f"You have told {person.display_name} they were not successful",
     }
     flash(done[chosen], "success")
     return redirect(back)
+
+
+@candidates.route(
+    "/placements/<int:placement_id>/interests/<int:interest_id>/offer", methods=["GET", "POST"]
+)
+@login_required
+def offer(placement_id: int, interest_id: int) -> Any:
+    """Offer the placement to a shortlisted person, with a message about what happens next."""
+    found = _organisation_interest(placement_id, interest_id)
+    placement = db.session.get(Placement, placement_id)
+    person = db.session.get(User, found.person_id)
+    assert placement is not None and person is not None
+    back = url_for("matches.interest", interest_id=found.id)
+    form = OfferForm()
+    if (found.status, Action.OFFER) not in TRANSITIONS:
+        flash(why_not(InvalidState(found.status.value), found, Action.OFFER))
+        return redirect(back)
+    if form.validate_on_submit():
+        if not first_submission(form):
+            return redirect(back)
+        try:
+            service.offer(db.session, get_current_user().id, found.id, form.message.data or "")
+        except ValidationFailed as failed:
+            db.session.rollback()
+            add_errors(form, failed.errors)
+        except (NotFound, NotPermitted, InvalidState) as error:
+            db.session.rollback()
+            refusal(error)
+            assert isinstance(error, InvalidState)
+            flash(why_not(error, found, Action.OFFER))
+            return redirect(back)
+        else:
+            db.session.commit()
+            flash(f"You have offered {placement.title} to {person.display_name}", "success")
+            return redirect(back)
+    page = render_template(
+        "pages/candidates/offer.html",
+        form=form,
+        interest=found,
+        placement=placement,
+        person=person,
+        back_url=back,
+        message_max=service.OFFER_MESSAGE_MAX,
+    )
+    return page, 422 if form.errors else 200
 
 
 @candidates.post("/placements/<int:placement_id>/recommended/<int:person_id>/invite")

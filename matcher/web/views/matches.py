@@ -197,6 +197,10 @@ def interest(interest_id: int) -> str:
     placement = db.session.get(Placement, found.placement_id)
     names = match_queries.names_of(db.session, [t.actor_id for t in history] + [found.person_id])
     side = Side.PERSON if found.person_id == user.id else Side.ORGANISATION
+    if side == Side.PERSON:
+        person, contact = None, match_queries.offer_contact(db.session, user.id, found.id)
+    else:
+        person, contact = match_queries.interested_person(db.session, user.id, found.id), None
     return render_template(
         "pages/matches/interest.html",
         interest=found,
@@ -206,6 +210,8 @@ def interest(interest_id: int) -> str:
         actions=[a.value for a in actions],
         side=side.value,
         person_name=names.get(found.person_id, "The person"),
+        person=person,
+        contact=contact,
     )
 
 

@@ -23,10 +23,12 @@ from matcher.models import (
     Placement,
     PlacementStatus,
     Region,
+    Role,
     Skill,
     Theme,
     VerificationStatus,
 )
+from matcher.services import interests, match_queries
 from matcher.services import placements as service
 from matcher.services.access import load_placement_for_member
 from matcher.services.concurrency import StaleObject
@@ -205,6 +207,9 @@ def mine():
         "pages/placements/mine.html",
         form=form,
         page=page,
+        interest_counts=interests.interest_counts(
+            db.session, get_current_user().id, [placement.id for placement in page.items]
+        ),
         pagination=_pagination(page, number, "placements.mine", request.args.to_dict()),
         status_names=STATUS_NAMES,
         status_tags=STATUS_TAGS,
@@ -289,6 +294,9 @@ def manage(placement_id: int):
     return render_template(
         "pages/placements/manage.html",
         placement=placement,
+        interested=interests.interest_counts(db.session, get_current_user().id, [placement.id]).get(
+            placement.id, 0
+        ),
         rows=_rows(service.placement_data(placement)),
         changes=[CHANGES[slug] for slug in OFFERED[placement.status]],
         editable=placement.status in service.EDITABLE,
@@ -459,9 +467,15 @@ def show(placement_id: int):
     member = user is not None and any(
         m.organisation_id == placement.organisation_id for m in _memberships(user.id)
     )
+    standing = (
+        match_queries.standing_with(db.session, user.id, placement.id)
+        if user is not None and user.role == Role.CIVIL_SERVANT
+        else None
+    )
     return render_template(
         "pages/placements/show.html",
         placement=placement,
+        standing=standing,
         rows=_public_rows(placement),
         member=member,
         status_names=STATUS_NAMES,

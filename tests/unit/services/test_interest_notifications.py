@@ -68,6 +68,40 @@ def test_each_side_hears_of_the_others_moves(app: Flask, world: World):
     assert f"/interests/{interest.id}" in latest[0].get_body(("plain",)).get_content()
 
 
+def test_the_offer_email_carries_the_message_and_acceptance_tells_how_to_reach_the_person(
+    app: Flask, world: World
+):
+    placement = open_placement(db.session, world, title="Rural buses")
+    interest = interests.express_interest(db.session, world.person.id, placement.id)
+    interests.shortlist(db.session, world.member_a.id, interest.id)
+    db.session.commit()
+    run_pending(app, INTEREST_CHANGED)
+    before = len(delivered(app))
+
+    interests.offer(db.session, world.member_a.id, interest.id, "Start on 2 March.\nCall me first.")
+    db.session.commit()
+    run_pending(app, INTEREST_CHANGED)
+    [offer] = delivered(app)[before:]
+    assert offer["To"].addresses[0].addr_spec == world.person.email
+    assert "Start on 2 March.\r\nCall me first." in offer.get_body(("plain",)).get_content()
+    assert '<p style="margin: 0 0 10px;">Call me first.</p>' in (
+        offer.get_body(("html",)).get_content()
+    )
+
+    interests.accept_offer(db.session, world.person.id, interest.id)
+    db.session.commit()
+    run_pending(app, INTEREST_CHANGED)
+    accepted = delivered(app)[before + 1 :]
+    assert sorted(m["To"].addresses[0].addr_spec for m in accepted) == sorted(
+        [world.admin_a.email, world.member_a.email]
+    )
+    for message in accepted:
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert f"Contact {world.person.display_name} at {world.person.email}" in text
+        assert f'href="mailto:{world.person.email}"' in html
+
+
 def test_the_invitation_email_carries_a_link_that_accepts_it(app: Flask, world: World):
     invitation = memberships.invite_member(
         db.session, world.admin_a.id, world.org_a.id, "analyst@elsewhere.example.org"

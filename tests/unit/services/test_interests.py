@@ -30,6 +30,7 @@ from matcher.models import (
 )
 from matcher.services import InvalidState, NotFound, NotPermitted, interests, placements
 from matcher.services.interests import ACTION_SIDE, TRANSITIONS, Action, Side
+from matcher.services.validation import ValidationFailed
 from tests.unit.services.world import World, civil_servant, draft, interest_in, open_placement
 
 
@@ -191,7 +192,7 @@ def test_no_offer_or_acceptance_beyond_capacity(world: World):
     first = interest_in(db.session, world, placement, InterestStatus.OFFERED)
     second = interests.express_interest(db.session, world.other_person.id, placement.id)
     interests.shortlist(db.session, world.member_a.id, second.id)
-    interests.offer(db.session, world.member_a.id, second.id)
+    interests.offer(db.session, world.member_a.id, second.id, "Start on Monday.")
     interests.accept_offer(db.session, world.person.id, first.id)
     with pytest.raises(InvalidState):
         interests.accept_offer(db.session, world.other_person.id, second.id)
@@ -200,7 +201,7 @@ def test_no_offer_or_acceptance_beyond_capacity(world: World):
 def _offered(world: World, placement: Placement, person: User) -> Interest:
     interest = interests.express_interest(db.session, person.id, placement.id)
     interests.shortlist(db.session, world.member_a.id, interest.id)
-    interests.offer(db.session, world.member_a.id, interest.id)
+    interests.offer(db.session, world.member_a.id, interest.id, "Start on Monday.")
     return interest
 
 
@@ -246,7 +247,7 @@ def test_the_organisation_shortlists_after_closing_but_not_after_withdrawing(wor
     assert placements.get_placement(db.session, world.person.id, placement.id) is placement
     placements.withdraw(db.session, world.member_a.id, placement.id)
     with pytest.raises(InvalidState):
-        interests.offer(db.session, world.member_a.id, interest.id)
+        interests.offer(db.session, world.member_a.id, interest.id, "Start on Monday.")
     interests.withdraw(db.session, world.person.id, interest.id)
 
 
@@ -365,3 +366,25 @@ def test_not_for_me_waits_until_an_active_interest_is_withdrawn(world: World):
     interests.withdraw(db.session, world.person.id, interest.id)
     interests.dismiss(db.session, world.person.id, placement.id)
     assert db.session.get(Placement, placement.id) is placement
+
+
+def test_an_offer_needs_a_message_and_keeps_it_with_who_made_it(world: World):
+    placement = open_placement(db.session, world)
+    interest = interest_in(db.session, world, placement, InterestStatus.SHORTLISTED)
+    db.session.commit()
+    before = written()
+
+    for message in ("   ", "x" * (interests.OFFER_MESSAGE_MAX + 1)):
+        with pytest.raises(ValidationFailed) as refused:
+            interests.offer(db.session, world.member_a.id, interest.id, message)
+        db.session.rollback()
+        assert set(refused.value.errors) == {"message"}
+    assert interest.status == InterestStatus.SHORTLISTED and written() == before
+
+    interests.offer(db.session, world.member_a.id, interest.id, "  Start on 2 March.  ")
+    db.session.commit()
+    assert (interest.status, interest.offer_message, interest.offered_by_id) == (
+        InterestStatus.OFFERED,
+        "Start on 2 March.",
+        world.member_a.id,
+    )

@@ -168,6 +168,7 @@ CASES = [
         "/placements/{placement.id}/interests/{interest.id}/offer",
         ORGANISATION_ONLY,
         lambda o: _status(o, InterestStatus.OFFERED),
+        data={"message": "Start on 1 March; call me on 0113 000 0000 with questions."},
     ),
     Case(
         "reject",

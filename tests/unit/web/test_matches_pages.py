@@ -280,3 +280,106 @@ def test_turning_down_is_confirmed_first(app, world):
     assert response.status_code == 302
     db.session.refresh(interest)
     assert interest.status == InterestStatus.REJECTED
+
+
+def test_the_officer_sees_the_interested_persons_profile_and_email(app, world):
+    placement = open_placement(db.session, world)
+    profile = world.person.profile
+    profile.grade_rank = db.session.scalar(select(Grade.rank).where(Grade.code == "HEO"))
+    profile.about = "Eight years in adult social care policy.\nKeen to see delivery."
+    interest = interest_in(db.session, world, placement, InterestStatus.INTERESTED)
+    db.session.commit()
+
+    page = browser_of(app, world.member_a).get(f"/interests/{interest.id}").get_data(as_text=True)
+
+    assert f"About {world.person.display_name}" in page
+    assert f'href="mailto:{world.person.email}"' in page
+    assert "Higher Executive Officer" in page
+    assert '<p class="govuk-body">Keen to see delivery.</p>' in page
+
+
+def test_an_offer_is_made_with_a_message_the_recruit_reads_before_accepting(app, world):
+    placement = open_placement(db.session, world, title="Leeds care secondment")
+    interest = interest_in(db.session, world, placement, InterestStatus.SHORTLISTED)
+    db.session.commit()
+    officer = browser_of(app, world.member_a)
+    url = f"/placements/{placement.id}/interests/{interest.id}/offer"
+
+    listing = officer.get(f"/placements/{placement.id}/interests").get_data(as_text=True)
+    assert f'href="{url}"' in listing
+    form = officer.get(url)
+    assert form.status_code == 200
+    html = form.get_data(as_text=True)
+    assert "<textarea" in html and "Send the offer" in html
+    empty = officer.post(url, data={"csrf_token": csrf_token(html), "message": "  "})
+    assert empty.status_code == 422
+    assert "Enter a message" in empty.get_data(as_text=True)
+    db.session.refresh(interest)
+    assert interest.status == InterestStatus.SHORTLISTED
+
+    message = "Start on 2 March.\nCall Jo Bloggs on 0113 000 0000 first."
+    sent = officer.post(url, data={"csrf_token": csrf_token(html), "message": message})
+
+    assert sent.status_code == 302
+    db.session.refresh(interest)
+    assert interest.status == InterestStatus.OFFERED
+    assert interest.offer_message == message
+    assert interest.offered_by_id == world.member_a.id
+    recruit = browser_of(app, world.person)
+    offered = recruit.get(f"/interests/{interest.id}").get_data(as_text=True)
+    assert "Call Jo Bloggs on 0113 000 0000 first." in offered
+    assert world.member_a.email not in offered
+
+    response, _ = post_button(
+        recruit, f"/interests/{interest.id}", f"/interests/{interest.id}/accept"
+    )
+    accepted = recruit.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert "What happens next" in accepted
+    assert world.member_a.display_name in accepted
+    assert f'href="mailto:{world.member_a.email}"' in accepted
+    assert "Call Jo Bloggs" in accepted
+
+
+def test_your_placements_and_the_manage_page_link_to_the_people_page(app, world):
+    placement = open_placement(db.session, world, title="Police data secondment")
+    interest_in(db.session, world, placement, InterestStatus.SHORTLISTED)
+    withdrawn = interests.express_interest(db.session, world.other_person.id, placement.id)
+    interests.withdraw(db.session, world.other_person.id, withdrawn.id)
+    db.session.commit()
+    client = browser_of(app, world.member_a)
+    people = f'href="/placements/{placement.id}/interests"'
+
+    listing = client.get("/organisation/placements").get_data(as_text=True)
+    manage = client.get(f"/organisation/placements/{placement.id}").get_data(as_text=True)
+
+    assert people in listing and ">1 interested<" in listing
+    assert people in manage and "(1 interested)" in manage
+
+
+def test_an_invitee_answers_on_the_public_placement_page(app, world):
+    placement = open_placement(db.session, world, title="Police data secondment")
+    db.session.commit()
+    interests.invite_to_express_interest(
+        db.session, world.member_a.id, placement.id, world.person.id
+    )
+    db.session.commit()
+    client = browser_of(app, world.person)
+    url = f"/placements/{placement.id}"
+
+    page = client.get(url).get_data(as_text=True)
+    assert "invited you to say whether you are interested" in page
+    assert f'action="/matches/{placement.id}/not-for-me"' in page
+    response, _ = post_button(client, url, f"/matches/{placement.id}/interested")
+
+    assert response.status_code == 302
+    interest = db.session.scalars(select(Interest)).one()
+    assert interest.status == InterestStatus.INTERESTED
+    assert interest.invited_by_id == world.member_a.id
+    again = client.get(url).get_data(as_text=True)
+    assert f'href="/interests/{interest.id}"' in again
+    assert f'action="/matches/{placement.id}/interested"' not in again
+    # Organisation members and signed-out visitors get no answer buttons.
+    for other in (world.member_a, None):
+        html = browser_of(app, other).get(url).get_data(as_text=True)
+        assert f'action="/matches/{placement.id}/interested"' not in html
