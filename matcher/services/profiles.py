@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher import audit, outbox
+from matcher.clock import london_today
 from matcher.events import PERSON_CHANGED
 from matcher.models import (
     CivilServantProfile,
@@ -59,7 +60,40 @@ class ProfileAnswers:
     digest_frequency: DigestFrequency
 
 
-def _check(session: Session, answers: ProfileAnswers) -> dict[str, str]:
+def available_from_on(available_from: date, today: date) -> date:
+    """The day a person is available from: a day already past means today.
+
+    Someone who gives a start date that has passed (1 January 2020, say) means "I am free
+    now"; storing the old date would show it back to them as if it mattered.
+    """
+    return max(available_from, today)
+
+
+def _day_words(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def availability_words(
+    available_from: date,
+    available_until: date | None,
+    *,
+    as_given: bool = False,
+    today: date | None = None,
+) -> str:
+    """When a person is available, as their profile summary says it; ``as_given`` for the
+    check-answers page, which says why a date they gave that has passed reads as now."""
+    today = today or london_today()
+    if available_from <= today:
+        start = "From now"
+        if as_given and available_from < today:
+            start += f" ({_day_words(available_from)} has passed, so we will save today)"
+    else:
+        start = f"From {_day_words(available_from)}"
+    end = f"until {_day_words(available_until)}" if available_until else "with no end date"
+    return f"{start}, {end}"
+
+
+def _check(session: Session, answers: ProfileAnswers, today: date) -> dict[str, str]:
     errors: dict[str, str] = {}
     if session.get(Department, answers.department_id) is None:
         errors["department_id"] = "Select your department"
@@ -86,6 +120,10 @@ def _check(session: Session, answers: ProfileAnswers) -> dict[str, str]:
             "The date you are available until must be the same as or after the date you are "
             "available from"
         )
+    elif answers.available_until is not None and answers.available_until < today:
+        errors["available_until"] = (
+            "The date you are available until must be today or in the future"
+        )
     if not answers.wanted_kinds:
         errors["wanted_kinds"] = "Select the kinds of placement you want"
     if len(answers.about) > ABOUT_MAX_LENGTH:
@@ -99,18 +137,21 @@ def save_profile(
     user_id: int,
     answers: ProfileAnswers,
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> CivilServantProfile:
     """Create or replace a civil servant's profile and ask the matching engine to re-score them.
 
     StaleObject if ``expected_version`` is given and the saved profile is at another version;
-    a person with no profile yet is at version 0.
+    a person with no profile yet is at version 0. An available-from date already past is
+    saved as ``today`` (the UK date unless given).
     """
+    today = today or london_today()
     user = session.get(User, user_id)
     if user is None or user.role != Role.CIVIL_SERVANT:
         raise NotPermitted("only a civil servant has a profile")
     current = user.profile.version_id if user.profile is not None else 0
     check_version("profile", user.id, expected_version, current)
-    errors = _check(session, answers)
+    errors = _check(session, answers, today)
     location = None
     if answers.postcode is not None:
         try:
@@ -146,7 +187,7 @@ def save_profile(
         profile.northing = None
     profile.travel_limit_km = answers.travel_limit_km
     profile.remote_ok = answers.remote_ok
-    profile.available_from = answers.available_from
+    profile.available_from = available_from_on(answers.available_from, today)
     profile.available_until = answers.available_until
     wanted = set(answers.wanted_kinds)
     profile.wanted_kinds = [k for k in profile.wanted_kinds if k.kind in wanted] + [

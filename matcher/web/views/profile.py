@@ -28,7 +28,12 @@ from matcher.models import (
     Skill,
     Theme,
 )
-from matcher.services.profiles import ProfileAnswers, answers_from_profile, save_profile
+from matcher.services.profiles import (
+    ProfileAnswers,
+    answers_from_profile,
+    availability_words,
+    save_profile,
+)
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import get_current_user, roles_required
 from matcher.web.forms import BaseForm
@@ -225,13 +230,6 @@ def _names(model: Any, key: Any, ids: list[Any]) -> list[str]:
     return [names[i] for i in ids if i in names]
 
 
-def _date_words(value: str | None) -> str:
-    if not value:
-        return "No end date"
-    day = date.fromisoformat(value)
-    return f"{day.day} {day:%B %Y}"
-
-
 def _summary_rows(draft: dict[str, Any], start_again: bool = False) -> list[dict[str, Any]]:
     """Check-answers rows for ``draft``, each with a Change link to its question page."""
 
@@ -269,8 +267,11 @@ def _summary_rows(draft: dict[str, Any], start_again: bool = False) -> list[dict
         },
         {
             "key": "When you are available",
-            "value": f"From {_date_words(draft.get('available_from'))}. "
-            f"Until: {_date_words(draft.get('available_until'))}",
+            "value": availability_words(
+                date.fromisoformat(draft["available_from"]),
+                date.fromisoformat(until) if (until := draft.get("available_until")) else None,
+                as_given=not start_again,
+            ),
         },
         {
             "key": "Kinds of placement and hours",

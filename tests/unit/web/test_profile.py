@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from matcher.clock import london_today
 from matcher.events import PERSON_CHANGED
 from matcher.extensions import db
 from matcher.models import (
@@ -110,6 +111,24 @@ def test_a_recruit_answers_each_question_checks_and_saves(recruit: FlaskClient):
     assert "Check your answers" not in summary
     assert "SW1A 2AA" in summary
     assert "/profile/grade?edit=saved" in summary
+
+
+def test_a_start_date_already_past_is_taken_as_now_and_the_check_page_says_so(
+    recruit: FlaskClient,
+):
+    answers = valid_answers()
+    answers["availability"].update(
+        {"available_from-day": "1", "available_from-month": "1", "available_from-year": "2020"}
+    )
+    _answer_all(recruit, answers)
+
+    check = recruit.get("/profile/check").get_data(as_text=True)
+    assert "From now (1 January 2020 has passed, so we will save today)" in check
+
+    assert submit(recruit, "/profile/check", {}).status_code == 302
+    profile = db.session.scalar(select(CivilServantProfile))
+    assert profile.available_from == london_today()
+    assert "From now, with no end date" in recruit.get("/profile").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
