@@ -34,6 +34,7 @@ from matcher.models.reference import (
     Skill,
     Theme,
 )
+from matcher.models.sessions import EndedSession
 from matcher.models.users import (
     CivilServantProfile,
     DigestFrequency,
@@ -55,6 +56,7 @@ __all__ = [
     "DigestFrequency",
     "DigestKind",
     "Dismissal",
+    "EndedSession",
     "Feedback",
     "Grade",
     "Hours",

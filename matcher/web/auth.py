@@ -1,14 +1,17 @@
 """Signing in and out: who the current user is, and decorators that guard pages.
 
 Sessions are Flask's signed cookies. Each holds the user's id, a keyed digest of their password
-hash and when they signed in: changing the password changes the digest, so every other session
-of that user stops working; a session also ends after ``SESSION_HOURS``.
+hash, when they signed in and a random session id: changing the password changes the digest, so
+every other session of that user stops working; signing out records the session id as ended, so
+a copy of the cookie stops working too; a session also ends after ``SESSION_HOURS``.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -19,11 +22,14 @@ from werkzeug.local import LocalProxy
 from matcher.extensions import db
 from matcher.models import Role, User
 from matcher.security.tokens import fingerprint
+from matcher.services.sessions import end_session, has_ended
 
 SESSION_HOURS = 12
 _USER_ID = "user_id"
 _PASSWORD_DIGEST = "password_digest"
 _SIGNED_IN_AT = "signed_in_at"
+# A random id per sign-in: signing out records it as ended, so a copy of the cookie dies too.
+_SESSION_ID = "session_id"
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -38,11 +44,14 @@ def _load_user() -> User | None:
         return None
     user = db.session.get(User, user_id)
     signed_in_at = session.get(_SIGNED_IN_AT, 0)
+    session_id = session.get(_SESSION_ID)
     if (
         user is None
         or user.email_confirmed_at is None
         or session.get(_PASSWORD_DIGEST) != _password_digest(user)
         or time.time() - signed_in_at > SESSION_HOURS * 3600
+        or not session_id
+        or has_ended(db.session, session_id)
     ):
         session.clear()
         return None
@@ -65,6 +74,7 @@ def sign_in(user: User) -> None:
     session[_USER_ID] = user.id
     session[_PASSWORD_DIGEST] = _password_digest(user)
     session[_SIGNED_IN_AT] = int(time.time())
+    session[_SESSION_ID] = secrets.token_urlsafe(32)
     g.current_user = user
 
 
@@ -75,7 +85,11 @@ def refresh_sign_in(user: User) -> None:
 
 
 def sign_out() -> None:
-    """End this browser's session."""
+    """End this browser's session, on the server too; the caller commits."""
+    session_id = session.get(_SESSION_ID)
+    if session_id:
+        signed_in_at = datetime.fromtimestamp(session.get(_SIGNED_IN_AT, 0), UTC)
+        end_session(db.session, session_id, signed_in_at + timedelta(hours=SESSION_HOURS))
     session.clear()
     g.current_user = None
 

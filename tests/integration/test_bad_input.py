@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -146,6 +147,7 @@ class Visitor:
                     self.app.config["SECRET_KEY"], self.password_hash
                 )
                 session["signed_in_at"] = int(time.time())
+                session["session_id"] = secrets.token_urlsafe(32)
 
     def get(self, url: str, **kwargs: Any) -> TestResponse:
         self._sign_in()

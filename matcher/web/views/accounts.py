@@ -166,8 +166,9 @@ def unconfirmed():
 
 @accounts.post("/sign-out", endpoint="sign_out")
 def sign_out_page():
-    """Sign out of this browser."""
+    """Sign out of this browser, and end the session on the server."""
     sign_out()
+    db.session.commit()
     flash("You have signed out", "success")
     return redirect(url_for("public.home"))
 
@@ -207,8 +208,8 @@ def new_password(token: str):
             db.session.rollback()
             add_errors(form, failed.errors)
         else:
-            db.session.commit()
             sign_out()
+            db.session.commit()
             flash("Your password has been changed. Sign in with your new password", "success")
             return redirect(url_for("accounts.sign_in"))
     return _page("pages/accounts/new_password.html", form=form)
@@ -306,8 +307,8 @@ def account_delete():
     """Confirm, then delete the account and everything attached to it."""
     if request.method == "POST":
         service.delete_account(db.session, user_id=get_current_user().id)
-        db.session.commit()
         sign_out()
+        db.session.commit()
         return redirect(url_for("accounts.account_deleted"))
     return render_template("pages/accounts/delete.html")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ def browser_of(app: Flask, user: User | None) -> FlaskClient:
             session["user_id"] = user.id
             session["password_digest"] = fingerprint(app.config["SECRET_KEY"], user.password_hash)
             session["signed_in_at"] = int(time.time())
+            session["session_id"] = secrets.token_urlsafe(32)
     return client
 
 
