@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from matcher.distances import miles_in_words
+
 # Below this cosine similarity the texts share little more than common words.
 TEXT_SIMILARITY_WORTH_SAYING = 0.2
 
@@ -65,9 +67,7 @@ def sentence_for(
         km = evidence.get("distance_km")
         if km is None:
             return None
-        if km < 1:
-            return "Less than 1 km from your home"
-        return f"{round(km)} km from your home"
+        return f"{miles_in_words(km).capitalize()} from your home"
     if component == "start":
         days = evidence.get("days_to_start")
         return _starts_in(int(days)) if days is not None else None
@@ -143,7 +143,7 @@ def organisation_sentences(
             if evidence.get("remote"):
                 sentence = "Can work remotely"
             elif km is not None:
-                sentence = "Lives less than 1 km away" if km < 1 else f"Lives {round(km)} km away"
+                sentence = f"Lives {miles_in_words(km)} away"
         elif component == "start":
             sentence = "Available when the placement starts"
         elif component == "bridging" and evidence.get("local_organisation"):

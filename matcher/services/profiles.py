@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from matcher import audit, outbox
 from matcher.clock import london_today
+from matcher.distances import km_to_miles
 from matcher.events import PERSON_CHANGED
 from matcher.models import (
     CivilServantProfile,
@@ -36,6 +37,8 @@ from matcher.services.validation import ValidationFailed
 
 ABOUT_MAX_LENGTH = 1000
 TRAVEL_LIMIT_MAX_KM = 1000
+# The most a person may say on the page, in miles, that still fits the kilometres stored.
+TRAVEL_LIMIT_MAX_MILES = int(km_to_miles(TRAVEL_LIMIT_MAX_KM))
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ def test_a_recruit_registers_confirms_completes_the_profile_and_sees_matches_by_
     continue_(page)
 
     checked_page(page, "Travel and remote work", "travel")
-    type_into(page, "#travel_limit_km", "40")
+    type_into(page, "#travel_limit_miles", "25")
     press_on(page, "input[name='remote_ok'][value='yes']", "Space")
     continue_(page)
 
@@ -226,7 +226,7 @@ def test_a_recruit_registers_confirms_completes_the_profile_and_sees_matches_by_
     assert "best match first" in main
     assert main.count("Why it matches") == len(TITLES)
     assert "Shares your interest in" in main
-    assert "Open to your grade" in main or "km from your home" in main, main
+    assert "Open to your grade" in main or "miles from your home" in main, main
 
     press_on(page, "a[href='/account']")
     checked_page(page, "Your account", "your-account")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matcher.reasons import describe_reasons, list_in_words
+from matcher.reasons import describe_reasons, list_in_words, organisation_sentences
 
 THEMES = {1: "social care", 2: "rural services", 3: "policing", 4: "housing"}
 SKILLS = {10: "data analysis"}
@@ -22,7 +22,7 @@ def test_sentences_come_strongest_first_and_leave_out_what_lowered_the_score():
     assert describe_reasons(reasons, THEMES, SKILLS, grade_fits=True) == [
         "Shares your interest in social care",
         "Starts in 3 weeks",
-        "18 km from your home",
+        "11 miles from your home",
         "Open to your grade",
     ]
 
@@ -31,7 +31,9 @@ def test_each_component_has_words():
     cases = [
         (reason("skills", 1, shared_skill_ids=[10]), "Uses your skills in data analysis"),
         (reason("distance", 1, distance_km=None, remote=True), "Can be done remotely"),
-        (reason("distance", 1, distance_km=0.4, remote=False), "Less than 1 km from your home"),
+        (reason("distance", 1, distance_km=0.4, remote=False), "Less than 1 mile from your home"),
+        (reason("distance", 1, distance_km=1.6, remote=False), "1 mile from your home"),
+        (reason("distance", 1, distance_km=64.4, remote=False), "40 miles from your home"),
         (reason("start", 1, days_to_start=3), "Starts in 3 days"),
         (reason("start", 1, days_to_start=90), "Starts in 3 months"),
         (
@@ -64,3 +66,10 @@ def test_many_names_read_as_a_sentence_and_limit_applies():
     ]
     assert list_in_words(["a", "b"]) == "a and b"
     assert list_in_words([]) == ""
+
+
+def test_organisations_read_distances_in_miles_too():
+    near = [reason("distance", 1, distance_km=0.3, remote=False)]
+    far = [reason("distance", 1, distance_km=18.2, remote=False)]
+    assert organisation_sentences(near, THEMES, SKILLS)[0] == "Lives less than 1 mile away"
+    assert organisation_sentences(far, THEMES, SKILLS)[0] == "Lives 11 miles away"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
+from matcher.distances import whole_km, whole_miles
 from matcher.models import (
     Department,
     DigestFrequency,
@@ -25,7 +26,7 @@ from matcher.models import (
     Theme,
 )
 from matcher.reference.postcodes import PostcodeError, lookup
-from matcher.services.profiles import ABOUT_MAX_LENGTH, TRAVEL_LIMIT_MAX_KM
+from matcher.services.profiles import ABOUT_MAX_LENGTH, TRAVEL_LIMIT_MAX_MILES
 from matcher.web.forms import (
     BaseForm,
     GovCharacterCount,
@@ -197,16 +198,17 @@ class LocationForm(QuestionForm):
 
 class TravelForm(QuestionForm):
     keys = ("travel_limit_km", "remote_ok")
-    travel_limit_km = IntegerField(
-        "How far could you travel to a placement, in kilometres?",
-        description="Measured in a straight line from your home. For example, 40",
+    # Asked in miles, stored in kilometres (matcher.distances converts).
+    travel_limit_miles = IntegerField(
+        "How far could you travel to a placement, in miles?",
+        description="Measured in a straight line from your home. For example, 25",
         validators=[
-            InputRequired("Enter how far you could travel, in kilometres"),
+            InputRequired("Enter how far you could travel, in miles"),
             NumberRange(
                 min=0,
-                max=TRAVEL_LIMIT_MAX_KM,
+                max=TRAVEL_LIMIT_MAX_MILES,
                 message=f"How far you could travel must be between 0 and "
-                f"{TRAVEL_LIMIT_MAX_KM} kilometres",
+                f"{TRAVEL_LIMIT_MAX_MILES} miles",
             ),
         ],
         widget=GovTextInput(),
@@ -222,22 +224,23 @@ class TravelForm(QuestionForm):
     def process(self, *args: Any, **kwargs: Any) -> None:
         super().process(*args, **kwargs)
         # IntegerField's own parse message is not in the GOV.UK style.
-        if self.travel_limit_km.process_errors:
-            self.travel_limit_km.process_errors = [
-                "How far you could travel must be a whole number of kilometres, like 40"
+        if self.travel_limit_miles.process_errors:
+            self.travel_limit_miles.process_errors = [
+                "How far you could travel must be a whole number of miles, like 25"
             ]
 
     def answers(self) -> dict[str, Any]:
         return {
-            "travel_limit_km": self.travel_limit_km.data,
+            "travel_limit_km": whole_km(self.travel_limit_miles.data),
             "remote_ok": self.remote_ok.data == "yes",
         }
 
     @classmethod
     def from_draft(cls, draft: dict[str, Any]) -> dict[str, Any]:
         remote = draft.get("remote_ok")
+        km = draft.get("travel_limit_km")
         return {
-            "travel_limit_km": draft.get("travel_limit_km"),
+            "travel_limit_miles": None if km is None else whole_miles(km),
             "remote_ok": None if remote is None else ("yes" if remote else "no"),
         }
 

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from markupsafe import escape
 from sqlalchemy import select
 
+from matcher.distances import travel_limit_in_words
 from matcher.extensions import db
 from matcher.models import (
     CivilServantProfile,
@@ -263,7 +264,7 @@ def _summary_rows(draft: dict[str, Any], start_again: bool = False) -> list[dict
         {"key": "Where you live", "value": where},
         {
             "key": "Travel and remote work",
-            "value": f"Up to {draft.get('travel_limit_km')} km. {remote}",
+            "value": f"{travel_limit_in_words(int(draft['travel_limit_km']))}. {remote}",
         },
         {
             "key": "When you are available",

@@ -193,7 +193,7 @@ def test_matches_come_best_first_with_reasons_and_sentences(client: FlaskClient,
     assert first["reasons"] == db.session.get(Match, (world.person.id, best.id)).reasons
     assert first["sentences"] == [
         f"Shares your interest in {theme.name}",
-        "18 km from your home",
+        "11 miles from your home",
         "Open to your grade",
     ]
     assert other["placement"]["id"] == second.id

@@ -81,7 +81,7 @@ def test_matches_are_listed_best_first_with_reasons(app, world):
     assert response.status_code == 200
     assert page.index("Social care secondment") < page.index("Rural buses project")
     assert "Shares your interest in" in page
-    assert "18 km from your home" in page
+    assert "11 miles from your home" in page
     assert "Open to your grade" in page
     assert f'href="/placements/{first.id}"' in page
 
@@ -193,7 +193,7 @@ def test_the_organisation_sees_interested_and_recommended_people(app, world):
 
     assert world.person.display_name in page
     assert "Recommended people" in page and "Recommended person 1" in page
-    assert "Interested in" in page and "Lives 18 km away" in page
+    assert "Interested in" in page and "Lives 11 miles away" in page
     response, _ = post_button(
         client,
         f"/placements/{placement.id}/interests",

@@ -41,7 +41,7 @@ def valid_answers() -> dict[str, dict[str, Any]]:
         "themes": {"theme_ids": [str(t) for t in themes]},
         "skills": {"skill_ids": [str(s) for s in skills]},
         "location": {"postcode": "sw1a 2aa", "region_code": ""},
-        "travel": {"travel_limit_km": "40", "remote_ok": "yes"},
+        "travel": {"travel_limit_miles": "25", "remote_ok": "yes"},
         "availability": {
             "available_from-day": "1",
             "available_from-month": "3",
@@ -83,6 +83,7 @@ def test_a_recruit_answers_each_question_checks_and_saves(recruit: FlaskClient):
     check = recruit.get("/profile/check").get_data(as_text=True)
     assert "SW1A 2AA" in check
     assert "1 March 2027" in check
+    assert "Up to 25 miles" in check
     assert db.session.scalar(select(func.count()).select_from(CivilServantProfile)) == 0
 
     saved = submit(recruit, "/profile/check", {})
@@ -93,6 +94,7 @@ def test_a_recruit_answers_each_question_checks_and_saves(recruit: FlaskClient):
     assert profile.local_authority_code == "E09000033"
     assert profile.region_code == "E12000007"
     assert profile.easting is not None
+    # Asked in miles, stored in kilometres.
     assert profile.travel_limit_km == 40
     assert profile.remote_ok is True
     assert str(profile.available_from) == "2027-03-01"
@@ -146,14 +148,18 @@ def test_a_start_date_already_past_is_taken_as_now_and_the_check_page_says_so(
         ("location", {"postcode": "not a postcode"}, "Enter a real UK postcode, like SW1A 2AA"),
         ("location", {"postcode": "SW1A 9ZZ"}, "We could not find the postcode SW1A 9ZZ"),
         ("location", {"postcode": "", "region_code": "E99999999"}, "Select your region"),
-        ("travel", {"travel_limit_km": ""}, "Enter how far you could travel, in kilometres"),
+        ("travel", {"travel_limit_miles": ""}, "Enter how far you could travel, in miles"),
         (
             "travel",
-            {"travel_limit_km": "forty"},
-            "How far you could travel must be a whole number of kilometres",
+            {"travel_limit_miles": "forty"},
+            "How far you could travel must be a whole number of miles",
         ),
-        ("travel", {"travel_limit_km": "1001"}, "How far you could travel must be between 0"),
-        ("travel", {"travel_limit_km": "-1"}, "How far you could travel must be between 0"),
+        (
+            "travel",
+            {"travel_limit_miles": "622"},
+            "How far you could travel must be between 0 and 621 miles",
+        ),
+        ("travel", {"travel_limit_miles": "-1"}, "How far you could travel must be between 0"),
         ("travel", {"remote_ok": ""}, "Select yes if remote work would suit you"),
         (
             "availability",
