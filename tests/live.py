@@ -11,9 +11,10 @@ from werkzeug.serving import make_server
 class LiveServer:
     """The app served by a real HTTP server in a background thread."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, port: int = 0) -> None:
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        # A fixed ``port`` lets the app's BASE_URL name this server before it starts.
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

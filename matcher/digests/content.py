@@ -95,6 +95,9 @@ class InterestLine:
     title: str
     organisation: str
     news: str
+    # The interest's own page, which its person can always open (a filled or closed
+    # placement's public page is gone).
+    interest_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +327,7 @@ def _person_news(
             continue
         seen.add(interest_id)
         content.interest_changes.append(
-            InterestLine(placement_id, title, organisation, INTEREST_NEWS[status])
+            InterestLine(placement_id, title, organisation, INTEREST_NEWS[status], interest_id)
         )
 
 

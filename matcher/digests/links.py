@@ -55,6 +55,11 @@ def placement_url(settings: Settings, placement_id: int) -> str:
     return f"{settings.base_url}/placements/{placement_id}"
 
 
+def interest_url(settings: Settings, interest_id: int) -> str:
+    """The person's page for one of their interests: its status, the offer and what to do next."""
+    return f"{settings.base_url}/interests/{interest_id}"
+
+
 def placement_people_url(settings: Settings, placement_id: int) -> str:
     """The organisation's page of interested and recommended people for one of its placements."""
     return f"{settings.base_url}/placements/{placement_id}/interests"

@@ -8,6 +8,7 @@ from config import Settings
 from matcher.digests.content import DigestContent
 from matcher.digests.links import (
     digest_url,
+    interest_url,
     placement_people_url,
     placement_url,
     preferences_url,
@@ -79,6 +80,11 @@ def template_context(
         "unsubscribe_url": unsubscribe_url(settings, secret_key, content.recipient.id),
         "placement_url": lambda placement_id: placement_url(settings, placement_id),
         "people_url": lambda placement_id: placement_people_url(settings, placement_id),
+        "interest_url": lambda line: (
+            interest_url(settings, line.interest_id)
+            if line.interest_id is not None
+            else placement_url(settings, line.placement_id)
+        ),
     }
 
 
