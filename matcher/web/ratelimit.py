@@ -1,8 +1,14 @@
 """Rate limits on sign-in and on asking for emails (per IP address and per account), and on
 API requests (per token).
 
-Counting is explicit rather than by decorator: only failed sign-ins count towards the limits,
-and a limit reached blocks even a right password, so guessing cannot go on in the background.
+Counting is explicit rather than by decorator: only failed sign-ins count towards the limits.
+Sign-in failures are counted three ways (OWASP ASVS V2.2.1, soft lockout):
+- per account and source: reached, that source cannot sign in to that account, even with the
+  right password, so guessing cannot go on in the background;
+- per source: reached, that source cannot sign in to any account;
+- per account, from every source: reached, only a source that has not failed for the account
+  may try, so a botnet gets one guess per address while the owner still gets in from theirs.
+Nobody can lock an owner out by failing on purpose from elsewhere.
 Accounts are counted by a keyed digest of the address, so the store holds no email addresses.
 """
 
@@ -18,6 +24,7 @@ from matcher.security.tokens import fingerprint
 from matcher.web.extensions import limiter
 
 SIGN_IN_PER_ACCOUNT = "RATELIMIT_SIGN_IN_PER_ACCOUNT"
+SIGN_IN_PER_ACCOUNT_AND_IP = "RATELIMIT_SIGN_IN_PER_ACCOUNT_AND_IP"
 SIGN_IN_PER_IP = "RATELIMIT_SIGN_IN_PER_IP"
 EMAILS_PER_ACCOUNT = "RATELIMIT_EMAILS_PER_ACCOUNT"
 EMAILS_PER_IP = "RATELIMIT_EMAILS_PER_IP"
@@ -25,8 +32,9 @@ API_PER_TOKEN = "RATELIMIT_API_PER_TOKEN"
 FEEDBACK_PER_IP = "RATELIMIT_FEEDBACK_PER_IP"
 
 DEFAULT_LIMITS = {
-    SIGN_IN_PER_ACCOUNT: "5 per 15 minutes",
+    SIGN_IN_PER_ACCOUNT_AND_IP: "5 per 15 minutes",
     SIGN_IN_PER_IP: "30 per 15 minutes",
+    SIGN_IN_PER_ACCOUNT: "50 per hour",
     EMAILS_PER_ACCOUNT: "5 per hour",
     EMAILS_PER_IP: "30 per hour",
     API_PER_TOKEN: "600 per minute",
@@ -69,21 +77,41 @@ def _check(pairs: list[tuple[RateLimitItem, str]]) -> None:
             raise _too_many(item, key)
 
 
+def _sign_in_keys(email: str) -> dict[str, tuple[RateLimitItem, str]]:
+    account = _account_key(email)
+    return {
+        SIGN_IN_PER_ACCOUNT_AND_IP: (_item(SIGN_IN_PER_ACCOUNT_AND_IP), f"{account}:{_ip_key()}"),
+        SIGN_IN_PER_IP: (_item(SIGN_IN_PER_IP), _ip_key()),
+        SIGN_IN_PER_ACCOUNT: (_item(SIGN_IN_PER_ACCOUNT), account),
+    }
+
+
 def check_sign_in(email: str) -> None:
-    """Raise TooManyAttempts if this IP or this account has failed to sign in too often."""
-    _check(_keys(SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP, email))
+    """Raise TooManyAttempts if this source may not try to sign in to this account now."""
+    keys = _sign_in_keys(email)
+    _check([keys[SIGN_IN_PER_ACCOUNT_AND_IP], keys[SIGN_IN_PER_IP]])
+    item, key = keys[SIGN_IN_PER_ACCOUNT]
+    if not limiter.limiter.test(item, key):
+        pair_item, pair_key = keys[SIGN_IN_PER_ACCOUNT_AND_IP]
+        failures_here = (
+            pair_item.amount - limiter.limiter.get_window_stats(pair_item, pair_key).remaining
+        )
+        if failures_here:
+            raise _too_many(item, key)
 
 
 def failed_sign_in(email: str) -> None:
-    """Count a failed sign-in against this IP and this account."""
-    for item, key in _keys(SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP, email):
+    """Count a failed sign-in against this source, this account, and the two together."""
+    for item, key in _sign_in_keys(email).values():
         limiter.limiter.hit(item, key)
 
 
 def succeeded_sign_in(email: str) -> None:
-    """Forget this account's failures once its owner has signed in."""
-    item, key = _keys(SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP, email)[0]
-    limiter.limiter.clear(item, key)
+    """Forget this source's failures for the account once its owner has signed in from it.
+
+    The account-wide count stays: guesses from elsewhere go on counting while the owner works.
+    """
+    limiter.limiter.clear(*_sign_in_keys(email)[SIGN_IN_PER_ACCOUNT_AND_IP])
 
 
 def count_email_request(email: str) -> None:

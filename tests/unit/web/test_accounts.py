@@ -23,7 +23,7 @@ from matcher.models import (
     VerificationStatus,
 )
 from matcher.security.tokens import CONFIRM_EMAIL, fingerprint
-from matcher.web.ratelimit import SIGN_IN_PER_IP
+from matcher.web.ratelimit import SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP
 from tests.web import (
     PASSWORD,
     confirmed_user,
@@ -457,3 +457,38 @@ def test_sign_in_never_redirects_off_site(site: Flask):
     )
 
     assert response.headers["Location"] == "/profile"
+
+
+def _from(site: Flask, address: str):
+    """A browser at another IP address (from the documentation range, RFC 5737)."""
+    client = site.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_failures_from_one_source_do_not_lock_the_owner_out_from_another(site: Flask):
+    user = confirmed_user()
+    attacker, owner = _from(site, "192.0.2.66"), _from(site, "198.51.100.7")
+    for _ in range(5):
+        assert sign_in(attacker, user.email, "wrong password!!").status_code == 422
+
+    assert sign_in(attacker, user.email).status_code == 429
+    assert sign_in(owner, user.email).status_code == 302
+
+
+def test_guesses_from_many_sources_leave_each_source_one_try_and_the_owner_theirs(site: Flask):
+    site.config[SIGN_IN_PER_ACCOUNT] = "6 per hour"
+    user = confirmed_user()
+    for host in range(1, 4):
+        guesser = _from(site, f"203.0.113.{host}")
+        for _ in range(2):
+            assert sign_in(guesser, user.email, "wrong password!!").status_code == 422
+
+    returning = _from(site, "203.0.113.1")
+    fresh = _from(site, "203.0.113.99")
+    owner = _from(site, "198.51.100.7")
+
+    assert sign_in(returning, user.email, "wrong password!!").status_code == 429
+    assert sign_in(fresh, user.email, "wrong password!!").status_code == 422
+    assert sign_in(fresh, user.email, "wrong password!!").status_code == 429
+    assert sign_in(owner, user.email).status_code == 302
