@@ -8,7 +8,6 @@ replace, so each link works once.
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -23,12 +22,8 @@ from matcher.events import (
     PASSWORD_RESET_EMAIL_REQUESTED,
 )
 from matcher.models import (
-    Dismissal,
-    Interest,
-    Match,
     Membership,
     Organisation,
-    Placement,
     Role,
     User,
     VerificationStatus,
@@ -347,75 +342,3 @@ def _load(session: Session, user_id: int) -> User:
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
     return user
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def export_personal_data(session: Session, user_id: int) -> dict[str, Any]:
-    """Everything the service holds about one person, for "download my data"."""
-    from matcher.services.profiles import profile_as_data
-
-    user = _load(session, user_id)
-    memberships = session.execute(
-        select(Membership, Organisation.name)
-        .join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(Membership.user_id == user.id)
-        .order_by(Membership.id)
-    ).all()
-    interests = session.execute(
-        select(Interest, Placement.title)
-        .join(Placement, Placement.id == Interest.placement_id)
-        .where(Interest.person_id == user.id)
-        .order_by(Interest.id)
-    ).all()
-    matches = session.execute(
-        select(Match, Placement.title)
-        .join(Placement, Placement.id == Match.placement_id)
-        .where(Match.person_id == user.id)
-        .order_by(Match.rank)
-    ).all()
-    dismissals = session.scalars(
-        select(Dismissal).where(Dismissal.person_id == user.id).order_by(Dismissal.placement_id)
-    ).all()
-    return {
-        "exported_at": utcnow().isoformat(),
-        "account": {
-            "email": user.email,
-            "name": user.display_name,
-            "role": user.role.value,
-            "email_confirmed_at": _iso(user.email_confirmed_at),
-            "last_signed_in_at": _iso(user.last_signed_in_at),
-            "created_at": _iso(user.created_at),
-        },
-        "memberships": [
-            {"organisation": name, "role": membership.role.value}
-            for membership, name in memberships
-        ],
-        "profile": profile_as_data(user.profile) if user.profile is not None else None,
-        "interests": [
-            {
-                "placement_id": interest.placement_id,
-                "placement_title": title,
-                "status": interest.status.value,
-                "created_at": _iso(interest.created_at),
-                "updated_at": _iso(interest.updated_at),
-            }
-            for interest, title in interests
-        ],
-        "matches": [
-            {
-                "placement_id": match.placement_id,
-                "placement_title": title,
-                "rank": match.rank,
-                "score": match.score,
-                "reasons": match.reasons,
-                "computed_at": _iso(match.computed_at),
-            }
-            for match, title in matches
-        ],
-        "not_for_me": [
-            {"placement_id": d.placement_id, "created_at": _iso(d.created_at)} for d in dismissals
-        ],
-    }

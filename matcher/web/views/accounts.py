@@ -22,6 +22,7 @@ from matcher.extensions import db
 from matcher.models import Role, User, utcnow
 from matcher.services import accounts as service
 from matcher.services import memberships
+from matcher.services.personal_data import export_personal_data
 from matcher.services.validation import ValidationFailed
 from matcher.web import ratelimit
 from matcher.web.auth import (
@@ -289,7 +290,7 @@ def account_email_confirm(token: str):
 @login_required
 def account_data():
     """Download everything the service holds about the signed-in person, as JSON."""
-    data = service.export_personal_data(db.session, get_current_user().id)
+    data = export_personal_data(db.session, get_current_user().id)
     filename = f"matcher-your-data-{utcnow().date().isoformat()}.json"
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False),

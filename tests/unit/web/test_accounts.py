@@ -8,12 +8,13 @@ import time
 import pytest
 from flask import Flask
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from matcher.extensions import db
 from matcher.models import (
     AuditEntry,
     CivilServantProfile,
+    InterestStatus,
     Membership,
     MembershipRole,
     Organisation,
@@ -22,8 +23,12 @@ from matcher.models import (
     User,
     VerificationStatus,
 )
+from matcher.security.passwords import hash_password
 from matcher.security.tokens import CONFIRM_EMAIL, fingerprint
+from matcher.services import api_tokens, memberships
 from matcher.web.ratelimit import SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP
+from tests import builders
+from tests.unit.services.world import build_world, interest_in, open_placement
 from tests.web import (
     PASSWORD,
     confirmed_user,
@@ -492,3 +497,55 @@ def test_guesses_from_many_sources_leave_each_source_one_try_and_the_owner_their
     assert sign_in(fresh, user.email, "wrong password!!").status_code == 422
     assert sign_in(fresh, user.email, "wrong password!!").status_code == 429
     assert sign_in(owner, user.email).status_code == 302
+
+
+def _signed_in_as(site: Flask, user_id: int):
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(password_hash=hash_password(PASSWORD), email_confirmed_at=func.now())
+    )
+    db.session.commit()
+    client = site.test_client()
+    sign_in(client, db.session.get(User, user_id).email)
+    return client
+
+
+def test_download_my_data_has_interest_history_tokens_and_sign_ins(site: Flask):
+    world = build_world(db.session)
+    placement = open_placement(db.session, world)
+    interest = interest_in(db.session, world, placement, InterestStatus.OFFERED)
+    _, secret = api_tokens.create_token(db.session, world.person.id, "My HR sync")
+    client = _signed_in_as(site, world.person.id)
+
+    text = client.get("/account/data").get_data(as_text=True)
+    data = json.loads(text)
+
+    assert [t["name"] for t in data["api_tokens"]] == ["My HR sync"]
+    assert secret not in text
+    [followed] = [i for i in data["interests"] if i["placement_id"] == interest.placement_id]
+    assert [step["status"] for step in followed["history"]] == [
+        "interested",
+        "shortlisted",
+        "offered",
+    ]
+    assert {step["by"] for step in followed["history"]} == {"you", "the organisation"}
+    assert len(data["sign_ins"]) == 1
+    assert world.member_a.email not in text and world.member_a.display_name not in text
+
+
+def test_download_my_data_has_join_requests_and_membership_invitations(site: Flask):
+    world = build_world(db.session)
+    newcomer = builders.user(
+        db.session, role=Role.ORGANISATION_MEMBER, email="new@b-police.example.gov.uk"
+    )
+    memberships.request_to_join(db.session, newcomer.id, world.org_b.id, "I lead a team.")
+    memberships.invite_member(db.session, world.admin_a.id, world.org_a.id, newcomer.email)
+    client = _signed_in_as(site, newcomer.id)
+
+    data = json.loads(client.get("/account/data").get_data(as_text=True))
+
+    assert [(r["message"], r["status"]) for r in data["join_requests"]] == [
+        ("I lead a team.", "pending")
+    ]
+    assert [i["role"] for i in data["membership_invitations"]] == ["member"]
