@@ -117,6 +117,7 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
     draft_placement = draft(db.session, world, title="Draft youth justice placement")
     closed = open_placement(db.session, world, title="Closed licensing placement")
     placement_service.close(db.session, world.member_a.id, closed.id)
+    unanswered = open_placement(db.session, world, title="Unanswered community safety placement")
     proposed = builders.organisation(db.session, name="Proposed Borough Council")
     db.session.execute(
         update(User).values(password_hash=hash_password(PASSWORD), email_confirmed_at=db.func.now())
@@ -162,6 +163,8 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "open": statuses[InterestStatus.INTERESTED].id,
         "draft": draft_placement.id,
         "closed": closed.id,
+        "unanswered": unanswered.id,
+        "shortlisted": statuses[InterestStatus.SHORTLISTED].id,
         "proposed": proposed.id,
         "membership": membership,
         "theme": db.session.scalar(select(Theme.id).order_by(Theme.id)),
@@ -297,6 +300,9 @@ def _civil_servant(visitor: Visitor, site: Site) -> None:
         visitor.visit(f"/interests/{interest_id}")
     visitor.visit(f"/interests/{site.interests[InterestStatus.INTERESTED]}/withdraw")
     visitor.visit(f"/interests/{site.interests[InterestStatus.OFFERED]}/decline")
+    # The public page answers: "I'm interested" and "Not for me", or the interest's status.
+    visitor.visit(f"/placements/{site.ids['unanswered']}")
+    visitor.visit(f"/placements/{site.ids['open']}")
     visitor.visit("/digest")
     visitor.visit("/digest/preferences")
     visitor.visit("/account")
@@ -351,6 +357,10 @@ def _organisation_admin(visitor: Visitor, site: Site) -> None:
         f"/join-requests/{site.ids['approved join request']}",
     ):
         visitor.visit(path)
+    offer = f"/placements/{site.ids['shortlisted']}/interests/"
+    offer += f"{site.interests[InterestStatus.SHORTLISTED]}/offer"
+    visitor.visit(offer)
+    visitor.errors(offer)
     visitor.errors("/organisation/members/invite")
     visitor.errors("/organisation/placements/new")
     _fill_placement(visitor.tab)
