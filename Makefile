@@ -4,7 +4,7 @@ VENV := .venv
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install lint format update-govuk-frontend
+.PHONY: run test install lint format screenshots update-govuk-frontend
 
 run: install
 	$(VENV)/bin/python -m matcher.devserver
@@ -13,6 +13,11 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
+
+# Full-page PNGs of every page for every role, at 1024 and 390 px wide, in test-artifacts/screenshots/.
+screenshots: install
+	rm -f test-artifacts/screenshots/every-page-*.png
+	MATCHER_SCREENSHOTS=1 $(VENV)/bin/pytest -p no:cacheprovider tests/browser/test_every_page_is_accessible.py
 
 install: $(VENV)/.synced
 

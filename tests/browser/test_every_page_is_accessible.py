@@ -1,7 +1,13 @@
-"""Every HTML GET page of the app, for every role, passes axe-core's WCAG 2.2 AA rules."""
+"""Every HTML GET page of the app, for every role, passes axe-core's WCAG 2.2 AA rules.
+
+Each page must also read as a person sees it: no markup shown as text, every question in
+words, one main heading, nothing wider than a 390 px phone screen, and no link that leaves the
+service. ``MATCHER_SCREENSHOTS=1`` (``make screenshots``) photographs every page at 390 px too.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,6 +74,64 @@ NOT_PAGES = {
 API_BLUEPRINT = "api_v1."
 UNCONFIRMED = "not.yet@cabinetoffice.gov.uk"
 UNATTACHED = "new.starter@c-council.example.gov.uk"
+DESKTOP = {"width": 1024, "height": 768}
+PHONE = {"width": 390, "height": 844}
+# Links every GOV.UK footer carries: the content licence and Crown copyright.
+GOVUK_FOOTER_LINKS = {
+    "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+    "https://www.nationalarchives.gov.uk/information-management/re-using-public-sector-information/uk-government-licensing-framework/crown-copyright/",
+}
+# What a person would see wrong on a page, found in the page itself.
+READING_PROBLEMS = """() => {
+  const problems = [];
+  const text = document.body.innerText;
+  for (const markup of ["<a ", "</", "&lt;", "&gt;"]) {
+    const at = text.indexOf(markup);
+    if (at >= 0) {
+      problems.push(`markup shown as text: "${text.slice(Math.max(0, at - 40), at + 60)}"`);
+    }
+  }
+  const described = (element) => element.outerHTML.slice(0, 100);
+  for (const fieldset of document.querySelectorAll("fieldset")) {
+    const legend = fieldset.querySelector(":scope > legend");
+    if (!legend || !legend.textContent.trim()) {
+      problems.push(`a fieldset has no words in its legend: ${described(fieldset)}`);
+    }
+  }
+  const seen = (element) =>
+    element.checkVisibility({visibilityProperty: true}) &&
+    !element.closest(".govuk-visually-hidden") &&
+    element.textContent.trim() !== "";
+  const skip = ["hidden", "submit", "button", "image", "reset"];
+  for (const control of document.querySelectorAll("input, select, textarea")) {
+    if (skip.includes(control.type) || !control.checkVisibility({visibilityProperty: true})) {
+      continue;
+    }
+    if (![...control.labels].some(seen)) {
+      problems.push(`a control has no visible label: ${described(control)}`);
+    }
+  }
+  const headings = document.querySelectorAll("h1").length;
+  if (headings !== 1) {
+    problems.push(`${headings} h1 headings, not 1`);
+  }
+  return problems;
+}"""
+LINKS = "() => [...document.querySelectorAll('a[href]')].map((link) => link.href)"
+TOO_WIDE = """() => {
+  const page = document.documentElement;
+  if (page.scrollWidth <= page.clientWidth) {
+    return null;
+  }
+  const wide = [...document.body.querySelectorAll("*")].filter(
+    (element) => element.getBoundingClientRect().right > page.clientWidth + 1
+  );
+  const innermost = wide.filter(
+    (element) => !wide.some((other) => other !== element && element.contains(other))
+  );
+  return `${page.scrollWidth} px wide at ${page.clientWidth} px: ` +
+    innermost.slice(0, 3).map((element) => element.outerHTML.slice(0, 100)).join(" | ");
+}"""
 
 
 @dataclass
@@ -197,26 +261,62 @@ def site(tmp_path: Path, sqlite_template: Path) -> Iterator[Site]:
 
 
 class Visitor:
-    """One role's browser tab; each page it opens is axe-checked and photographed."""
+    """One role's browser tab; each page it opens is checked and photographed.
 
-    def __init__(self, browser: Browser, site: Site, role: str, log: dict[str, set[str]]) -> None:
-        self.context = browser.new_context(viewport={"width": 1024, "height": 768})
+    axe-core's findings stop the walk; what a reader would see wrong is gathered in
+    ``problems`` so that one run names every page that needs fixing.
+    """
+
+    def __init__(
+        self,
+        browser: Browser,
+        site: Site,
+        role: str,
+        log: dict[str, set[str]],
+        problems: list[str],
+    ) -> None:
+        self.context = browser.new_context(viewport=DESKTOP)
         self.tab = self.context.new_page()
         self.site = site
         self.role = role
         self.log = log
+        self.problems = problems
         self.adapter = site.server.app.url_map.bind("127.0.0.1")
+        self.hosts = {
+            urlsplit(site.server.url).netloc,
+            urlsplit(site.server.app.config["MATCHER_SETTINGS"].base_url).netloc,
+        }
 
     def _check(self, path: str, status: int, expected: int, label: str) -> None:
-        assert status == expected, f"{self.role}: {path} answered {status}"
+        where = f"{self.role} {path}{label}"
+        assert status == expected, f"{where}: answered {status}"
         endpoint = self.adapter.match(path.split("?")[0], method="GET")[0]
         self.log.setdefault(endpoint, set()).add(self.role)
-        assert_accessible(self.tab)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        where = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:60]
-        name = f"every-page-{self.role}-{endpoint}-{where}{label}"
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:60]
+        name = f"every-page-{self.role}-{endpoint}-{slug}{label}"
         self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        self.log.setdefault("__pages__", set()).add(f"{self.role} {path}{label}")
+        try:
+            assert_accessible(self.tab)
+        except AssertionError as failure:
+            raise AssertionError(f"{where}: {failure}") from None
+        found = self.tab.evaluate(READING_PROBLEMS)
+        found += [
+            f"a link leaves the service: {href}"
+            for href in self.tab.evaluate(LINKS)
+            if urlsplit(href).scheme != "mailto"
+            and urlsplit(href).netloc not in self.hosts
+            and href not in GOVUK_FOOTER_LINKS
+        ]
+        self.tab.set_viewport_size(PHONE)
+        too_wide = self.tab.evaluate(TOO_WIDE)
+        if too_wide:
+            found.append(f"scrolls sideways on a phone: {too_wide}")
+        if os.environ.get("MATCHER_SCREENSHOTS"):
+            self.tab.screenshot(path=str(ARTIFACTS / f"{name}-390px.png"), full_page=True)
+        self.tab.set_viewport_size(DESKTOP)
+        self.problems.extend(f"{where}: {problem}" for problem in found)
+        self.log.setdefault("__pages__", set()).add(where)
 
     def visit(self, path: str, expected: int = 200, *, redirects: bool = False) -> None:
         """Open ``path``, expect ``expected`` there (or after a redirect), and check the page."""
@@ -457,16 +557,18 @@ def html_get_endpoints(app: Flask) -> set[str]:
     return {e for e in endpoints if not e.startswith(API_BLUEPRINT)} - set(NOT_PAGES)
 
 
-def test_every_page_passes_axe_for_every_role(site: Site, browser: Browser):
+def test_every_page_passes_axe_and_reads_well_for_every_role(site: Site, browser: Browser):
     log: dict[str, set[str]] = {}
+    problems: list[str] = []
     for role, walk in ROLES.items():
-        visitor = Visitor(browser, site, role, log)
+        visitor = Visitor(browser, site, role, log, problems)
         try:
             walk(visitor, site)
         finally:
             visitor.close()
     pages = log.pop("__pages__")
     print(f"axe checked {len(pages)} pages:", *sorted(pages), sep="\n  ")
+    assert not problems, "\n".join(problems)
     missed = html_get_endpoints(site.server.app) - set(log)
     assert not missed, f"HTML GET pages no role visited: {sorted(missed)}"
     assert len(pages) > 60, len(pages)
