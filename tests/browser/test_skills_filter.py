@@ -1,4 +1,7 @@
-"""The skills question's filter: typing narrows the checkboxes, and the page works without it."""
+"""The skills filter: typing narrows the checkboxes, and the page works without it.
+
+The civil servant's skills question and the placement form share it.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,15 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from matcher.extensions import db
-from matcher.models import Role
+from matcher.models import MembershipRole, Role
 from matcher.reference import catalogue
+from tests import builders
 from tests.browser.conftest import LiveServer, assert_accessible
+from tests.unit.services.world import verified_organisation
 from tests.web import PASSWORD, confirmed_user, reference_database, web_app
 
 EMAIL = "skills.filter@cabinetoffice.gov.uk"
+OFFICER = "skills.filter@leeds.example.gov.uk"
 
 
 @pytest.fixture
@@ -24,6 +30,11 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     app = web_app(tmp_path / "site", database, BASE_URL="http://127.0.0.1:1")
     with app.app_context():
         confirmed_user(Role.CIVIL_SERVANT, email=EMAIL)
+        officer = confirmed_user(Role.ORGANISATION_MEMBER, email=OFFICER)
+        builders.membership(
+            db.session, officer, verified_organisation(db.session), MembershipRole.ADMIN
+        )
+        db.session.commit()
         db.session.remove()
     with LiveServer(app) as live:
         yield live
@@ -31,12 +42,16 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
         db.engine.dispose()
 
 
-def _open_skills_question(tab: Page, server: LiveServer) -> None:
+def _sign_in(tab: Page, server: LiveServer, email: str) -> None:
     tab.goto(server.url + "/sign-in")
-    tab.fill("#email", EMAIL)
+    tab.fill("#email", email)
     tab.fill("#password", PASSWORD)
     with tab.expect_navigation():
         tab.click("main form button[type='submit']")
+
+
+def _open_skills_question(tab: Page, server: LiveServer) -> None:
+    _sign_in(tab, server, EMAIL)
     tab.goto(server.url + "/profile/skills")
 
 
@@ -89,6 +104,40 @@ def test_without_javascript_every_skill_is_listed_and_there_is_no_filter(
             len(catalogue.skills())
         )
         # axe runs as a script, so it cannot run here; the crawl checks this markup with it.
+        expect(tab.locator("#skills-filter")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_the_placement_form_filters_its_skills_too(page: Page, server: LiveServer):
+    skills = [skill["name"] for skill in catalogue.skills()]
+    matching = [name for name in skills if "data" in name.lower()]
+    _sign_in(page, server, OFFICER)
+    page.goto(server.url + "/organisation/placements/new")
+    expect(page.locator("input[name='skill_ids']")).to_have_count(len(skills))
+
+    page.get_by_label("Filter skills").press_sequentially("data")
+    expect(page.locator("input[name='skill_ids']:visible")).to_have_count(len(matching))
+    expect(page.get_by_label(matching[0], exact=True)).to_be_visible()
+    expect(page.get_by_label("Public speaking", exact=True)).to_be_hidden()
+    expect(page.locator("#skills-filter-status")).to_have_text(f"{len(matching)} skills match")
+    # The other questions on the page stay where they were.
+    expect(page.get_by_label("Title")).to_be_visible()
+    expect(page.locator("input[name='theme_ids']:visible")).not_to_have_count(0)
+    assert_accessible(page)
+
+
+def test_without_javascript_the_placement_form_lists_every_skill(
+    browser: Browser, server: LiveServer
+):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        _sign_in(tab, server, OFFICER)
+        tab.goto(server.url + "/organisation/placements/new")
+        expect(tab.locator("input[name='skill_ids']:visible")).to_have_count(
+            len(catalogue.skills())
+        )
         expect(tab.locator("#skills-filter")).to_have_count(0)
     finally:
         context.close()

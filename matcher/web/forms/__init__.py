@@ -8,6 +8,7 @@ govuk-frontend-wtf widgets, which call the GOV.UK Frontend macros of govuk-front
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "GovTextInput",
     "GovukDateField",
     "SubmitOnceForm",
+    "skill_groups",
 ]
 
 
@@ -206,6 +208,21 @@ def in_choices(message: str) -> Any:
 def options(pairs: Any) -> list[SelectChoice]:
     """Choices for a select, radios or checkboxes field from (value, label) pairs."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def skill_groups(skills: Iterable[Any], chosen: Iterable[Any]) -> list[tuple[str, list[dict]]]:
+    """Skills as checkbox items, one list per kind of work (each skill's description names it).
+
+    ``skills`` come in the order to show them, kinds of work together; ``chosen`` are the ids
+    ticked.
+    """
+    ticked = {str(value) for value in chosen}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for skill in skills:
+        groups.setdefault(skill.description or "Other skills", []).append(
+            {"value": str(skill.id), "text": skill.name, "checked": str(skill.id) in ticked}
+        )
+    return list(groups.items())
 
 
 def add_errors(form: BaseForm, errors: dict[str, str], names: dict[str, str] | None = None) -> None:

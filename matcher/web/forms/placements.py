@@ -46,6 +46,7 @@ from matcher.web.forms import (
     SubmitOnceForm,
     in_choices,
     options,
+    skill_groups,
 )
 from matcher.web.wording import PLACEMENT_KIND_NAMES
 
@@ -198,8 +199,12 @@ class PlacementForm(SubmitOnceForm):
         """Fill the choices that come from the database."""
         themes = session.scalars(select(Theme).where(Theme.active).order_by(Theme.name)).all()
         self.theme_ids.choices = options((t.id, t.name) for t in themes)
-        skills = session.scalars(select(Skill).where(Skill.active).order_by(Skill.name)).all()
+        skills = session.scalars(
+            select(Skill).where(Skill.active).order_by(Skill.description, Skill.name)
+        ).all()
         self.skill_ids.choices = options((s.id, s.name) for s in skills)
+        # One short list per kind of work, which the page's filter narrows further.
+        self.skill_groups = skill_groups(skills, self.skill_ids.data or [])
         grades = session.execute(select(Grade.code, Grade.name).order_by(Grade.rank)).all()
         names = [(code, name if name == code else f"{name} ({code})") for code, name in grades]
         self.grade_min.choices = options([("", "Select a grade"), *names])

@@ -37,6 +37,7 @@ from matcher.web.forms import (
     GovukDateField,
     in_choices,
     options,
+    skill_groups,
 )
 from matcher.web.wording import PLACEMENT_KIND_NAMES
 
@@ -142,15 +143,8 @@ class SkillsForm(QuestionForm):
             select(Skill).where(Skill.active).order_by(Skill.description, Skill.name)
         ).all()
         self.skill_ids.choices = options((s.id, s.name) for s in skills)
-        chosen = {str(value) for value in self.skill_ids.data or []}
-        # The skills arrive grouped by kind of work (each skill's description names its group),
-        # so the page shows one short list per group instead of one list of a hundred.
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for skill in skills:
-            groups.setdefault(skill.description or "Other skills", []).append(
-                {"value": str(skill.id), "text": skill.name, "checked": str(skill.id) in chosen}
-            )
-        self.groups = list(groups.items())
+        # One short list per kind of work instead of one list of a hundred.
+        self.groups = skill_groups(skills, self.skill_ids.data or [])
 
 
 class LocationForm(QuestionForm):
@@ -248,12 +242,12 @@ class TravelForm(QuestionForm):
 class AvailabilityForm(QuestionForm):
     keys = ("available_from", "available_until")
     available_from = GovukDateField(
-        "From",
+        "Available from",
         description="For example, 1 3 2027",
         subject="The date you are available from",
     )
     available_until = GovukDateField(
-        "Until (optional)",
+        "Available until (optional)",
         description="Leave this empty if you have no end date in mind",
         subject="The date you are available until",
         validators=[Optional()],

@@ -65,7 +65,7 @@ def test_the_register_page_asks_where_the_person_works(site: Flask):
         ("grade", ["What is your grade?"]),
         ("themes", ["Which policy themes interest you?"]),
         ("travel", ["Would a placement you can mostly do remotely suit you?"]),
-        ("availability", ["From", "Until (optional)"]),
+        ("availability", ["Available from", "Available until (optional)"]),
         (
             "placements",
             ["What kinds of placement do you want?", "What hours could you work on a placement?"],
