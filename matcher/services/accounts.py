@@ -71,6 +71,30 @@ def within_domains(domain: str, allowed: tuple[str, ...]) -> bool:
     return any(domain == item or domain.endswith("." + item) for item in allowed)
 
 
+# The public sector's shared email parents. An organisation claims a name of its own below one
+# (leeds.gov.uk, cumbria.police.uk), never a parent itself: an organisation holding gov.uk
+# would take in everyone at every council.
+PUBLIC_SECTOR_EMAIL_DOMAINS = (
+    "gov.uk",
+    "police.uk",
+    "nhs.uk",
+    "gov.scot",
+    "gov.wales",
+    "llyw.cymru",
+    "parliament.uk",
+    "mod.uk",
+)
+CLAIMABLE_DOMAIN_MESSAGE = (
+    "Enter your organisation's own email domain under gov.uk, police.uk, nhs.uk, gov.scot, "
+    "gov.wales or llyw.cymru, like leeds.gov.uk, or leave it empty"
+)
+
+
+def is_claimable_domain(domain: str) -> bool:
+    """Whether one organisation may own ``domain``: a name below a public-sector parent."""
+    return any(domain.endswith("." + parent) for parent in PUBLIC_SECTOR_EMAIL_DOMAINS)
+
+
 def organisation_for_email(session: Session, email: str) -> Organisation | None:
     """The verified, current organisation whose email domain covers ``email``, most specific
     first (an abolished council's domain leads nowhere)."""
@@ -82,7 +106,13 @@ def organisation_for_email(session: Session, email: str) -> Organisation | None:
             Organisation.merged_into_id.is_(None),
         )
     ).all()
-    matching = [o for o in candidates if within_domains(domain, (o.email_domain or "",))]
+    matching = [
+        o
+        for o in candidates
+        if o.email_domain
+        and is_claimable_domain(o.email_domain)
+        and within_domains(domain, (o.email_domain,))
+    ]
     return max(matching, key=lambda o: len(o.email_domain or ""), default=None)
 
 

@@ -58,7 +58,11 @@ from matcher.services.access import (
     require_org_admin,
     require_platform_admin,
 )
-from matcher.services.accounts import organisation_for_email
+from matcher.services.accounts import (
+    CLAIMABLE_DOMAIN_MESSAGE,
+    is_claimable_domain,
+    organisation_for_email,
+)
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
 from matcher.services.upsert import insert_unless_exists
 from matcher.services.validation import ValidationFailed
@@ -140,6 +144,12 @@ def propose_organisation(
     if email_domain is not None:
         if not _DOMAIN.match(email_domain):
             errors["email_domain"] = "Enter an email domain, like leeds.gov.uk"
+        elif not is_claimable_domain(email_domain):
+            errors["email_domain"] = CLAIMABLE_DOMAIN_MESSAGE
+        elif session.scalar(
+            select(Organisation.id).where(Organisation.email_domain == email_domain)
+        ):
+            errors["email_domain"] = "Another organisation already uses this email domain"
         elif not email_in_domain(actor.email, email_domain):
             # Joining by domain admits anyone at it, so only someone at it may claim it.
             errors["email_domain"] = "Your email address must be in this domain"
@@ -773,7 +783,8 @@ def organisations_of(session: Session, actor_id: int) -> list[Membership]:
 
 
 def joinable_organisations(session: Session, actor_id: int) -> list[Organisation]:
-    """Verified organisations the actor may join by email domain and has not joined yet."""
+    """Verified organisations the actor may join by email domain and has neither joined nor
+    asked to join yet."""
     actor = load_actor(session, actor_id)
     host = actor.email.rpartition("@")[2].lower()
     # Candidate domains: the host itself and each parent domain (a.b.gov.uk -> b.gov.uk ...).
@@ -782,6 +793,9 @@ def joinable_organisations(session: Session, actor_id: int) -> list[Organisation
     joined = select(Membership.organisation_id).where(Membership.user_id == actor.id)
     removed_from = select(MembershipRemoval.organisation_id).where(
         MembershipRemoval.user_id == actor.id
+    )
+    asked = select(JoinRequest.organisation_id).where(
+        JoinRequest.user_id == actor.id, JoinRequest.status == JoinRequestStatus.PENDING
     )
     return list(
         session.scalars(
@@ -792,6 +806,7 @@ def joinable_organisations(session: Session, actor_id: int) -> list[Organisation
                 Organisation.merged_into_id.is_(None),
                 Organisation.id.not_in(joined),
                 Organisation.id.not_in(removed_from),
+                Organisation.id.not_in(asked),
             )
             .order_by(Organisation.name)
         )

@@ -23,9 +23,10 @@ from matcher.models import (
     utcnow,
 )
 from matcher.services import InvalidState, NotFound, NotPermitted, memberships
+from matcher.services.accounts import CLAIMABLE_DOMAIN_MESSAGE, organisation_for_email
 from matcher.services.validation import ValidationFailed
 from tests import builders
-from tests.unit.services.world import World
+from tests.unit.services.world import World, verified_organisation
 
 
 def count(model: type) -> int:
@@ -41,14 +42,14 @@ def newcomer(email: str = "new@a-police.example.gov.uk", **fields):
 
 
 def test_a_member_proposes_an_organisation_and_becomes_its_admin(world: World):
-    proposer = newcomer("chief@north-partnership.example.org.uk")
+    proposer = newcomer("chief@north-partnership.example.gov.uk")
     organisation = memberships.propose_organisation(
         db.session,
         proposer.id,
         name="  North   Partnership ",
         kind="regional_partnership",
         region_code="E12000003",
-        email_domain="north-partnership.example.org.uk",
+        email_domain="north-partnership.example.gov.uk",
     )
     db.session.commit()
     assert organisation.name == "North Partnership"
@@ -73,9 +74,17 @@ def test_a_member_proposes_an_organisation_and_becomes_its_admin(world: World):
             "Enter an email domain, like leeds.gov.uk",
         ),
         (
-            {"email_domain": "leeds.gov.uk"},
+            {"email_domain": "nowhere-example.gov.uk"},
             "email_domain",
             "Your email address must be in this domain",
+        ),
+        ({"email_domain": "gov.uk"}, "email_domain", CLAIMABLE_DOMAIN_MESSAGE),
+        ({"email_domain": "police.uk"}, "email_domain", CLAIMABLE_DOMAIN_MESSAGE),
+        ({"email_domain": "example.org.uk"}, "email_domain", CLAIMABLE_DOMAIN_MESSAGE),
+        (
+            {"email_domain": "a-police.example.gov.uk"},
+            "email_domain",
+            "Another organisation already uses this email domain",
         ),
     ],
 )
@@ -282,3 +291,12 @@ def test_roles_change_but_the_last_admin_is_never_demoted(world: World):
     ].role == (MembershipRole.MEMBER)
     with pytest.raises(NotPermitted):
         memberships.list_members(db.session, world.admin_b.id, world.org_a.id)
+
+
+def test_an_organisation_holding_a_shared_parent_domain_takes_in_nobody(world: World):
+    """An organisation verified with gov.uk before the rule existed admits no one by domain."""
+    verified_organisation(db.session, email_domain="gov.uk", name="Greedy")
+    db.session.commit()
+
+    assert organisation_for_email(db.session, "someone@nowhere-example.gov.uk") is None
+    assert organisation_for_email(db.session, "x@a-police.example.gov.uk") == world.org_a
