@@ -22,12 +22,17 @@ from sqlalchemy import select, update
 
 from matcher.clock import london_today
 from matcher.digests.links import unsubscribe_token
+from matcher.digests.sending import Pacer, pending_ids, plan_period, send_batch
 from matcher.extensions import db
+from matcher.mail import OutboxFolderBackend
 from matcher.matchmaking.rebuild import rebuild_sync
 from matcher.matchmaking.snapshot import forget_snapshots
 from matcher.models import (
+    DeliveryStatus,
     Department,
+    DigestDelivery,
     DigestFrequency,
+    DigestKind,
     Grade,
     Hours,
     InterestStatus,
@@ -38,6 +43,7 @@ from matcher.models import (
     Role,
     Theme,
     User,
+    utcnow,
 )
 from matcher.security.passwords import hash_password
 from matcher.services import memberships
@@ -235,6 +241,7 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "join request": asking.id,
         "join request to unrun": asking_unrun.id,
         "approved join request": approved.id,
+        "sent digest": _sent_digest(app, world.person.id),
     }
     tokens = {
         "confirm": confirmation_token(secret, unconfirmed),
@@ -244,6 +251,27 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "invitation": memberships.invitation_token(invitation),
     }
     return emails, ids, tokens, interests
+
+
+def _sent_digest(app: Flask, person_id: int) -> int:
+    """Send this week's digests; the id of the person's, which "see it on the web" opens."""
+    settings = app.config["MATCHER_SETTINGS"]
+    plan_period(db.session, DigestKind.WEEKLY, "2026-W48", utcnow())
+    db.session.commit()
+    send_batch(
+        db.session,
+        settings,
+        app.config["SECRET_KEY"],
+        pending_ids(db.session, "2026-W48"),
+        lambda: OutboxFolderBackend(settings.mail_outbox_dir),
+        Pacer(0),
+    )
+    return db.session.scalar(
+        select(DigestDelivery.id).where(
+            DigestDelivery.recipient_id == person_id,
+            DigestDelivery.status == DeliveryStatus.SENT,
+        )
+    )
 
 
 @pytest.fixture
@@ -404,6 +432,7 @@ def _civil_servant(visitor: Visitor, site: Site) -> None:
     visitor.visit(f"/placements/{site.ids['unanswered']}")
     visitor.visit(f"/placements/{site.ids['open']}")
     visitor.visit("/digest")
+    visitor.visit(f"/digest/{site.ids['sent digest']}")
     visitor.visit("/digest/preferences")
     visitor.visit("/account")
     visitor.visit("/account/password")
