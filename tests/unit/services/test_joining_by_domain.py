@@ -80,6 +80,7 @@ def test_a_confirmed_address_asks_the_organisations_administrators(app: Flask, w
     [asked] = memberships.own_pending_join_requests(db.session, user.id)
     assert (asked.organisation_id, asked.status) == (world.org_a.id, JoinRequestStatus.PENDING)
     assert received(asked) == [{"join_request_id": asked.id}]
+    assert memberships.joinable_organisations(db.session, user.id) == []
     assert [
         r.id
         for r, _ in memberships.pending_join_requests(db.session, world.admin_a.id, world.org_a.id)
