@@ -34,6 +34,7 @@ from matcher.models import (
     User,
     utcnow,
 )
+from matcher.services.accounts import normalise_email
 
 digests_group = AppGroup("digests", help="Plan, preview and send digest emails.")
 
@@ -46,7 +47,7 @@ def _settings() -> Settings:
 @click.argument("email")
 def preview_command(email: str) -> None:
     """Print the subject and plain-text part of EMAIL's next digest."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         raise click.ClickException("No account has that email address.")
     daily = user.profile is not None and user.profile.digest_frequency == DigestFrequency.DAILY

@@ -8,9 +8,12 @@ replace, so each link works once.
 
 from __future__ import annotations
 
+import unicodedata
+from contextlib import suppress
 from functools import cache
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -57,8 +60,14 @@ class LinkNotValid(ServiceError):
 
 
 def normalise_email(email: str) -> str:
-    """The address as stored: trimmed and lower case."""
-    return email.strip().lower()
+    """The address as stored: the email validator's normal form (Unicode NFC, the domain
+    decoded from IDNA), trimmed and lower case; so josé@ typed as one character or as e and a
+    combining accent is one address."""
+    email = email.strip()
+    # Sign-in looks up any stored address, such as the demo administrator's .localhost one.
+    with suppress(EmailNotValidError):
+        email = validate_email(email, check_deliverability=False).normalized
+    return unicodedata.normalize("NFC", email.lower())
 
 
 def domain_of(email: str) -> str:
@@ -148,13 +157,16 @@ def register(
     else:
         raise ValidationFailed({"role": "Select where you work"})
     _check_password(password, email)
+    # Hashed whether or not the address is taken: the answer takes as long either way, so its
+    # timing does not tell which addresses have accounts.
+    password_hash = hash_password(password)
     existing = session.scalar(select(User).where(User.email == email))
     if existing is not None:
         outbox.record_event(session, ACCOUNT_EXISTS_EMAIL_REQUESTED, {"user_id": existing.id})
         return None
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         display_name=display_name.strip(),
     )

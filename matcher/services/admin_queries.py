@@ -18,6 +18,7 @@ from matcher.models import (
     User,
     VerificationStatus,
 )
+from matcher.services.accounts import normalise_email
 from matcher.services.taxonomies import MODELS
 
 T = TypeVar("T")
@@ -97,7 +98,7 @@ def audit_log(
     if filters.object_type:
         query = query.where(AuditEntry.object_type == filters.object_type)
     if filters.actor_email:
-        query = query.where(User.email == filters.actor_email.strip().lower())
+        query = query.where(User.email == normalise_email(filters.actor_email))
     return _paged(session, query, page, per_page, scalars=False)
 
 

@@ -61,6 +61,7 @@ from matcher.services.access import (
 from matcher.services.accounts import (
     CLAIMABLE_DOMAIN_MESSAGE,
     is_claimable_domain,
+    normalise_email,
     organisation_for_email,
 )
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
@@ -352,7 +353,7 @@ def invite_member(
     require_org_admin(session, actor, organisation.id)
     if organisation.status == VerificationStatus.REJECTED:
         raise InvalidState(f"organisation {organisation.id} was rejected")
-    email = (email or "").strip().lower()
+    email = normalise_email(email or "")
     if not email:
         raise ValidationFailed({"email": "Enter an email address"})
     if len(email) > EMAIL_MAX or not _EMAIL.match(email):

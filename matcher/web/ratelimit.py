@@ -21,6 +21,7 @@ from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 
 from matcher.security.tokens import fingerprint
+from matcher.services.accounts import normalise_email
 from matcher.web.extensions import limiter
 
 SIGN_IN_PER_ACCOUNT = "RATELIMIT_SIGN_IN_PER_ACCOUNT"
@@ -55,7 +56,7 @@ def _item(setting: str) -> RateLimitItem:
 
 
 def _account_key(email: str) -> str:
-    return "account:" + fingerprint(current_app.config["SECRET_KEY"], email.strip().lower())
+    return "account:" + fingerprint(current_app.config["SECRET_KEY"], normalise_email(email))
 
 
 def _ip_key() -> str:

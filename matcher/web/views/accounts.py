@@ -78,6 +78,8 @@ def register():
     if form.validate_on_submit():
         if not first_submission(form):
             return redirect(url_for("accounts.check_your_email"))
+        # Registering sends an email whether or not the address is new: limit it like others.
+        ratelimit.count_email_request(form.email.data)
         try:
             service.register(
                 db.session,

@@ -25,6 +25,7 @@ from matcher.models import (
 )
 from matcher.security.passwords import hash_password
 from matcher.security.tokens import CONFIRM_EMAIL, fingerprint
+from matcher.services import accounts as accounts_service
 from matcher.services import api_tokens, memberships
 from matcher.web.ratelimit import SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP
 from tests import builders
@@ -549,3 +550,44 @@ def test_download_my_data_has_join_requests_and_membership_invitations(site: Fla
         ("I lead a team.", "pending")
     ]
     assert [i["role"] for i in data["membership_invitations"]] == ["member"]
+
+
+def test_registering_the_same_address_again_and_again_is_rate_limited(site: Flask):
+    user = confirmed_user(email="taken@cabinetoffice.gov.uk")
+    client = site.test_client()
+    again = {**NEW_RECRUIT, "email": user.email}
+
+    statuses = [submit(client, "/register", again).status_code for _ in range(6)]
+    deliver_outbox()
+
+    assert statuses == [302] * 5 + [429]
+    assert len(delivered(_settings(site), user.email)) == 5
+
+
+def test_registering_does_the_same_work_for_a_taken_address(site: Flask, monkeypatch):
+    """Without a hash for a taken address, its faster answer tells that it has an account."""
+    hashed: list[str] = []
+    real = accounts_service.hash_password
+    monkeypatch.setattr(
+        accounts_service,
+        "hash_password",
+        lambda password: hashed.append(password) or real(password),
+    )
+    taken = confirmed_user(email="taken@cabinetoffice.gov.uk")
+
+    submit(site.test_client(), "/register", {**NEW_RECRUIT, "email": "fresh@cabinetoffice.gov.uk"})
+    submit(site.test_client(), "/register", {**NEW_RECRUIT, "email": taken.email})
+
+    assert hashed == [PASSWORD, PASSWORD]
+
+
+def test_an_address_in_another_unicode_form_is_the_same_account(site: Flask):
+    composed, decomposed = "jos\u00e9@cabinetoffice.gov.uk", "jose\u0301@cabinetoffice.gov.uk"
+
+    submit(site.test_client(), "/register", {**NEW_RECRUIT, "email": composed})
+    submit(site.test_client(), "/register", {**NEW_RECRUIT, "email": decomposed})
+
+    assert db.session.scalars(select(User.email)).all() == [composed]
+    db.session.execute(update(User).values(email_confirmed_at=func.now()))
+    db.session.commit()
+    assert sign_in(site.test_client(), decomposed).status_code == 302
