@@ -1,7 +1,7 @@
 """Settings for matcher, read from the environment in one place.
 
 Every variable has a default that runs the embedded development service (SQLite, a
-filesystem Celery broker, mail written to an outbox folder). ``MATCHER_ENV=production``
+Celery broker in its own SQLite file, mail written to an outbox folder). ``MATCHER_ENV=production``
 refuses those defaults. A malformed value raises ``ConfigError`` with one line that
 names the variable, so the entry points can print it instead of a traceback.
 """
@@ -87,7 +87,7 @@ class Settings:
 
     @property
     def broker_folder(self) -> Path:
-        """Where the filesystem broker keeps its messages in the embedded default."""
+        """Where the filesystem broker keeps its messages, when CELERY_BROKER_URL chooses it."""
         return self.instance_dir / "broker"
 
 
@@ -153,12 +153,16 @@ def _database_url(environ: Mapping[str, str], instance_dir: Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _broker_url(environ: Mapping[str, str]) -> str:
-    raw = _text(environ, "CELERY_BROKER_URL", "filesystem://")
+def _broker_url(environ: Mapping[str, str], instance_dir: Path) -> str:
+    # kombu's SQLAlchemy transport writes each message in one transaction, so a worker never
+    # reads half a message (the filesystem transport's reader can find a file not yet written).
+    default = f"sqla+sqlite:///{instance_dir / 'broker.sqlite3'}"
+    raw = _text(environ, "CELERY_BROKER_URL", default)
     scheme = urlsplit(raw).scheme if "://" in raw else ""
-    if scheme not in ("filesystem", "redis", "rediss", "memory"):
+    if scheme not in ("sqla+sqlite", "filesystem", "redis", "rediss", "memory"):
         raise ConfigError(
-            f"CELERY_BROKER_URL must start with redis://, rediss:// or filesystem://; got {raw!r}"
+            "CELERY_BROKER_URL must start with redis://, rediss://, sqla+sqlite:/// "
+            f"or filesystem://; got {raw!r}"
         )
     return raw
 
@@ -264,7 +268,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     instance_dir = Path(_text(environ, "INSTANCE_DIR", str(PROJECT_ROOT / "instance"))).resolve()
     host = _text(environ, "HOST", "127.0.0.1")
     port = _integer(environ, "PORT", 5000, 1, 65535)
-    broker_url = _broker_url(environ)
+    broker_url = _broker_url(environ, instance_dir)
     if env == "production":
         secret_key = _text(environ, "SECRET_KEY", "")
     else:

@@ -1,11 +1,14 @@
 """``make run``: migrate, load reference and demo data, then run web, worker and beat together.
 
 The three processes run in their own sessions so that Ctrl-C reaches only this supervisor,
-which then stops them in order and waits for each, instead of leaving orphans behind.
+which then stops them in order and waits for each, instead of leaving orphans behind. A worker
+or beat that dies is started again after a short, growing pause while the web app keeps
+serving; only the web app stopping stops everything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -25,31 +28,96 @@ READY_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 15
 
 
+# Processes started again when they stop; the web app is not: without it there is no service.
+RESTARTABLE = ("worker", "beat")
+# Pauses before each successive restart of a process that keeps dying; a process that ran for
+# STABLE_SECONDS counts as healthy again and its next restart comes after the first pause.
+RESTART_PAUSES_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
+STABLE_SECONDS = 60.0
+
+
+@dataclass
+class Child:
+    """One supervised process, the command that starts it and its restart history."""
+
+    command: list[str]
+    process: subprocess.Popen[bytes]
+    started_at: float
+    quick_exits: int = 0
+    restart_at: float | None = None
+
+
+def _start_process(command: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, start_new_session=True)
+
+
+def _kill_leftovers(process: subprocess.Popen[bytes]) -> None:
+    """Kill what a dead process left in its session (a worker's pool children, say)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 @dataclass
 class Supervisor:
-    """Starts named child processes and stops all of them when one stops or we are told to."""
+    """Starts named child processes, restarts the restartable ones, and stops all of them."""
 
-    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    children: dict[str, Child] = field(default_factory=dict)
     stopping: bool = False
 
     def start(self, name: str, command: list[str]) -> None:
-        self.children[name] = subprocess.Popen(command, start_new_session=True)
+        self.children[name] = Child(command, _start_process(command), time.monotonic())
 
     def first_exited(self) -> str | None:
-        return next((name for name, p in self.children.items() if p.poll() is not None), None)
+        return next(
+            (name for name, child in self.children.items() if child.process.poll() is not None),
+            None,
+        )
+
+    def keep_running(self) -> str | None:
+        """Restart restartable children that stopped; return the name of one that may not be."""
+        now = time.monotonic()
+        for name, child in self.children.items():
+            code = child.process.poll()
+            if code is None:
+                continue
+            if name not in RESTARTABLE:
+                return name
+            if child.restart_at is None:
+                _kill_leftovers(child.process)
+                if now - child.started_at >= STABLE_SECONDS:
+                    child.quick_exits = 0
+                pause = RESTART_PAUSES_SECONDS[
+                    min(child.quick_exits, len(RESTART_PAUSES_SECONDS) - 1)
+                ]
+                child.quick_exits += 1
+                child.restart_at = now + pause
+                print(
+                    f"matcher: the {name} process stopped (exit code {code}); "
+                    f"starting it again in {pause:g} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            elif now >= child.restart_at:
+                child.process = _start_process(child.command)
+                child.started_at = now
+                child.restart_at = None
+                print(f"matcher: started the {name} process again", file=sys.stderr, flush=True)
+        return None
 
     def stop_all(self) -> None:
         self.stopping = True
-        for process in self.children.values():
+        processes = [child.process for child in self.children.values()]
+        for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for process in self.children.values():
+        for process in processes:
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            _kill_leftovers(process)
 
 
 def _flask(*args: str) -> list[str]:
@@ -91,7 +159,7 @@ def _print_banner(settings: Settings) -> None:
 
 
 def main() -> int:
-    """Run the whole embedded service until Ctrl-C or until one of its processes stops."""
+    """Run the whole embedded service until Ctrl-C or until the web app stops."""
     try:
         settings = record_served_base_url(load_settings())
     except ConfigError as error:
@@ -148,7 +216,7 @@ def main() -> int:
     try:
         _wait_until_ready(settings, supervisor)
         _print_banner(settings)
-        while (name := supervisor.first_exited()) is None:
+        while (name := supervisor.keep_running()) is None:
             time.sleep(0.5)
         print(f"matcher: the {name} process stopped; stopping the others", file=sys.stderr)
         return 1

@@ -35,9 +35,14 @@ TASK_MODULES = (
 # message longer than this, or it would hand the message to a second worker mid-retry.
 MAX_RETRY_DELAY_SECONDS = 600
 VISIBILITY_TIMEOUT_SECONDS = 2 * 60 * 60
+SQLITE_BROKER_LOCK_TIMEOUT_SECONDS = 15
 
 
 def _broker_options(settings: Settings) -> dict[str, Any]:
+    if settings.broker_url.startswith("sqla+"):
+        # kombu passes these to SQLAlchemy's create_engine. Web, worker and beat share the
+        # file: wait for a moment's lock instead of failing a publish or a poll.
+        return {"connect_args": {"timeout": SQLITE_BROKER_LOCK_TIMEOUT_SECONDS}}
     if settings.broker_url.startswith("filesystem://"):
         folder = settings.broker_folder
         for sub in ("queue", "processed", "control"):

@@ -1,4 +1,5 @@
-"""`make run` starts web, worker and beat on the embedded default and stops them all on Ctrl-C."""
+"""`make run` starts web, worker and beat on the embedded default, starts a dead worker again,
+and stops them all on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ import urllib.request
 from pathlib import Path
 
 from config import PROJECT_ROOT
-from tests.waiting import unused_port
+from matcher import create_app
+from matcher.extensions import db
+from matcher.services.organisations import verify_organisation
+from tests.conftest import make_settings
+from tests.integration.test_outbox_worker import seed_organisation
+from tests.waiting import unused_port, wait_until
 
 START_DEADLINE_SECONDS = 240
 STOP_DEADLINE_SECONDS = 30
@@ -42,7 +48,40 @@ def get_json(url: str) -> tuple[int, dict]:
         return error.code, json.load(error)
 
 
-def test_make_run_serves_readyz_and_stops_every_process_on_ctrl_c(tmp_path: Path):
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def supervised_worker(instance: Path) -> int | None:
+    """The id of the Celery worker that make run's supervisor started, if one is running."""
+    pids = processes_with_environment(str(instance))
+    supervisors = {pid for pid in pids if b"matcher.devserver" in _command_line(pid)}
+    workers = [
+        pid
+        for pid in pids
+        if _parent(pid) in supervisors and b"\x00worker\x00" in _command_line(pid)
+    ]
+    return workers[0] if workers else None
+
+
+def emails_to(outbox: Path, address: str) -> list[Path]:
+    return [path for path in outbox.glob("*.eml") if address in path.read_text(errors="replace")]
+
+
+def test_make_run_serves_restarts_a_killed_worker_and_stops_every_process_on_ctrl_c(
+    tmp_path: Path,
+):
     port = unused_port()
     instance = tmp_path / "instance"
     environ = {
@@ -81,6 +120,31 @@ def test_make_run_serves_readyz_and_stops_every_process_on_ctrl_c(tmp_path: Path
             [[matches]] = database.execute("SELECT count(*) FROM matches").fetchall()
         assert matches > 0
         assert len(processes_with_environment(str(instance))) >= 4
+
+        # A worker killed outright is started again while the web app keeps serving, and the
+        # new one does the work of a change made afterwards.
+        killed = wait_until(lambda: supervised_worker(instance))
+        os.kill(killed, signal.SIGKILL)
+        wait_until(
+            lambda: supervised_worker(instance) not in (None, killed),
+            timeout=60,
+            what="a new worker",
+        )
+        assert get_json(f"http://127.0.0.1:{port}/readyz")[0] == 200
+        app = create_app(make_settings(instance))
+        with app.app_context():
+            actor_id, organisation_id, admin_email = seed_organisation()
+            verify_organisation(db.session, actor_id=actor_id, organisation_id=organisation_id)
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        wait_until(
+            lambda: emails_to(instance / "outbox", admin_email),
+            timeout=60,
+            what="the new worker to send the email",
+        )
+        log.seek(0)
+        assert "the worker process stopped (exit code -9); starting it again" in log.read()
 
         # Ctrl-C in a terminal signals the whole foreground process group.
         os.killpg(runner.pid, signal.SIGINT)

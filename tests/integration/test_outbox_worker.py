@@ -141,3 +141,29 @@ def test_a_worker_on_the_embedded_default_writes_the_email_to_the_outbox_folder(
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_an_empty_message_file_left_in_the_broker_folder_does_not_stop_the_worker(
+    tmp_path: Path, celery_worker_process
+):
+    # kombu's filesystem transport creates a message file before writing it, so a worker could
+    # read it empty and die; the embedded default keeps its messages elsewhere.
+    instance = tmp_path / "embedded"
+    queue_folder = instance / "broker" / "queue"
+    queue_folder.mkdir(parents=True)
+    (queue_folder / "1_00000000-0000-4000-8000-000000000000.email.msg").write_bytes(b"")
+    app = migrated_app(make_settings(instance))
+    worker = celery_worker_process(INSTANCE_DIR=str(instance))
+    try:
+        with app.app_context():
+            actor_id, organisation_id, _ = seed_organisation()
+            event_id = verify_and_commit(actor_id, organisation_id)
+
+            wait_until(lambda: list((instance / "outbox").glob("*.eml")))
+            wait_until(lambda: stored_event(event_id).processed_at is not None)
+            assert worker.process.poll() is None
+            assert "JSONDecodeError" not in worker.log()
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,9 +41,15 @@ def _claim() -> list[int]:
 
 
 def _queued(app: Flask) -> list[dict]:
-    """The task messages waiting in the filesystem broker's folder."""
-    folder = app.config["MATCHER_SETTINGS"].broker_folder / "queue"
-    return [json.loads(path.read_bytes()) for path in sorted(folder.glob("*.msg"))]
+    """The task messages waiting in the embedded broker's SQLite file."""
+    path = app.config["MATCHER_SETTINGS"].instance_dir / "broker.sqlite3"
+    if not path.exists():
+        return []
+    with closing(sqlite3.connect(path)) as broker:
+        rows = broker.execute(
+            "SELECT payload FROM kombu_message WHERE visible ORDER BY id"
+        ).fetchall()
+    return [json.loads(payload) for (payload,) in rows]
 
 
 def test_record_event_joins_the_callers_transaction_without_committing(app: Flask):

@@ -28,11 +28,17 @@ def test_defaults_are_the_embedded_service(tmp_path: Path):
     assert settings.env == "development"
     assert settings.database_url == f"sqlite:///{tmp_path / 'matcher.sqlite3'}"
     assert settings.uses_sqlite
-    assert settings.broker_url == "filesystem://"
+    assert settings.broker_url == f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
     assert settings.mail_backend == "outbox"
     assert settings.mail_outbox_dir == tmp_path / "outbox"
     assert (settings.host, settings.port) == ("127.0.0.1", 5000)
     assert settings.base_url == "http://127.0.0.1:5000"
+
+
+def test_the_filesystem_broker_is_still_accepted_when_chosen(tmp_path: Path):
+    settings = load_settings({"INSTANCE_DIR": str(tmp_path), "CELERY_BROKER_URL": "filesystem://"})
+
+    assert settings.broker_url == "filesystem://"
 
 
 def test_development_secret_key_is_generated_once_and_kept_private(tmp_path: Path):
@@ -68,6 +74,7 @@ def test_bare_postgresql_url_uses_psycopg_3(tmp_path: Path):
         ("DATABASE_URL", "not a url"),
         ("DATABASE_URL", "mysql://localhost/matcher"),
         ("CELERY_BROKER_URL", "amqp://localhost"),
+        ("CELERY_BROKER_URL", "sqla+mysql://localhost/broker"),
         ("BASE_URL", "matcher.example"),
         ("SMTP_STARTTLS", "perhaps"),
         ("SMTP_TIMEOUT_SECONDS", "soon"),
