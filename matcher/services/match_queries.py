@@ -320,11 +320,14 @@ def recommended_people(
 
     People who said "not for me" or who already have an interest in the placement are left out.
     Pages and the API both show recommendations through this function, so neither can show a
-    name or contact: a recommendation has neither. NotFound or NotPermitted as
+    name or contact: a recommendation has neither. Only an open placement has any: nobody
+    can be invited to one that is closed or filled. NotFound or NotPermitted as
     ``load_placement_for_member`` decides.
     """
     actor = load_actor(session, actor_id)
     placement = load_placement_for_member(session, actor, placement_id)
+    if placement.status != PlacementStatus.OPEN:
+        return []
     responded = select(Interest.person_id).where(Interest.placement_id == placement.id)
     dismissed = select(Dismissal.person_id).where(Dismissal.placement_id == placement.id)
     rows = session.scalars(

@@ -58,3 +58,33 @@ def test_the_interested_person_is_named_with_their_email_for_the_organisation_on
     for outsider in (world.admin_b, world.other_person, world.person):
         with pytest.raises(NotFound):
             match_queries.interested_person(db.session, outsider.id, interest.id)
+
+
+def test_a_filled_placement_is_neither_matched_nor_recommended_from_the_accepting_commit(
+    world: World,
+):
+    placement = open_placement(db.session, world, capacity=1)
+    _match(world, placement.id)
+    db.session.add(
+        Match(
+            person_id=world.other_person.id,
+            placement_id=placement.id,
+            score=0.8,
+            rank=1,
+            reasons=[],
+            engine_version="test",
+        )
+    )
+    interest = interests.express_interest(db.session, world.person.id, placement.id)
+    interests.shortlist(db.session, world.member_a.id, interest.id)
+    interests.offer(db.session, world.member_a.id, interest.id, "Start on 2 March.")
+    db.session.commit()
+    other = world.other_person.id
+    assert match_queries.matches_for_person(db.session, other, page=1, per_page=10).total == 1
+    assert match_queries.recommended_people(db.session, world.member_a.id, placement.id)
+
+    interests.accept_offer(db.session, world.person.id, interest.id)
+    db.session.commit()
+
+    assert match_queries.matches_for_person(db.session, other, page=1, per_page=10).total == 0
+    assert match_queries.recommended_people(db.session, world.member_a.id, placement.id) == []
