@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import Policy
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from config import Settings
-from matcher.mail.wire import subject_value
+from matcher.mail.wire import recipient_value, subject_value
 from matcher.models import utcnow
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "email"
@@ -41,18 +41,40 @@ def render_email(name: str, context: Mapping[str, Any]) -> tuple[str, str]:
     return text, html
 
 
-class _Subject(str):
-    """A Subject that the message prints folded by ``subject_value``, spaces and all.
+class _Folded(str):
+    """A header the message prints as ``folded`` gives it, not as the email package refolds it.
 
-    Assigned as a plain string, the email package's own folder drops the space between two
-    encoded words where it folds a line, so "Data 🚀 team" arrived as "Data🚀 team".
+    Assigned as plain strings, the email package's own folder drops the space between two
+    encoded words where it folds a line, so a subject "Data 🚀 team" arrived as "Data🚀 team",
+    and it split and respaced names in To. The header still reads as ``value``.
     """
 
-    name = "Subject"
     defects = ()
 
+    def __new__(cls, name: str, value: str, folded: Callable[[str], str]) -> _Folded:
+        header = super().__new__(cls, value)
+        header.name = name
+        header._folded = folded
+        return header
+
     def fold(self, *, policy: Policy) -> str:
-        return f"Subject: {subject_value(self, policy.linesep)}{policy.linesep}"
+        return f"{self.name}: {self._folded(policy.linesep)}{policy.linesep}"
+
+
+def _subject(subject: str) -> _Folded:
+    subject = " ".join(subject.splitlines())
+    return _Folded("Subject", subject, lambda linesep: subject_value(subject, linesep))
+
+
+def _to(to: Address | str) -> Address | str | _Folded:
+    if isinstance(to, Address):
+        name, address = to.display_name, to.addr_spec
+    else:
+        name, address = parseaddr(to)
+    if not address or not address.isascii():
+        return to
+    shown = formataddr((name, address)) if name else address
+    return _Folded("To", shown, lambda _linesep: recipient_value(name, address))
 
 
 def _domain(settings: Settings) -> str:
@@ -74,8 +96,8 @@ def build_message(
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["Reply-To"] = settings.mail_reply_to
-    message["To"] = to
-    message["Subject"] = _Subject(" ".join(subject.splitlines()))
+    message["To"] = _to(to)
+    message["Subject"] = _subject(subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = message_id or make_msgid(domain=_domain(settings))
     for name, value in (headers or {}).items():

@@ -75,6 +75,16 @@ def subject_value(subject: str, linesep: str = "\r\n") -> str:
     return Header(subject, charset, header_name="Subject").encode(linesep=linesep)
 
 
+def recipient_value(name: str, address: str) -> str:
+    """A To header's value for an ASCII address: a non-ASCII name as one encoded word.
+
+    One encoded word keeps every space in the name; the email package's newer folder splits a
+    long name into several words and loses or adds spaces around emoji and right-to-left text.
+    """
+    name = _one_line(name)
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
 def _part(subtype: str, content: str, boundary: str) -> bytes | None:
     """A text part's headers and body, or None when the boundary occurs in it."""
     content = content.replace("\r\n", "\n").replace("\r", "\n")
@@ -144,7 +154,7 @@ def build_wire_message(
         or any(len(line) > _HARD_LIMIT for line in extra)
     ):
         return _fallback(settings, name, address, subject, text, html, message_id, headers)
-    to = formataddr((name, address), charset="utf-8") if name else address
+    to = recipient_value(name, address)
     boundary = f"=_{secrets.token_hex(12)}"
     text_part = _part("plain", text, boundary)
     html_part = _part("html", html, boundary)

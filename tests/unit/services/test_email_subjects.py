@@ -1,4 +1,5 @@
-"""Subjects with emoji and right-to-left text arrive with every space they were written with."""
+"""Subjects and names with emoji and right-to-left text arrive with every space they were
+written with, and no space added."""
 
 from __future__ import annotations
 
@@ -53,3 +54,23 @@ def test_every_subject_decodes_to_the_one_intended(tmp_path: Path):
             wire = message.as_bytes(policy=policy.SMTP)
             assert all(len(line) <= 78 for line in wire.split(b"\r\n\r\n")[0].split(b"\r\n"))
             assert message_from_bytes(wire, policy=policy.default)["Subject"] == subject
+
+
+# Names the email package's folder split and respaced ("ياسمي ن").
+NAMES = ["Dr Yael Cohen-Haddad יעל כהן 🌿 ياسمين", "Noa Levi נועה לוי 🚀 and فريق البيانات"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_recipient_name_with_emoji_and_rtl_text_arrives_unchanged(
+    app: Flask, world: World, name: str
+):
+    world.person.display_name = name
+    placement = open_placement(db.session, world, title="Rural buses")
+    interest = interests.express_interest(db.session, world.person.id, placement.id)
+    interests.shortlist(db.session, world.member_a.id, interest.id)
+    db.session.commit()
+    run_pending(app, INTEREST_CHANGED)
+
+    [to_person] = [m for m in delivered(app) if world.person.email in str(m["To"])]
+    assert to_person["To"].addresses[0].display_name == name
+    assert to_person["To"].addresses[0].addr_spec == world.person.email
