@@ -63,6 +63,7 @@ class Settings:
     smtp_starttls: bool
     smtp_timeout_seconds: float
     outbox_relay_interval_seconds: float
+    outbox_retention_days: int
     broker_publish_timeout_seconds: float
     ratelimit_storage_url: str
     government_email_domains: tuple[str, ...]
@@ -300,6 +301,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_starttls=_flag(environ, "SMTP_STARTTLS", False),
         smtp_timeout_seconds=_number(environ, "SMTP_TIMEOUT_SECONDS", 10.0, 0.1),
         outbox_relay_interval_seconds=_number(environ, "OUTBOX_RELAY_INTERVAL_SECONDS", 2.0, 0.1),
+        outbox_retention_days=_integer(environ, "OUTBOX_RETENTION_DAYS", 7, 1, 3650),
         broker_publish_timeout_seconds=_number(environ, "BROKER_PUBLISH_TIMEOUT_SECONDS", 2.0, 0.1),
         ratelimit_storage_url=_text(environ, "RATELIMIT_STORAGE_URL", "memory://"),
         government_email_domains=_domains(environ, "GOVERNMENT_EMAIL_DOMAINS", "gov.uk"),

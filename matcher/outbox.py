@@ -17,7 +17,7 @@ from typing import Any
 
 from celery import Celery
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import ColumnElement, and_, event, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, event, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,21 @@ def record_event(session: Session, task_name: str, payload: dict[str, Any]) -> O
     session.flush([event])
     session.info.setdefault(_SESSION_KEY, []).append(event.id)
     return event
+
+
+def purge_processed(session: Session, retention: timedelta, now: datetime | None = None) -> int:
+    """Delete events processed longer than ``retention`` ago; the number deleted (caller commits).
+
+    Events not yet processed stay, however old: they are work still to do, or poison events
+    an operator has to look at.
+    """
+    cutoff = (now or utcnow()) - retention
+    result = session.execute(
+        delete(OutboxEvent)
+        .where(OutboxEvent.processed_at.is_not(None), OutboxEvent.processed_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def _publishable(now: datetime) -> ColumnElement[bool]:

@@ -29,6 +29,7 @@ TASK_MODULES = (
     "workers.interest_notifications",
     "workers.digests",
     "workers.matching",
+    "workers.outbox_tasks",
 )
 
 # The longest a task may wait before a retry; the broker must hold an unacknowledged

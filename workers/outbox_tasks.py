@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
+from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -23,7 +25,9 @@ from sqlalchemy.orm import Session
 from matcher.extensions import db
 from matcher.mail import MailError, TransientMailError
 from matcher.models import OutboxEvent, utcnow
-from workers.app import MAX_RETRY_DELAY_SECONDS, TASK_QUEUES
+from matcher.outbox import purge_processed
+from workers.app import MAX_RETRY_DELAY_SECONDS, QUEUE_DEFAULT, TASK_QUEUES
+from workers.schedule import OUTBOX_PURGE
 
 logger = logging.getLogger(__name__)
 
@@ -113,3 +117,16 @@ def outbox_task(
         return run
 
     return decorate
+
+
+TASK_QUEUES[OUTBOX_PURGE] = QUEUE_DEFAULT
+
+
+@shared_task(name=OUTBOX_PURGE)
+def purge_outbox() -> int:
+    """Delete outbox events processed more than OUTBOX_RETENTION_DAYS ago (run by beat)."""
+    days = current_app.config["MATCHER_SETTINGS"].outbox_retention_days
+    purged = purge_processed(db.session, timedelta(days=days))
+    db.session.commit()
+    logger.info("outbox: purged %d events processed more than %d days ago", purged, days)
+    return purged

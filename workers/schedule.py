@@ -28,6 +28,8 @@ EMAIL_QUEUE = "email"
 DIGEST_RECOVERY_MINUTES = 5
 MATCHING_REBUILD_ALL = "matching.rebuild_all"
 MATCHING_QUEUE = "matching"
+OUTBOX_PURGE = "outbox.purge"
+DEFAULT_QUEUE = "default"
 
 
 def beat_schedule(settings: Settings) -> dict[str, Entry]:
@@ -48,6 +50,8 @@ def beat_schedule(settings: Settings) -> dict[str, Entry]:
     entries["nightly-match-rebuild"] = entry(
         MATCHING_REBUILD_ALL, crontab(minute=30, hour=2), MATCHING_QUEUE
     )
+    # Processed outbox events are kept OUTBOX_RETENTION_DAYS for tracing, then deleted.
+    entries["outbox-purge"] = entry(OUTBOX_PURGE, crontab(minute=15, hour=3), DEFAULT_QUEUE)
     entries["weekly-digests"]["args"] = ("weekly",)
     entries["daily-digests"]["args"] = ("daily",)
     return entries

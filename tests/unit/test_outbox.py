@@ -168,3 +168,32 @@ def test_a_dead_broker_fails_the_commit_hook_fast_and_leaves_the_event_pending(
         assert stored.last_error.startswith("OperationalError")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_purge_deletes_only_events_processed_longer_ago_than_the_retention(app: Flask):
+    now = utcnow()
+    retention = timedelta(days=7)
+    old_processed, recent_processed, old_pending, old_poison = (_stored_event() for _ in range(4))
+    db.session.execute(update(OutboxEvent).values(created_at=now - timedelta(days=30)))
+    db.session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == old_processed)
+        .values(processed_at=now - retention - timedelta(seconds=1))
+    )
+    db.session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == recent_processed)
+        .values(processed_at=now - retention + timedelta(minutes=1))
+    )
+    db.session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == old_poison)
+        .values(publish_attempts=outbox.MAX_PUBLISHES, dispatched_at=now - timedelta(days=30))
+    )
+    db.session.commit()
+
+    assert outbox.purge_processed(db.session, retention, now) == 1
+    db.session.commit()
+
+    remaining = db.session.scalars(select(OutboxEvent.id).order_by(OutboxEvent.id)).all()
+    assert remaining == [recent_processed, old_pending, old_poison]

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher import create_app
 from matcher.extensions import db
-from matcher.models import OutboxEvent
-from workers.app import MAX_RETRY_DELAY_SECONDS
-from workers.outbox_tasks import MAX_RETRIES, process_event, retry_delay
+from matcher.models import OutboxEvent, utcnow
+from tests.conftest import make_settings
+from workers.app import MAX_RETRY_DELAY_SECONDS, TASK_QUEUES
+from workers.outbox_tasks import MAX_RETRIES, process_event, purge_outbox, retry_delay
+from workers.schedule import beat_schedule
 
 
 def _stored_event(payload: dict[str, Any]) -> int:
@@ -57,3 +64,37 @@ def test_retry_delays_grow_and_stay_below_the_brokers_limit():
         delays = [retry_delay(retries) for _ in range(200)]
         assert all(ceiling / 2 <= delay <= ceiling < MAX_RETRY_DELAY_SECONDS for delay in delays)
         assert len(set(delays)) > 1
+
+
+def test_the_purge_task_keeps_processed_events_for_the_configured_retention(
+    tmp_path: Path, sqlite_template: Path
+):
+    shutil.copy(sqlite_template, tmp_path / "matcher.sqlite3")
+    app = create_app(make_settings(tmp_path, OUTBOX_RETENTION_DAYS="2"))
+    with app.app_context():
+        now = utcnow()
+        for days_ago in (3, 1):
+            db.session.add(
+                OutboxEvent(
+                    task_name="test.event",
+                    payload={"n": days_ago},
+                    publish_attempts=1,
+                    processed_at=now - timedelta(days=days_ago),
+                )
+            )
+        db.session.commit()
+
+        assert purge_outbox.run() == 1
+        assert [event.payload for event in db.session.scalars(select(OutboxEvent))] == [{"n": 1}]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_every_beat_entry_names_a_task_the_workers_register(app: Flask):
+    celery = app.extensions["celery"]
+    entries = beat_schedule(app.config["MATCHER_SETTINGS"])
+
+    assert entries["outbox-purge"]["task"] == purge_outbox.name
+    for entry in entries.values():
+        assert entry["task"] in celery.tasks
+        assert TASK_QUEUES[entry["task"]] == entry["options"]["queue"]

@@ -78,6 +78,7 @@ def test_bare_postgresql_url_uses_psycopg_3(tmp_path: Path):
         ("BASE_URL", "matcher.example"),
         ("SMTP_STARTTLS", "perhaps"),
         ("SMTP_TIMEOUT_SECONDS", "soon"),
+        ("OUTBOX_RETENTION_DAYS", "0"),
         ("MAIL_BACKEND", "pigeon"),
         ("MATCHER_ENV", "staging"),
     ],
