@@ -70,6 +70,7 @@ def test_the_register_page_asks_where_the_person_works(site: Flask):
             "placements",
             ["What kinds of placement do you want?", "What hours could you work on a placement?"],
         ),
+        ("discoverable", ["Can organisations find your profile?"]),
         ("emails", ["How often should we email you new matches?"]),
     ],
 )
@@ -85,6 +86,13 @@ def test_a_one_question_step_has_its_question_as_its_only_heading(recruit: Flask
     legend = _LEGEND.search(html)
     assert legend and "<h1" in legend.group(1)
     assert _text(headings[0]) == _legends(html)[0] != ""
+
+
+def test_a_question_after_explanation_is_not_asked_twice_on_screen(recruit: FlaskClient):
+    html = _page(recruit, "/profile/discoverable")
+    headings = re.findall(r"<h1\b[^>]*>(.*?)</h1>", html, re.S)
+    assert [_text(h) for h in headings] == ["Can organisations find your profile?"]
+    assert re.search(r'<legend class="[^"]*govuk-visually-hidden', html)
 
 
 def test_the_placement_form_asks_every_question(member: FlaskClient):
