@@ -53,6 +53,13 @@ class PlacementInterest(Output):
     updated_at: datetime
 
 
+class OfferInput(Input):
+    message: str = Field(
+        max_length=workflow.OFFER_MESSAGE_MAX,
+        description="What happens next, the dates and whom to contact",
+    )
+
+
 class PlacementInterestsQuery(Input):
     status: InterestStatus | None = None
     page: PageNumber = 1
@@ -172,12 +179,17 @@ def list_placement_interests(
     )
 
 
-def _decide(caller: Caller, placement_id: int, interest_id: int, action: Action) -> Any:
+def _decide(
+    caller: Caller, placement_id: int, interest_id: int, action: Action, message: str = ""
+) -> Any:
     placement = _members_placement(caller, placement_id)
     interest = workflow.get_interest(db.session, caller.user_id, interest_id)
     if interest.placement_id != placement.id:
         raise NotFound(f"interest {interest_id} is not in placement {placement_id}")
-    moved = workflow.transition(db.session, caller.user_id, interest.id, action)
+    if action == Action.OFFER:
+        moved = workflow.offer(db.session, caller.user_id, interest.id, message)
+    else:
+        moved = workflow.transition(db.session, caller.user_id, interest.id, action)
     names = match_queries.names_of(db.session, [moved.person_id])
     return _interest_out(caller, moved, names)
 
@@ -198,11 +210,14 @@ def shortlist_interest(caller: Caller, placement_id: int, interest_id: int) -> P
     return _decide(caller, placement_id, interest_id, Action.SHORTLIST)
 
 
-@operation("POST", _ONE + ":offer", summary="Offer the placement", **_DECISION)
-def offer_interest(caller: Caller, placement_id: int, interest_id: int) -> PlacementInterest:
-    """Offer the placement to a shortlisted person. 409 unless they are shortlisted and a
-    place is left."""
-    return _decide(caller, placement_id, interest_id, Action.OFFER)
+@operation("POST", _ONE + ":offer", summary="Offer the placement", body=OfferInput, **_DECISION)
+def offer_interest(
+    caller: Caller, placement_id: int, interest_id: int, body: OfferInput
+) -> PlacementInterest:
+    """Offer the placement to a shortlisted person, with a message they read with the offer and
+    in the offer email. 422 without a message; 409 unless they are shortlisted and a place is
+    left."""
+    return _decide(caller, placement_id, interest_id, Action.OFFER, body.message)
 
 
 @operation("POST", _ONE + ":reject", summary="Turn down an interested person", **_DECISION)

@@ -114,7 +114,13 @@ MATRIX: dict[str, tuple[Row, ...]] = {
         Row(MEMBERS_DRAFT, {"placement_id": "draft_a"}, label="draft"),
     ),
     "shortlist_interest": (Row(MEMBERS, {"placement_id": "open_a", "interest_id": "interested"}),),
-    "offer_interest": (Row(MEMBERS, {"placement_id": "open_a", "interest_id": "shortlisted"}),),
+    "offer_interest": (
+        Row(
+            MEMBERS,
+            {"placement_id": "open_a", "interest_id": "shortlisted"},
+            json=lambda w: {"message": "Start on 2 March."},
+        ),
+    ),
     "reject_interest": (Row(MEMBERS, {"placement_id": "open_a", "interest_id": "interested"}),),
     "list_placement_candidates": (
         Row(MEMBERS, {"placement_id": "open_a"}, label="open"),

@@ -51,7 +51,9 @@ def test_another_organisation_may_not_see_the_interests(http: FlaskClient, world
 def _decide(http: FlaskClient, world: ApiWorld, interest_id: int, action: str, **kw):
     placement_id = kw.pop("placement_id", world.open_a)
     path = _interests(world, placement_id, f"/{interest_id}:{action}")
-    return call(http, world, kw.pop("role", "member"), "POST", path)
+    if action == "offer":
+        kw.setdefault("json", {"message": "Start on 2 March; call Jo on 0113 000 0000."})
+    return call(http, world, kw.pop("role", "member"), "POST", path, **kw)
 
 
 def test_an_interested_person_is_shortlisted_offered_and_not_twice(
@@ -149,3 +151,14 @@ def test_recommended_people_are_shown_without_name_or_contact(http: FlaskClient,
     assert response.status_code == 200
     assert name not in response.text
     assert email not in response.text
+
+
+def test_an_offer_needs_a_message(http: FlaskClient, world: ApiWorld):
+    for body in ({}, {"message": "   "}):
+        response = _decide(http, world, world.shortlisted, "offer", json=body)
+        assert response.status_code == 422
+
+    response = _decide(http, world, world.shortlisted, "offer")
+
+    assert response.status_code == 200
+    assert response.json["status"] == "offered"
