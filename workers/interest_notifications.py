@@ -41,6 +41,7 @@ from matcher.models import (
     MembershipRole,
     Organisation,
     Placement,
+    PlacementStatus,
     Role,
     SuppressedAddress,
     SuppressionReason,
@@ -101,8 +102,7 @@ COPY: dict[InterestStatus, Copy] = {
         False,
         "{person} accepted your offer for {placement}",
         "{person} has accepted your offer for {placement}",
-        "Get in touch with them to agree their start date and arrangements. Once every place "
-        "is taken we mark the placement as filled and stop recommending it.",
+        "Get in touch with them to agree their start date and arrangements.",
     ),
     S.DECLINED: Copy(
         False,
@@ -190,6 +190,11 @@ def interest_changed(session: Session, payload: dict[str, Any]) -> None:
         if transition.to_status == S.ACCEPTED
         else None
     )
+    filled = (
+        " Every place is now taken, so the placement is filled and no longer taking interest."
+        if transition.to_status == S.ACCEPTED and placement.status == PlacementStatus.FILLED
+        else ""
+    )
     if copy.to_person:
         recipients = [(person.email, person.display_name)]
         link = f"{base_url}/interests/{interest.id}"
@@ -209,7 +214,7 @@ def interest_changed(session: Session, payload: dict[str, Any]) -> None:
         "interest_changed",
         {
             "headline": copy.headline.format(**words),
-            "explanation": copy.explanation,
+            "explanation": copy.explanation + filled,
             "message": message,
             "contact": contact,
             "link_url": link,

@@ -99,6 +99,7 @@ def test_the_offer_email_carries_the_message_and_acceptance_tells_how_to_reach_t
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
         assert f"Contact {world.person.display_name} at {world.person.email}" in text
+        assert "the placement is filled and no longer taking interest" in text
         assert f'href="mailto:{world.person.email}"' in html
 
 
