@@ -51,8 +51,24 @@ class Claimed:
     claimed_at: datetime
 
 
+class PayloadNotIds(ValueError):
+    """An outbox payload holds something other than ids, which could be personal data."""
+
+
+def _check_ids_only(payload: dict[str, Any]) -> None:
+    # Events outlive what they name for the retention period (and for ever if never
+    # processed), so they hold ids only; the task loads addresses and names by id.
+    for key, value in payload.items():
+        if not key.endswith("_id") or isinstance(value, bool) or not isinstance(value, int):
+            raise PayloadNotIds(f"outbox payloads hold ids only; {key!r} is not an id")
+
+
 def record_event(session: Session, task_name: str, payload: dict[str, Any]) -> OutboxEvent:
-    """Add an event to the caller's transaction; it is published after that transaction commits."""
+    """Add an event to the caller's transaction; it is published after that transaction commits.
+
+    ``payload`` maps names ending in ``_id`` to integer ids, nothing else (``PayloadNotIds``).
+    """
+    _check_ids_only(payload)
     event = OutboxEvent(task_name=task_name, payload=payload, publish_attempts=0)
     session.add(event)
     session.flush([event])

@@ -123,12 +123,12 @@ def send_email_change_email(session: Session, payload: dict[str, Any]) -> None:
     """Email the new address a link that moves the account to it."""
     settings = _settings()
     user = session.get(User, payload["user_id"])
-    if user is None:
+    if user is None or user.pending_email is None:
         return
-    token = email_change_token(settings.secret_key, user, payload["new_email"])
+    token = email_change_token(settings.secret_key, user, user.pending_email)
     _send(
         settings,
-        _address(payload["new_email"], user.display_name),
+        _address(user.pending_email, user.display_name),
         "Confirm your new email address",
         "change_email",
         {

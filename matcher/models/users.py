@@ -58,6 +58,9 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # The address a requested email change would move the account to, until its link is used:
+    # the change email's outbox event names the user only, so no address outlives the account.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     display_name: Mapped[str] = mapped_column(String(120))

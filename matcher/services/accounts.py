@@ -324,9 +324,10 @@ def request_email_change(
     _check_email_for_role(session, user, new_email, government_domains)
     if session.scalar(select(User.id).where(User.email == new_email)) is not None:
         return
-    outbox.record_event(
-        session, EMAIL_CHANGE_EMAIL_REQUESTED, {"user_id": user.id, "new_email": new_email}
-    )
+    # The event names the user only: the address waits on the account, so deleting the
+    # account deletes it too.
+    user.pending_email = new_email
+    outbox.record_event(session, EMAIL_CHANGE_EMAIL_REQUESTED, {"user_id": user.id})
 
 
 def _check_email_for_role(
@@ -365,6 +366,7 @@ def confirm_email_change(
     if session.scalar(select(User.id).where(User.email == new_email)) is not None:
         raise LinkNotValid()
     user.email = new_email
+    user.pending_email = None
     user.email_confirmed_at = utcnow()
     audit.record(session, user.id, "account.email_changed", "user", user.id, {"fields": ["email"]})
     return user
