@@ -339,6 +339,7 @@ def test_an_offer_is_made_with_a_message_the_recruit_reads_before_accepting(app,
     assert world.member_a.display_name in accepted
     assert f'href="mailto:{world.member_a.email}"' in accepted
     assert "Call Jo Bloggs" in accepted
+    assert 'href="/guidance/after-you-accept-an-offer"' in accepted
 
 
 def test_your_placements_and_the_manage_page_link_to_the_people_page(app, world):
