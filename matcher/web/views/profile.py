@@ -254,6 +254,8 @@ def _summary_rows(draft: dict[str, Any], start_again: bool = False) -> list[dict
         region = db.session.get(Region, draft["region_code"]) if draft.get("region_code") else None
         where = region.name if region else "Not given"
     remote = "Remote work suits me" if draft.get("remote_ok") else "Remote work does not suit me"
+    km = draft.get("travel_limit_km")
+    travel = "Travel not given" if km is None else travel_limit_in_words(int(km))
     kinds = ", ".join(KIND_NAMES[PlacementKind(k)] for k in draft.get("wanted_kinds", []))
     rows = [
         {"key": "Department", "value": one(Department, Department.id, draft.get("department_id"))},
@@ -264,7 +266,7 @@ def _summary_rows(draft: dict[str, Any], start_again: bool = False) -> list[dict
         {"key": "Where you live", "value": where},
         {
             "key": "Travel and remote work",
-            "value": f"{travel_limit_in_words(int(draft['travel_limit_km']))}. {remote}",
+            "value": f"{travel}. {remote}",
         },
         {
             "key": "When you are available",
@@ -272,7 +274,9 @@ def _summary_rows(draft: dict[str, Any], start_again: bool = False) -> list[dict
                 date.fromisoformat(draft["available_from"]),
                 date.fromisoformat(until) if (until := draft.get("available_until")) else None,
                 as_given=not start_again,
-            ),
+            )
+            if draft.get("available_from")
+            else "Not given",
         },
         {
             "key": "Kinds of placement and hours",
