@@ -43,6 +43,7 @@ from matcher.models import (
 from matcher.services import placements as placement_service
 from matcher.services.accounts import (
     GOVERNMENT_EMAIL_MESSAGE,
+    checked_display_name,
     domain_of,
     normalise_email,
     within_domains,
@@ -168,11 +169,15 @@ def _person(session: Session, record: dict[str, Any], seen: set[str]) -> None:
         discoverable=_flag(record, "discoverable", False),
         digest_frequency=frequency,
     )
+    try:
+        display_name = checked_display_name(str(_required(record, "name")))
+    except ValidationFailed as refused:
+        raise BadLine(f"name: {refused.errors['display_name']}") from None
     user = User(
         email=email,
         password_hash=NO_PASSWORD,
         role=Role.CIVIL_SERVANT,
-        display_name=str(_required(record, "name")).strip(),
+        display_name=display_name,
     )
     session.add(user)
     session.flush()

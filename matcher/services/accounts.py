@@ -36,6 +36,7 @@ from matcher.security import tokens
 from matcher.security.password_policy import password_problem
 from matcher.security.passwords import hash_password, needs_rehash, verify_password
 from matcher.services.errors import NotFound, ServiceError
+from matcher.services.text import has_hidden_characters, hidden_characters_message
 from matcher.services.validation import ValidationFailed
 
 
@@ -125,6 +126,24 @@ def organisation_for_email(session: Session, email: str) -> Organisation | None:
     return max(matching, key=lambda o: len(o.email_domain or ""), default=None)
 
 
+DISPLAY_NAME_MAX = 120
+
+
+def checked_display_name(name: str) -> str:
+    """The name a person goes by, trimmed; ValidationFailed when it is empty, too long or holds
+    a line break or hidden character (it is put in the To: header of every email to them)."""
+    name = " ".join((name or "").split(" ")).strip()
+    if not name:
+        raise ValidationFailed({"display_name": "Enter your full name"})
+    if has_hidden_characters(name):
+        raise ValidationFailed({"display_name": hidden_characters_message("Your name")})
+    if len(name) > DISPLAY_NAME_MAX:
+        raise ValidationFailed(
+            {"display_name": f"Your name must be {DISPLAY_NAME_MAX} characters or fewer"}
+        )
+    return name
+
+
 def _check_password(password: str, email: str, field: str = "password") -> None:
     problem = password_problem(password, email)
     if problem:
@@ -156,6 +175,7 @@ def register(
             raise ValidationFailed({"email": ORGANISATION_EMAIL_MESSAGE})
     else:
         raise ValidationFailed({"role": "Select where you work"})
+    display_name = checked_display_name(display_name)
     _check_password(password, email)
     # Hashed whether or not the address is taken: the answer takes as long either way, so its
     # timing does not tell which addresses have accounts.
@@ -168,7 +188,7 @@ def register(
         email=email,
         password_hash=password_hash,
         role=role,
-        display_name=display_name.strip(),
+        display_name=display_name,
     )
     session.add(user)
     session.flush()

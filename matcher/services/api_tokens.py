@@ -19,6 +19,7 @@ from matcher import audit
 from matcher.models import ApiToken, Membership, Role, utcnow
 from matcher.services.access import load_actor, membership_of
 from matcher.services.errors import NotFound
+from matcher.services.text import has_hidden_characters, hidden_characters_message
 from matcher.services.validation import ValidationFailed
 
 TOKEN_PREFIX = "mt_"
@@ -47,6 +48,8 @@ def create_token(
     name = name.strip()
     if not name:
         errors["name"] = "Enter a name for the token"
+    elif has_hidden_characters(name):
+        errors["name"] = hidden_characters_message("Name")
     elif len(name) > NAME_MAX:
         errors["name"] = f"Name must be {NAME_MAX} characters or fewer"
     if actor.role == Role.ORGANISATION_MEMBER:

@@ -6,7 +6,6 @@ people wrote or the address they gave.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -16,10 +15,13 @@ from sqlalchemy.orm import Session
 from matcher.models import Feedback
 from matcher.models.feedback import BETTER_MAX, EMAIL_MAX, PAGE_MAX, TRYING_MAX
 from matcher.services.access import load_actor, require_platform_admin
+from matcher.services.text import (
+    has_hidden_characters,
+    hidden_characters_message,
+    plain_line_breaks,
+)
 from matcher.services.validation import ValidationFailed
 
-# Line breaks and tabs belong in a message; every other control character is refused.
-ALLOWED_CONTROLS = {"\n", "\t"}
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 
 
@@ -47,21 +49,13 @@ class FeedbackPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _has_control_characters(text: str) -> bool:
-    return any(unicodedata.category(char) == "Cc" and char not in ALLOWED_CONTROLS for char in text)
-
-
 def _message(text: str, *, subject: str, missing: str, limit: int) -> tuple[str | None, str]:
     """The trimmed text with Windows line endings made plain, or the error to show."""
-    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = plain_line_breaks(text or "").strip()
     if not text:
         return missing, ""
-    if _has_control_characters(text):
-        return (
-            f"{subject} must not include hidden formatting characters. "
-            "Copying and pasting can add them: type the words instead",
-            "",
-        )
+    if has_hidden_characters(text, multiline=True):
+        return hidden_characters_message(subject, multiline=True), ""
     if len(text) > limit:
         return f"{subject} must be {limit:,} characters or fewer", ""
     return None, text
@@ -72,7 +66,7 @@ def _reply_email(address: str) -> tuple[str | None, str | None]:
     address = (address or "").strip()
     if not address:
         return None, None
-    if len(address) > EMAIL_MAX or _has_control_characters(address):
+    if len(address) > EMAIL_MAX or has_hidden_characters(address):
         return EMAIL_FORMAT, None
     try:
         checked = validate_email(address, check_deliverability=False)
@@ -85,7 +79,7 @@ def _page(page: str | None) -> str | None:
     """The page the feedback link was on, if it is a plausible address on this site."""
     if not page or len(page) > PAGE_MAX or not page.startswith("/"):
         return None
-    if _has_control_characters(page) or any(char.isspace() for char in page):
+    if has_hidden_characters(page) or any(char.isspace() for char in page):
         return None
     return page
 

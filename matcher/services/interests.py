@@ -56,6 +56,11 @@ from matcher.services.access import (
     membership_of,
 )
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
+from matcher.services.text import (
+    has_hidden_characters,
+    hidden_characters_message,
+    plain_line_breaks,
+)
 from matcher.services.upsert import insert_unless_exists
 from matcher.services.validation import ValidationFailed
 
@@ -272,11 +277,13 @@ def offer(session: Session, actor_id: int, interest_id: int, message: str) -> In
     """Offer the placement to a shortlisted person with a message: what happens next, the
     dates, and whom to contact (the placement's organisation). The person sees the message on
     their interest and in the offer email."""
-    text = message.strip()
+    text = plain_line_breaks(message).strip()
     if not text:
         raise ValidationFailed(
             {"message": "Enter a message: say what happens next, the dates and whom to contact"}
         )
+    if has_hidden_characters(text, multiline=True):
+        raise ValidationFailed({"message": hidden_characters_message("Message", multiline=True)})
     if len(text) > OFFER_MESSAGE_MAX:
         raise ValidationFailed(
             {"message": f"Message must be {OFFER_MESSAGE_MAX:,} characters or fewer"}

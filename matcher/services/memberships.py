@@ -65,6 +65,11 @@ from matcher.services.accounts import (
     organisation_for_email,
 )
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
+from matcher.services.text import (
+    has_hidden_characters,
+    hidden_characters_message,
+    plain_line_breaks,
+)
 from matcher.services.upsert import insert_unless_exists
 from matcher.services.validation import ValidationFailed
 
@@ -118,6 +123,8 @@ def propose_organisation(
     name = " ".join((name or "").split())
     if not name:
         errors["name"] = "Enter the name of the organisation"
+    elif has_hidden_characters(name):
+        errors["name"] = hidden_characters_message("Name")
     elif len(name) > NAME_MAX:
         errors["name"] = f"Name must be {NAME_MAX} characters or fewer"
     elif session.scalar(
@@ -597,9 +604,11 @@ def request_to_join(
         )
     elif membership_of(session, actor.id, organisation.id) is not None:
         errors["organisation_id"] = f"You are already a member of {organisation.name}"
-    message = (message or "").strip()
+    message = plain_line_breaks(message or "").strip()
     if len(message) > MESSAGE_MAX:
         errors["message"] = f"Your message must be {MESSAGE_MAX} characters or fewer"
+    elif has_hidden_characters(message, multiline=True):
+        errors["message"] = hidden_characters_message("Your message", multiline=True)
     if errors:
         raise ValidationFailed(errors)
     assert organisation is not None

@@ -60,6 +60,11 @@ from matcher.services.access import (
 )
 from matcher.services.concurrency import StaleObject, check_version
 from matcher.services.errors import InvalidState, NotFound
+from matcher.services.text import (
+    has_hidden_characters,
+    hidden_characters_message,
+    plain_line_breaks,
+)
 from matcher.services.validation import ValidationFailed
 
 TITLE_MAX = 150
@@ -168,11 +173,20 @@ def placement_grades(placement: Placement) -> list[Grade]:
 
 
 def _text(
-    errors: dict[str, str], name: str, value: str, label: str, limit: int, article: str = "a"
+    errors: dict[str, str],
+    name: str,
+    value: str,
+    label: str,
+    limit: int,
+    article: str = "a",
+    *,
+    multiline: bool = False,
 ) -> str:
-    value = (value or "").strip()
+    value = plain_line_breaks(value or "").strip()
     if not value:
         errors[name] = f"Enter {article} {label.lower()}"
+    elif has_hidden_characters(value, multiline=multiline):
+        errors[name] = hidden_characters_message(label, multiline=multiline)
     elif len(value) > limit:
         errors[name] = f"{label} must be {limit:,} characters or fewer"
     return value
@@ -214,7 +228,9 @@ def _validate(
     errors: dict[str, str] = {}
     title = _text(errors, "title", data.title, "Title", TITLE_MAX)
     summary = _text(errors, "summary", data.summary, "Summary", SUMMARY_MAX)
-    description = _text(errors, "description", data.description, "Description", DESCRIPTION_MAX)
+    description = _text(
+        errors, "description", data.description, "Description", DESCRIPTION_MAX, multiline=True
+    )
     kind = _choice(errors, "kind", data.kind, PlacementKind, "Select the kind of placement")
     themes = _taxonomy(session, errors, "theme_ids", data.theme_ids, Theme, "themes", THEMES_MAX)
     if not data.theme_ids and "theme_ids" not in errors:
@@ -548,9 +564,11 @@ def unpublish_by_admin(
     actor = load_actor(session, actor_id)
     require_platform_admin(actor, "unpublish a placement")
     placement = load_placement(session, actor, placement_id, lock=True)
-    reason = (reason or "").strip()
+    reason = plain_line_breaks(reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": "Enter why the placement is being unpublished"})
+    if has_hidden_characters(reason, multiline=True):
+        raise ValidationFailed({"reason": hidden_characters_message("Reason", multiline=True)})
     if len(reason) > REASON_MAX:
         raise ValidationFailed({"reason": f"Reason must be {REASON_MAX:,} characters or fewer"})
     placement.unpublished_reason = reason

@@ -33,6 +33,11 @@ from matcher.reference.postcodes import PostcodeError, lookup
 from matcher.services.concurrency import check_version
 from matcher.services.digest_preferences import set_digest_frequency
 from matcher.services.errors import NotPermitted
+from matcher.services.text import (
+    has_hidden_characters,
+    hidden_characters_message,
+    plain_line_breaks,
+)
 from matcher.services.validation import ValidationFailed
 
 ABOUT_MAX_LENGTH = 1000
@@ -131,6 +136,8 @@ def _check(session: Session, answers: ProfileAnswers, today: date) -> dict[str, 
         errors["wanted_kinds"] = "Select the kinds of placement you want"
     if len(answers.about) > ABOUT_MAX_LENGTH:
         errors["about"] = f"About you must be {ABOUT_MAX_LENGTH} characters or fewer"
+    elif has_hidden_characters(plain_line_breaks(answers.about), multiline=True):
+        errors["about"] = hidden_characters_message("About you", multiline=True)
     return errors
 
 
@@ -197,7 +204,7 @@ def save_profile(
         WantedKind(kind=kind) for kind in sorted(wanted - {k.kind for k in profile.wanted_kinds})
     ]
     profile.hours = answers.hours
-    profile.about = answers.about.strip()
+    profile.about = plain_line_breaks(answers.about).strip()
     profile.discoverable = answers.discoverable
     frequency_changed = created or profile.digest_frequency != answers.digest_frequency
     profile.digest_frequency = answers.digest_frequency

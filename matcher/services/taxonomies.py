@@ -16,6 +16,7 @@ from matcher import audit
 from matcher.models import Skill, Theme
 from matcher.services.access import load_actor, require_platform_admin
 from matcher.services.errors import InvalidState, NotFound
+from matcher.services.text import has_hidden_characters, hidden_characters_message
 from matcher.services.validation import ValidationFailed
 
 Kind = Literal["theme", "skill"]
@@ -40,6 +41,8 @@ def _checked_name(session: Session, kind: str, name: str, except_id: int | None 
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed({"name": f"Enter the name of the {kind}"})
+    if has_hidden_characters(name):
+        raise ValidationFailed({"name": hidden_characters_message("Name")})
     if len(name) > NAME_MAX[kind]:
         raise ValidationFailed({"name": f"Name must be {NAME_MAX[kind]} characters or fewer"})
     clash = select(model.id).where(func.lower(model.name) == name.lower())

@@ -1,0 +1,41 @@
+"""Which characters saved text may hold: one rule for every name, title, message and note.
+
+A name or title is one line: a CR or LF in one would break the email headers it is put in (a
+display name in To:, a title in Subject:). A message may hold line breaks and tabs. Neither may
+hold other control characters, nor the bidirectional overrides that make text read differently
+from what it is.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_CONTROLS = frozenset("\n\t")
+
+
+def has_hidden_characters(text: str, *, multiline: bool = False) -> bool:
+    """Whether ``text`` holds a character that may not be saved in it."""
+    allowed = _LINE_CONTROLS if multiline else frozenset()
+    return any(
+        (unicodedata.category(char) == "Cc" and char not in allowed) or char in _BIDI_CONTROLS
+        for char in text
+    )
+
+
+def hidden_characters_message(label: str, *, multiline: bool = False) -> str:
+    """What to tell someone whose ``label`` holds a character it may not."""
+    if multiline:
+        return (
+            f"{label} must not include hidden formatting characters. "
+            "Copying and pasting can add them: type the words instead"
+        )
+    return (
+        f"{label} must be one line, without hidden formatting characters. "
+        "Copying and pasting can add them: type the words instead"
+    )
+
+
+def plain_line_breaks(text: str) -> str:
+    """``text`` with Windows and old Mac line endings made plain newlines."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
