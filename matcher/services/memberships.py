@@ -736,6 +736,17 @@ def withdraw_join_request(session: Session, actor_id: int, join_request_id: int)
     return join_request
 
 
+def merger_notice(organisation: Organisation) -> str | None:
+    """What members of a council abolished in a reorganisation are told, or None."""
+    successor = organisation.merged_into
+    if successor is None:
+        return None
+    return (
+        f"{organisation.name} is now part of {successor.name}. Its placements stay here, but "
+        f"to post new ones, ask to join {successor.name}."
+    )
+
+
 def choose_organisation(session: Session, actor_id: int, organisation_id: int) -> Membership:
     """The actor's membership of the organisation they want to act for; NotPermitted if none."""
     actor = load_actor(session, actor_id)

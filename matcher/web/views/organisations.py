@@ -100,6 +100,7 @@ def mine():
         verified=membership.organisation.status == VerificationStatus.VERIFIED,
         several=len(service.organisations_of(db.session, user_id)) > 1,
         waiting=len(waiting),
+        merged=service.merger_notice(membership.organisation),
     )
 
 

@@ -99,6 +99,20 @@ def test_the_first_member_of_an_organisation_nobody_runs_joins_as_its_admin(site
     assert membership.role == MembershipRole.ADMIN
 
 
+def test_a_member_of_an_abolished_council_is_told_where_it_went(site: Flask):
+    successor = verified_organisation(db.session, name="Greater Fells Council")
+    abolished = verified_organisation(db.session, name="Fellside Council")
+    abolished.merged_into_id = successor.id
+    member = confirmed_user(Role.ORGANISATION_MEMBER, email="pat@fellside.example.gov.uk")
+    builders.membership(db.session, member, abolished, MembershipRole.ADMIN)
+    db.session.commit()
+
+    page = client_for(site, member).get("/organisation").get_data(as_text=True)
+    assert "Fellside Council is now part of Greater Fells Council" in page
+    asking = client_for(site, member).get("/organisation/ask-to-join").get_data(as_text=True)
+    assert "Greater Fells Council" in asking and ">Fellside Council<" not in asking
+
+
 def test_joining_another_domains_organisation_is_refused(site: Flask, org: dict[str, Any]):
     newcomer = confirmed_user(Role.ORGANISATION_MEMBER, email="new@a.example.gov.uk")
     client = client_for(site, newcomer)
