@@ -14,7 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from matcher.api.operations import Caller, Reply, operation
-from matcher.api.schemas import Id, Input, MatchReason, Output, PageInfo, PageNumber, PageSize
+from matcher.api.schemas import (
+    NON_EMPTY,
+    Id,
+    Input,
+    Integer,
+    MatchReason,
+    Output,
+    PageInfo,
+    PageNumber,
+    PageSize,
+)
 from matcher.extensions import db
 from matcher.models import (
     CivilServantProfile,
@@ -101,8 +111,12 @@ class ProfileInput(Input):
     department_id: Id = Field(description="From `GET /departments`")
     grade_rank: Id = Field(description="A grade's `rank`, from `GET /grades`")
     profession_id: Id = Field(description="From `GET /professions`")
-    theme_ids: list[Id] = Field(max_length=CHOICES_MAX, description="From `GET /themes`")
-    skill_ids: list[Id] = Field(max_length=CHOICES_MAX, description="From `GET /skills`")
+    theme_ids: list[Id] = Field(
+        max_length=CHOICES_MAX, json_schema_extra=NON_EMPTY, description="From `GET /themes`"
+    )
+    skill_ids: list[Id] = Field(
+        max_length=CHOICES_MAX, json_schema_extra=NON_EMPTY, description="From `GET /skills`"
+    )
     postcode: str | None = Field(
         default=None,
         max_length=POSTCODE_MAX_LENGTH,
@@ -113,11 +127,13 @@ class ProfileInput(Input):
         max_length=REGION_CODE_MAX_LENGTH,
         description="ONS region code from `GET /regions`, used when there is no postcode",
     )
-    travel_limit_km: int = Field(ge=0, le=TRAVEL_LIMIT_MAX_KM)
+    travel_limit_km: Integer = Field(ge=0, le=TRAVEL_LIMIT_MAX_KM)
     remote_ok: bool
     available_from: date
     available_until: date | None = None
-    wanted_kinds: list[PlacementKind] = Field(max_length=len(PlacementKind))
+    wanted_kinds: list[PlacementKind] = Field(
+        max_length=len(PlacementKind), json_schema_extra=NON_EMPTY
+    )
     hours: Hours
     about: str = Field(default="", max_length=ABOUT_MAX_LENGTH)
     discoverable: bool

@@ -14,6 +14,9 @@ from matcher.api.problems import PROBLEM_JSON, Problem
 from matcher.api.schemas import ID_MAX
 
 REF = "#/components/schemas/{model}"
+# What ``operations._expected_version`` accepts: an ETag as read ("3", or weak W/"3"), or *.
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,9}")$'
+ETAG_PATTERN = r'^"[0-9]+"$'
 
 
 def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
@@ -96,8 +99,12 @@ def _operation(
                 "name": "If-Match",
                 "in": "header",
                 "required": True,
-                "description": "The ETag from your last read of this resource",
-                "schema": {"type": "string"},
+                "description": (
+                    'The ETag from your last read of this resource, such as `"3"` (or `W/"3"`); '
+                    "`*` for whatever version is current. Without it the answer is 428; with "
+                    "another version, or a value of any other shape, 412"
+                ),
+                "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
             }
         )
     success: dict[str, Any] = {"description": HTTPStatus(spec.status).phrase}
@@ -107,7 +114,10 @@ def _operation(
         }
     if spec.etag:
         success["headers"] = {
-            "ETag": {"description": "Send it back as If-Match", "schema": {"type": "string"}}
+            "ETag": {
+                "description": "Send it back as If-Match",
+                "schema": {"type": "string", "pattern": ETAG_PATTERN},
+            }
         }
     document: dict[str, Any] = {
         "operationId": spec.operation_id,

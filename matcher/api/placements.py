@@ -20,7 +20,16 @@ from pydantic import Field
 from sqlalchemy import func, or_, select
 
 from matcher.api.operations import Caller, Reply, operation
-from matcher.api.schemas import Id, Input, Output, PageInfo, PageNumber, PageSize
+from matcher.api.schemas import (
+    NON_EMPTY,
+    Id,
+    Input,
+    Output,
+    PageInfo,
+    PageNumber,
+    PageSize,
+    WholeNumber,
+)
 from matcher.extensions import db
 from matcher.models import (
     Grade,
@@ -61,6 +70,8 @@ THEME_SLUG_MAX = 80
 SEARCH_TEXT_MAX = 200
 # An encoded (published_at, id) pair is about 60 characters; anything far longer is not ours.
 CURSOR_MAX = 200
+# The alphabet of the URL-safe base64 the service encodes cursors in, without padding.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
 CSV_BODY_MAX = 2 * 1024 * 1024
 CSV_ROWS_MAX = 1_000
 
@@ -69,9 +80,12 @@ Summary = Annotated[str, Field(max_length=SUMMARY_MAX)]
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
 GradeCode = Annotated[str, Field(max_length=GRADE_CODE_MAX, description="From `GET /grades`")]
 Postcode = Annotated[str, Field(max_length=POSTCODE_MAX)]
-Weeks = Annotated[int, Field(ge=1, le=DURATION_WEEKS_MAX)]
-Places = Annotated[int, Field(ge=1, le=CAPACITY_MAX)]
-ThemeIds = Annotated[list[Id], Field(max_length=THEMES_MAX, description="From `GET /themes`")]
+Weeks = Annotated[int, Field(ge=1, le=DURATION_WEEKS_MAX), WholeNumber]
+Places = Annotated[int, Field(ge=1, le=CAPACITY_MAX), WholeNumber]
+ThemeIds = Annotated[
+    list[Id],
+    Field(max_length=THEMES_MAX, json_schema_extra=NON_EMPTY, description="From `GET /themes`"),
+]
 SkillIds = Annotated[list[Id], Field(max_length=SKILLS_MAX, description="From `GET /skills`")]
 
 
@@ -127,7 +141,11 @@ class PlacementSearchQuery(Input):
         description="Words to find in the title, summary, description or organisation name",
     )
     cursor: str | None = Field(
-        default=None, max_length=CURSOR_MAX, description="`next_cursor` from the previous page"
+        default=None,
+        max_length=CURSOR_MAX,
+        pattern=CURSOR_PATTERN,
+        description="`next_cursor` from the previous page, as it was given: URL-safe base64 "
+        "without padding. Leave it out (or empty) for the first page",
     )
     limit: PageSize = PAGE_SIZE_DEFAULT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from matcher.database import ID_MAX
 
@@ -12,18 +12,38 @@ PAGE_SIZE_MAX = 100
 
 
 class Input(BaseModel):
-    """A request body or query: unknown fields are an error, not silently dropped."""
+    """A request body or query: unknown fields are an error, not silently dropped.
+
+    Every integer field of an input is an ``Integer`` or ends its constraints with
+    ``WholeNumber``.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Bodies are validated strictly ("1" is not an integer), but JSON Schema, and so the document,
+# counts a number with a zero fraction as an integer: 14133.0 is taken as 14133. WholeNumber
+# goes after a type's constraints: before them, the document would lose minimum and maximum.
+WholeNumber = BeforeValidator(_whole_number)
+Integer = Annotated[int, WholeNumber]
 
 
 class Output(BaseModel):
     """A response body."""
 
 
-Id = Annotated[int, Field(ge=1, le=ID_MAX)]
-PageNumber = Annotated[int, Field(ge=1, le=10_000, description="1 for the first page")]
-PageSize = Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX, description="Items per page")]
+# For a list the service refuses when empty, in its own words: the document says minItems 1.
+NON_EMPTY: dict[str, Any] = {"minItems": 1}
+
+Id = Annotated[int, Field(ge=1, le=ID_MAX), WholeNumber]
+PageNumber = Annotated[int, Field(ge=1, le=10_000, description="1 for the first page"), WholeNumber]
+PageSize = Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX, description="Items per page"), WholeNumber]
 
 
 class PageInfo(Output):
