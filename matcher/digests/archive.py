@@ -25,7 +25,7 @@ from matcher.models import DeliveryStatus, DigestDelivery, User
 from matcher.services.errors import NotFound
 
 _PLACEMENT_SECTIONS = ("new_matches", "closing_soon", "own_closing_soon")
-_PEOPLE_SECTIONS = ("new_interest", "recommendations")
+_PEOPLE_SECTIONS = ("new_interest", "accepted", "recommendations")
 
 
 def content_record(content: DigestContent) -> dict[str, Any]:

@@ -118,6 +118,8 @@ class PlacementPeople:
     title: str
     count: int = 0
     people: tuple[PersonLine, ...] = ()
+    # For accepted offers: whether every place is now taken.
+    filled: bool = False
 
 
 @dataclass(slots=True)
@@ -131,6 +133,7 @@ class DigestContent:
     closing_soon: list[PlacementLine] = field(default_factory=list)
     interest_changes: list[InterestLine] = field(default_factory=list)
     new_interest: list[PlacementPeople] = field(default_factory=list)
+    accepted: list[PlacementPeople] = field(default_factory=list)
     recommendations: list[PlacementPeople] = field(default_factory=list)
     own_closing_soon: list[PlacementLine] = field(default_factory=list)
 
@@ -141,6 +144,7 @@ class DigestContent:
             or self.closing_soon
             or self.interest_changes
             or self.new_interest
+            or self.accepted
             or self.recommendations
             or self.own_closing_soon
         )
@@ -405,9 +409,39 @@ def _organisation_news(
     by_organisation: dict[int, list] = defaultdict(list)
     for placement in placements:
         by_organisation[placement.organisation_id].append(placement)
+    # Offers accepted are news whatever the placement's state: the acceptance that takes the
+    # last place also fills it, so it is no longer open.
+    acceptances = session.execute(
+        select(
+            Placement.organisation_id,
+            Placement.id,
+            Placement.title,
+            Placement.status,
+            InterestTransition.at,
+        )
+        .join(Interest, Interest.id == InterestTransition.interest_id)
+        .join(Placement, Placement.id == Interest.placement_id)
+        .where(
+            Placement.organisation_id.in_(organisation_ids),
+            InterestTransition.to_status == InterestStatus.ACCEPTED,
+            InterestTransition.at > earliest,
+        )
+        .order_by(Placement.id)
+    ).all()
     for member in members:
         content = contents[member.id]
         since = member.since
+        accepted: dict[int, PlacementPeople] = {}
+        for organisation_id, placement_id, title, status, at in acceptances:
+            if at > since and organisation_id in organisations_of.get(member.id, ()):
+                before = accepted.get(placement_id)
+                accepted[placement_id] = PlacementPeople(
+                    placement_id,
+                    title,
+                    count=(before.count if before else 0) + 1,
+                    filled=status == PlacementStatus.FILLED,
+                )
+        content.accepted.extend(accepted.values())
         for organisation_id in organisations_of.get(member.id, ()):
             for placement in by_organisation[organisation_id]:
                 count = sum(1 for at in interest_times[placement.id] if at > since)

@@ -42,6 +42,9 @@ def subject_for(content: DigestContent) -> str:
         interested = sum(line.count for line in content.new_interest)
         if interested:
             parts.append(_count(interested, "new interested person", "new interested people"))
+        accepted = sum(line.count for line in content.accepted)
+        if accepted:
+            parts.append(_count(accepted, "offer") + " accepted")
         recommended = sum(len(line.people) for line in content.recommendations)
         if recommended:
             parts.append(_count(recommended, "recommended person", "recommended people"))

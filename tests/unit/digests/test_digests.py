@@ -21,6 +21,8 @@ from matcher.models import (
     InterestStatus,
     InterestTransition,
     Match,
+    Placement,
+    PlacementStatus,
     SuppressedAddress,
     utcnow,
 )
@@ -129,6 +131,41 @@ def test_interest_changes_made_by_the_organisation_are_news(app: Flask):
     assert [line.news for line in content.interest_changes] == ["You are on the shortlist"]
     member = load_contents(db.session, [world.member_id], DigestKind.WEEKLY, utcnow())
     assert [line.count for line in member[world.member_id].new_interest] == [1]
+
+
+def test_an_organisation_digest_says_an_offer_was_accepted_and_the_placement_filled(
+    app: Flask,
+):
+    world = digest_world.build(db.session, 1, today=london_today())
+    person = world.people[0]
+    db.session.execute(update(Match).values(computed_at=utcnow() - timedelta(days=30)))
+    db.session.execute(update(Placement).values(status=PlacementStatus.FILLED))
+    interest = Interest(
+        person_id=person, placement_id=world.placement_id, status=InterestStatus.ACCEPTED
+    )
+    db.session.add(interest)
+    db.session.flush()
+    db.session.add(
+        InterestTransition(
+            interest_id=interest.id,
+            from_status=InterestStatus.OFFERED,
+            to_status=InterestStatus.ACCEPTED,
+            actor_id=person,
+        )
+    )
+    db.session.commit()
+    plan_period(db.session, DigestKind.WEEKLY, PERIOD, utcnow())
+    db.session.commit()
+    _send_all(app)
+
+    member = next(m for m in _delivered(app) if "officer@" in str(m["To"]))
+    assert member["Subject"] == "1 offer accepted: your weekly digest"
+    text = member.get_body(("plain",)).get_content()
+    html = member.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "Rural access to care" in body
+        assert "1 person accepted your offer" in body
+        assert "the placement is now filled" in body
 
 
 def test_suppressed_addresses_are_not_planned_and_not_sent(app: Flask):
