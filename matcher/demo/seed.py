@@ -96,12 +96,16 @@ class DemoAccount:
     email: str
     role: str
     description: str
+    # A person's name, as the pages and emails address them ("Jo Whitaker at Leeds Council").
+    name: str
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("recruit@cabinetoffice.gov.uk", "civil_servant", "a new recruit"),
-    DemoAccount("officer@leeds.gov.uk", "organisation_member", "admin of Leeds Council"),
-    DemoAccount("admin@matcher.localhost", "administrator", "platform administrator"),
+    DemoAccount("recruit@cabinetoffice.gov.uk", "civil_servant", "a new recruit", "Priya Shah"),
+    DemoAccount(
+        "officer@leeds.gov.uk", "organisation_member", "admin of Leeds Council", "Jo Whitaker"
+    ),
+    DemoAccount("admin@matcher.localhost", "administrator", "platform administrator", "Sam Okafor"),
 )
 
 
@@ -229,7 +233,7 @@ def _insert_demo_accounts(
                 email=account.email,
                 password_hash=password_hash,
                 role=account.role,
-                display_name=account.description.capitalize(),
+                display_name=account.name,
                 email_confirmed_at=now,
                 created_at=now,
                 updated_at=now,

@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import select
 
-from matcher.demo.seed import DEMO_PASSWORD, seed_demo
+from matcher.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from matcher.extensions import db
+from matcher.models import User
 from tests.web import sign_in
 
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -36,3 +38,13 @@ def test_every_readme_demo_account_signs_in_through_the_form(site: Flask) -> Non
         response = sign_in(client, email, DEMO_PASSWORD)
         assert response.status_code == 302, f"{email} was refused"
         assert client.get("/account").status_code == 200, f"{email} is not signed in"
+
+
+def test_every_demo_account_is_addressed_by_a_persons_name(site: Flask) -> None:
+    # Pages and emails say "<name> at Leeds Council will get in touch": a role is not a name.
+    seed_demo(db.session, people=0, placements=0, seed=1)
+    db.session.commit()
+
+    for account in DEMO_ACCOUNTS:
+        name = db.session.scalar(select(User.display_name).where(User.email == account.email))
+        assert re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+", name or ""), name
