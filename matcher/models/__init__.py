@@ -3,6 +3,7 @@
 from matcher.models.api_tokens import ApiToken
 from matcher.models.audit import AuditEntry
 from matcher.models.base import Base, utcnow
+from matcher.models.drafts import FormDraft
 from matcher.models.feedback import Feedback
 from matcher.models.invitations import InterestInvitation, Invitation
 from matcher.models.mail import (
@@ -58,6 +59,7 @@ __all__ = [
     "Dismissal",
     "EndedSession",
     "Feedback",
+    "FormDraft",
     "Grade",
     "Hours",
     "Interest",

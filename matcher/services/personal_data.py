@@ -17,6 +17,7 @@ from matcher.models import (
     ApiToken,
     AuditEntry,
     Dismissal,
+    FormDraft,
     Interest,
     InterestInvitation,
     InterestTransition,
@@ -219,4 +220,8 @@ def export_personal_data(session: Session, user_id: int) -> dict[str, Any]:
         "not_for_me": [
             {"placement_id": d.placement_id, "created_at": _iso(d.created_at)} for d in dismissals
         ],
+        "unsaved_answers": {
+            draft.form: draft.answers
+            for draft in session.scalars(select(FormDraft).where(FormDraft.user_id == user.id))
+        },
     }

@@ -1,9 +1,9 @@
 """Placements: the organisation member's pages to post and manage them, and the public pages.
 
 Posting a placement is one page of questions, then check your answers, then "Save as draft".
-The answers wait in the session between the two pages. Every status change has its own
-confirmation page and carries the version the member saw, so a change made meanwhile by a
-colleague is caught instead of overwritten.
+The answers wait on the server (``services.drafts``) between the two pages. Every status
+change has its own confirmation page and carries the version the member saw, so a change made
+meanwhile by a colleague is caught instead of overwritten.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from markupsafe import escape
 from sqlalchemy import select
 
@@ -28,7 +28,7 @@ from matcher.models import (
     Theme,
     VerificationStatus,
 )
-from matcher.services import interests, match_queries
+from matcher.services import drafts, interests, match_queries
 from matcher.services import placements as service
 from matcher.services.access import load_placement_for_member
 from matcher.services.concurrency import StaleObject
@@ -61,7 +61,6 @@ placements = Blueprint("placements", __name__)
 
 INVALID = 422
 PER_PAGE = 10
-_DRAFT = "placement_draft"
 STATUS_TAGS = {
     PlacementStatus.DRAFT: "govuk-tag--grey",
     PlacementStatus.OPEN: "govuk-tag--green",
@@ -221,11 +220,13 @@ def mine():
 def new():
     """Ask every question about a new placement on one page."""
     _organisation_id()
-    stored = session.get(_DRAFT)
+    user_id = get_current_user().id
+    stored = drafts.load(db.session, user_id, drafts.PLACEMENT)
     form = PlacementForm(data=form_values(data_from_session(stored)) if stored else None)
     form.prepare(db.session)
     if form.validate_on_submit():
-        session[_DRAFT] = data_to_session(form.placement_data())
+        drafts.keep(db.session, user_id, drafts.PLACEMENT, data_to_session(form.placement_data()))
+        db.session.commit()
         return redirect(url_for("placements.check"))
     return _page(
         "pages/placements/form.html",
@@ -241,7 +242,8 @@ def new():
 def check():
     """Show the answers with Change links; "Save as draft" saves them once."""
     organisation_id = _organisation_id()
-    stored = session.get(_DRAFT)
+    user_id = get_current_user().id
+    stored = drafts.load(db.session, user_id, drafts.PLACEMENT)
     form = SaveDraftForm()
     if stored is None:
         return redirect(url_for("placements.mine"))
@@ -251,9 +253,7 @@ def check():
             # A second press of the button: the first one saved the draft.
             return redirect(url_for("placements.mine"))
         try:
-            placement = service.create_draft(
-                db.session, get_current_user().id, organisation_id, data
-            )
+            placement = service.create_draft(db.session, user_id, organisation_id, data)
         except ValidationFailed as failed:
             db.session.rollback()
             again = PlacementForm(formdata=None, data=form_values(data))
@@ -274,8 +274,8 @@ def check():
         except ServiceError as error:
             refuse(error)
         placement_id = placement.id
+        drafts.discard(db.session, user_id, drafts.PLACEMENT)
         db.session.commit()
-        session.pop(_DRAFT, None)
         flash("Your placement has been saved as a draft", "success")
         return redirect(url_for("placements.manage", placement_id=placement_id))
     return render_template(

@@ -1,7 +1,8 @@
 """The civil-servant profile: question pages, check your answers, and "Your profile".
 
-Answers are kept in the session as a draft until "Check your answers" saves them in one
-service call. Editing a saved profile starts a draft from it, so the same pages serve both.
+Answers are kept on the server as a draft (``services.drafts``) until "Check your answers"
+saves them in one service call. Editing a saved profile starts a draft from it, so the same
+pages serve both.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from markupsafe import escape
 from sqlalchemy import select
 
@@ -29,6 +30,7 @@ from matcher.models import (
     Skill,
     Theme,
 )
+from matcher.services import drafts
 from matcher.services.profiles import (
     ProfileAnswers,
     answers_from_profile,
@@ -60,7 +62,6 @@ from matcher.web.forms.profile import (
 profile = Blueprint("profile", __name__, url_prefix="/profile")
 
 INVALID = 422
-_DRAFT = "profile_draft"
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def _saved_profile() -> CivilServantProfile | None:
 
 
 def _draft(start_again: bool = False) -> dict[str, Any]:
-    draft = session.get(_DRAFT)
+    draft = drafts.load(db.session, get_current_user().id, drafts.PROFILE)
     if draft is None or start_again:
         saved = _saved_profile()
         draft = answers_from_profile(saved) if saved is not None else {}
@@ -148,9 +149,11 @@ def question(step: str):
     form.prepare(db.session)
     if form.validate_on_submit():
         draft.update(form.answers())
-        session[_DRAFT] = draft
+        drafts.keep(db.session, get_current_user().id, drafts.PROFILE, draft)
+        db.session.commit()
         return redirect(_next_url(draft))
-    session[_DRAFT] = draft
+    drafts.keep(db.session, get_current_user().id, drafts.PROFILE, draft)
+    db.session.commit()
     return _render(
         f"pages/profile/{definition.slug}.html", form=form, back_url=_back_url(definition, draft)
     )
@@ -160,7 +163,7 @@ def question(step: str):
 @roles_required(Role.CIVIL_SERVANT)
 def check():
     """Show every answer with Change links; saving writes the whole profile at once."""
-    draft = session.get(_DRAFT)
+    draft = drafts.load(db.session, get_current_user().id, drafts.PROFILE)
     if draft is None:
         # Already saved (a second click on "Save"), or nothing started.
         return redirect(url_for("profile.summary"))
@@ -182,8 +185,8 @@ def check():
                 for field, message in failed.errors.items()
             ]
         else:
+            drafts.discard(db.session, get_current_user().id, drafts.PROFILE)
             db.session.commit()
-            session.pop(_DRAFT, None)
             if first_time:
                 return redirect(url_for("profile.saved"))
             flash("Your profile has been updated", "success")

@@ -35,6 +35,7 @@ from matcher.models import (
     User,
 )
 from matcher.security.passwords import hash_password
+from matcher.services import drafts
 from matcher.services.accounts import email_change_token, password_reset_token
 from matcher.services.api_tokens import create_token
 from matcher.services.profiles import ProfileAnswers, answers_from_profile, save_profile
@@ -258,8 +259,9 @@ def _world() -> World:
 def _with_draft(client: FlaskClient, user: User | None) -> None:
     profile = db.session.get(CivilServantProfile, user.id) if user is not None else None
     draft = answers_from_profile(profile) if profile is not None else {}
-    with client.session_transaction() as session:
-        session["profile_draft"] = {**draft, "about": "Rewritten on the check page."}
+    if user is not None:
+        drafts.keep(db.session, user.id, drafts.PROFILE, {**draft, "about": "Rewritten."})
+        db.session.commit()
 
 
 @pytest.mark.parametrize("role", ROLES)

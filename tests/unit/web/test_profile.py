@@ -16,6 +16,7 @@ from matcher.models import (
     AuditEntry,
     CivilServantProfile,
     Department,
+    FormDraft,
     Grade,
     OutboxEvent,
     Profession,
@@ -208,8 +209,7 @@ def test_each_question_refuses_bad_answers(
     assert "<title>Error: " in html
     assert error_summary(html)[0].startswith(message)
     assert inline_errors(html)[0].startswith(message)
-    with recruit.session_transaction() as session:
-        draft = session.get("profile_draft", {})
+    draft = db.session.scalar(select(FormDraft.answers)) or {}
     assert not any(key in draft for key in changes if not key.endswith(("-day", "-month")))
     assert db.session.scalar(select(func.count()).select_from(CivilServantProfile)) == 0
 
