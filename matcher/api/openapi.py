@@ -38,7 +38,8 @@ def _problem(status: int, description: str | None = None) -> dict[str, Any]:
 
 
 def _error_responses(spec: Operation) -> dict[str, Any]:
-    statuses = set(spec.errors) | {404, 422}
+    # 400: any query holding a NUL byte is refused before it reaches an operation.
+    statuses = set(spec.errors) | {400, 404, 422}
     if not spec.public:
         statuses |= {401, 403, 429}
     if spec.body is not None or spec.body_media_type != "application/json":
@@ -101,8 +102,8 @@ def _operation(
                 "required": True,
                 "description": (
                     'The ETag from your last read of this resource, such as `"3"` (or `W/"3"`); '
-                    "`*` for whatever version is current. Without it the answer is 428; with "
-                    "another version, or a value of any other shape, 412"
+                    "`*` for whatever version is current. Without it the answer is 428, with "
+                    "another version 412, and with a value of any other shape 400"
                 ),
                 "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
             }

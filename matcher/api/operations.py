@@ -299,7 +299,9 @@ def _expected_version() -> int | None:
         return None
     matched = re.fullmatch(r'\s*(?:W/)?"(\d{1,9})"\s*', header)
     if matched is None:
-        raise _Refused(problem(412, "If-Match does not name a version of this resource"))
+        # Not an ETag of ours at all: the request is malformed (400), as the document's pattern
+        # says; an ETag of another version is a failed precondition (412).
+        raise _Refused(problem(400, 'If-Match must be the ETag you read, such as "3", or *'))
     return int(matched.group(1))
 
 

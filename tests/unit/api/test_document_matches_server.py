@@ -243,3 +243,13 @@ def test_a_cursor_outside_the_documented_alphabet_is_refused(http: FlaskClient, 
 
     assert response.status_code == 422
     assert [error["field"] for error in response.json["errors"]] == ["query.cursor"]
+
+
+def test_a_nul_byte_in_a_query_is_refused_with_a_status_the_document_lists(
+    http: FlaskClient, world: ApiWorld
+):
+    response = call(http, world, "member", "GET", "/placements?text=a%00b")
+
+    assert response.status_code == 400
+    for spec in OPERATIONS:
+        assert "400" in _document_operation(spec.method, spec.path)["responses"]

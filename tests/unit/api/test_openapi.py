@@ -80,7 +80,7 @@ def test_operation_ids_are_unique_and_every_operation_says_what_it_is(document: 
 def test_every_operation_documents_the_errors_the_framework_can_give(document: dict[str, Any]):
     for path, method, operation in _operations(document):
         statuses = set(operation["responses"])
-        assert {"404", "422"} <= statuses, (path, method)
+        assert {"400", "404", "422"} <= statuses, (path, method)
         if operation["security"]:
             assert {"401", "403", "429"} <= statuses, (path, method)
             assert "Retry-After" in operation["responses"]["429"]["headers"]
@@ -88,7 +88,7 @@ def test_every_operation_documents_the_errors_the_framework_can_give(document: d
         if "requestBody" in operation:
             assert {"400", "413", "415"} <= statuses, (path, method)
         if any(p["name"] == "If-Match" for p in operation["parameters"]):
-            assert {"412", "428"} <= statuses, (path, method)
+            assert {"400", "412", "428"} <= statuses, (path, method)
         for status, response in operation["responses"].items():
             if int(status) >= 400:
                 assert list(response["content"]) == ["application/problem+json"]
