@@ -13,14 +13,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.headerregistry import Address
 from typing import Any
 
+from celery import shared_task
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from matcher import notifications
 from matcher.events import (
     INTEREST_CHANGED,
     INTEREST_INVITATION_SENT,
@@ -28,7 +29,7 @@ from matcher.events import (
     JOIN_REQUEST_RECEIVED,
     MEMBERSHIP_INVITATION_SENT,
 )
-from matcher.mail import build_message, mail_backend_for, render_email
+from matcher.extensions import db
 from matcher.models import (
     Interest,
     InterestInvitation,
@@ -43,14 +44,13 @@ from matcher.models import (
     Placement,
     PlacementStatus,
     Role,
-    SuppressedAddress,
-    SuppressionReason,
     User,
     utcnow,
 )
 from matcher.services.memberships import invitation_token
-from workers.app import QUEUE_EMAIL
+from workers.app import QUEUE_EMAIL, TASK_QUEUES
 from workers.outbox_tasks import outbox_task
+from workers.schedule import NOTIFICATIONS_SEND_DUE
 
 logger = logging.getLogger(__name__)
 
@@ -117,49 +117,22 @@ def _settings() -> Settings:
     return current_app.config["MATCHER_SETTINGS"]
 
 
-def _address(email: str, display_name: str = "") -> Address:
-    username, _, domain = email.partition("@")
-    return Address(display_name=display_name, username=username, domain=domain)
-
-
-def _deliverable(session: Session, emails: Sequence[str]) -> set[str]:
-    """The addresses that have not bounced or complained (unsubscribing is for digests)."""
-    blocked = set(
-        session.scalars(
-            select(SuppressedAddress.email).where(
-                SuppressedAddress.email.in_(list(emails)),
-                SuppressedAddress.reason.in_(
-                    [SuppressionReason.BOUNCED, SuppressionReason.COMPLAINED]
-                ),
-            )
-        )
-    )
-    return set(emails) - blocked
-
-
 def _send(
     session: Session,
+    payload: dict[str, Any],
     recipients: Sequence[tuple[str, str]],
     subject: str,
     template: str,
     context: dict[str, Any],
 ) -> int:
-    """Render ``template`` for each (email, name) still deliverable and send it; return how many."""
-    settings = _settings()
-    deliverable = _deliverable(session, [email for email, _ in recipients])
-    sent = 0
-    with mail_backend_for(settings) as mailer:
-        for email, name in recipients:
-            if email not in deliverable:
-                continue
-            text, html = render_email(template, {**context, "recipient_name": name})
-            mailer.send(
-                build_message(
-                    settings, to=_address(email, name), subject=subject, text=text, html=html
-                )
-            )
-            sent += 1
-    return sent
+    """Plan one delivery per recipient of this event's message and send those still due.
+
+    Planning commits with the event; each send then commits its own row, so a retry, a second
+    run of the event or one recipient's bad address never repeats or stops the others.
+    """
+    key = notifications.message_key(template, payload)
+    notifications.plan(session, key, recipients, subject, template, context)
+    return notifications.send_pending(session, _settings(), key).sent
 
 
 @outbox_task(INTEREST_CHANGED, queue=QUEUE_EMAIL)
@@ -209,6 +182,7 @@ def interest_changed(session: Session, payload: dict[str, Any]) -> None:
         link = f"{base_url}/placements/{placement.id}/interests"
     sent = _send(
         session,
+        payload,
         recipients,
         copy.subject.format(**words),
         "interest_changed",
@@ -236,6 +210,7 @@ def interest_invitation_sent(session: Session, payload: dict[str, Any]) -> None:
     assert organisation is not None
     sent = _send(
         session,
+        payload,
         [(person.email, person.display_name)],
         f"{organisation.name} invites you to express interest in {placement.title}",
         "interest_invitation",
@@ -261,6 +236,7 @@ def membership_invitation_sent(session: Session, payload: dict[str, Any]) -> Non
     assert organisation is not None
     sent = _send(
         session,
+        payload,
         [(invitation.email, "")],
         f"You are invited to join {organisation.name} on matcher",
         "membership_invitation",
@@ -296,6 +272,7 @@ def join_request_received(session: Session, payload: dict[str, Any]) -> None:
     ) or list(session.execute(admins.where(User.role == Role.ADMINISTRATOR)).tuples())
     sent = _send(
         session,
+        payload,
         recipients,
         f"{requester.display_name} has asked to join {organisation.name}",
         "join_request_received",
@@ -336,6 +313,7 @@ def join_request_decided(session: Session, payload: dict[str, Any]) -> None:
     )
     sent = _send(
         session,
+        payload,
         [(requester.email, requester.display_name)],
         subject,
         "join_request_decided",
@@ -347,3 +325,19 @@ def join_request_decided(session: Session, payload: dict[str, Any]) -> None:
         },
     )
     logger.info("join request %s is %s: sent %d emails", join_request.id, join_request.status, sent)
+
+
+@shared_task(name=NOTIFICATIONS_SEND_DUE)
+def send_due_notifications() -> None:
+    """Retry the notification deliveries a temporary failure left pending, once they are due."""
+    outcome = notifications.send_pending(db.session, _settings())
+    if outcome.sent or outcome.failed or outcome.deferred:
+        logger.info(
+            "due notifications: %d sent, %d failed for good, %d deferred",
+            outcome.sent,
+            outcome.failed,
+            outcome.deferred,
+        )
+
+
+TASK_QUEUES[NOTIFICATIONS_SEND_DUE] = QUEUE_EMAIL

@@ -29,6 +29,7 @@ DIGEST_RECOVERY_MINUTES = 5
 MATCHING_REBUILD_ALL = "matching.rebuild_all"
 MATCHING_QUEUE = "matching"
 OUTBOX_PURGE = "outbox.purge"
+NOTIFICATIONS_SEND_DUE = "notifications.send_due"
 DEFAULT_QUEUE = "default"
 
 
@@ -52,6 +53,8 @@ def beat_schedule(settings: Settings) -> dict[str, Entry]:
     )
     # Processed outbox events are kept OUTBOX_RETENTION_DAYS for tracing, then deleted.
     entries["outbox-purge"] = entry(OUTBOX_PURGE, crontab(minute=15, hour=3), DEFAULT_QUEUE)
+    # Notification emails a temporary failure deferred (matcher.notifications).
+    entries["notifications-send-due"] = entry(NOTIFICATIONS_SEND_DUE, schedule(60.0), EMAIL_QUEUE)
     entries["weekly-digests"]["args"] = ("weekly",)
     entries["daily-digests"]["args"] = ("daily",)
     return entries

@@ -10,6 +10,7 @@ from matcher.models.mail import (
     DeliveryStatus,
     DigestDelivery,
     DigestKind,
+    NotificationDelivery,
     SuppressedAddress,
     SuppressionReason,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "MatchRunStatus",
     "Membership",
     "MembershipRole",
+    "NotificationDelivery",
     "Organisation",
     "OrganisationKind",
     "OutboxEvent",

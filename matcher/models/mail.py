@@ -70,3 +70,38 @@ class SuppressedAddress(Base):
         enum_column(SuppressionReason, "suppression_reason")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationDelivery(Base):
+    """One notification email (an interest, invitation or join-request message) to one address.
+
+    Planned while the outbox event is processed, then sent row by row: one address that
+    cannot be written to fails alone, and a retry sends only to the addresses still pending.
+    The message is kept as rendered, so a retry sends what the first attempt would have.
+    """
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        UniqueConstraint("message_key", "email"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_notification_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # What the message is about (its template and event payload, hashed): the same event
+    # processed twice plans the same rows, which the unique constraint keeps single.
+    message_key: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254))
+    recipient_name: Mapped[str] = mapped_column(String(120), default="")
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        enum_column(DeliveryStatus, "notification_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

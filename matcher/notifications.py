@@ -1,0 +1,217 @@
+"""Notification emails delivered one row per recipient and message: none lost, none repeated.
+
+An outbox handler *plans* a message: one ``NotificationDelivery`` row per recipient, rendered,
+in the handler's transaction. Sending is a separate step that claims one row at a time and
+records what happened to it before taking the next:
+
+- sent: never sent again, whatever fails later;
+- refused for good (a 5xx reply, an address that cannot be written): failed, and only that
+  recipient misses the message;
+- refused for now (a 4xx reply, no connection): back to pending with a growing delay, picked
+  up by ``send_due`` from the beat schedule.
+
+A row claimed by a worker that then died is pending again after ``CLAIM_TIMEOUT``: it may then
+be sent twice (at least once, never lost), with the same content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from email.headerregistry import Address
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from config import Settings
+from matcher.mail import (
+    MailError,
+    TransientMailError,
+    build_message,
+    mail_backend_for,
+    render_email,
+)
+from matcher.models import (
+    DeliveryStatus,
+    NotificationDelivery,
+    SuppressedAddress,
+    SuppressionReason,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=1)
+CLAIM_TIMEOUT = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one sending pass did."""
+
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+
+
+def message_key(template: str, payload: dict[str, Any]) -> str:
+    """The key of the message an event asks for: the same event always gives the same key."""
+    canonical = json.dumps({"template": template, "payload": payload}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _address(email: str, display_name: str = "") -> Address:
+    username, _, domain = email.partition("@")
+    return Address(display_name=display_name, username=username, domain=domain)
+
+
+def _deliverable(session: Session, emails: Sequence[str]) -> set[str]:
+    """The addresses that have not bounced or complained (unsubscribing is for digests)."""
+    blocked = set(
+        session.scalars(
+            select(SuppressedAddress.email).where(
+                SuppressedAddress.email.in_(list(emails)),
+                SuppressedAddress.reason.in_(
+                    [SuppressionReason.BOUNCED, SuppressionReason.COMPLAINED]
+                ),
+            )
+        )
+    )
+    return set(emails) - blocked
+
+
+def plan(
+    session: Session,
+    key: str,
+    recipients: Sequence[tuple[str, str]],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+) -> int:
+    """Add a pending row for each deliverable (email, name) not yet planned; return how many."""
+    deliverable = _deliverable(session, [email for email, _ in recipients])
+    planned = set(
+        session.scalars(
+            select(NotificationDelivery.email).where(NotificationDelivery.message_key == key)
+        )
+    )
+    added = 0
+    for email, name in recipients:
+        if email not in deliverable or email in planned:
+            continue
+        text, html = render_email(template, {**context, "recipient_name": name})
+        session.add(
+            NotificationDelivery(
+                message_key=key,
+                email=email,
+                recipient_name=name,
+                subject=subject,
+                text=text,
+                html=html,
+            )
+        )
+        planned.add(email)
+        added += 1
+    session.flush()
+    return added
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    ceiling = min(RETRY_CAP, RETRY_BASE * 2 ** max(attempts - 1, 0))
+    return ceiling / 2 + ceiling * random.uniform(0, 0.5)
+
+
+def _claim_next(session: Session, key: str | None) -> NotificationDelivery | None:
+    """Claim the next row that is due, committed, so no other worker takes it too."""
+    now = utcnow()
+    due = (
+        select(NotificationDelivery.id)
+        .where(
+            or_(
+                (NotificationDelivery.status == DeliveryStatus.PENDING)
+                & (NotificationDelivery.next_attempt_at <= now),
+                (NotificationDelivery.status == DeliveryStatus.SENDING)
+                & (NotificationDelivery.claimed_at < now - CLAIM_TIMEOUT),
+            )
+        )
+        .order_by(NotificationDelivery.id)
+        .limit(1)
+    )
+    if key is not None:
+        due = due.where(NotificationDelivery.message_key == key)
+    for row_id in session.scalars(due).all():
+        claimed = session.execute(
+            update(NotificationDelivery)
+            .where(
+                NotificationDelivery.id == row_id,
+                or_(
+                    NotificationDelivery.status == DeliveryStatus.PENDING,
+                    NotificationDelivery.claimed_at < now - CLAIM_TIMEOUT,
+                ),
+            )
+            .values(
+                status=DeliveryStatus.SENDING,
+                claimed_at=now,
+                attempts=NotificationDelivery.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+        if claimed:
+            return session.get(NotificationDelivery, row_id, populate_existing=True)
+    return None
+
+
+def _settle(session: Session, row: NotificationDelivery, error: MailError | None) -> str:
+    """Record what sending ``row`` did and commit; return which of sent/failed/deferred."""
+    if error is None:
+        row.status, row.sent_at, row.last_error = DeliveryStatus.SENT, utcnow(), None
+        outcome = "sent"
+    elif isinstance(error, TransientMailError) and row.attempts < MAX_ATTEMPTS:
+        row.status, row.last_error = DeliveryStatus.PENDING, str(error)
+        row.next_attempt_at = utcnow() + _retry_delay(row.attempts)
+        outcome = "deferred"
+    else:
+        row.status, row.last_error = DeliveryStatus.FAILED, str(error)
+        outcome = "failed"
+    session.commit()
+    return outcome
+
+
+def send_pending(session: Session, settings: Settings, key: str | None = None) -> Outcome:
+    """Send every due row (of message ``key``, or all), one at a time; commits as it goes."""
+    counts = {"sent": 0, "failed": 0, "deferred": 0}
+    with mail_backend_for(settings) as mailer:
+        while (row := _claim_next(session, key)) is not None:
+            try:
+                message = build_message(
+                    settings,
+                    to=_address(row.email, row.recipient_name),
+                    subject=row.subject,
+                    text=row.text,
+                    html=row.html,
+                )
+            except (ValueError, TypeError):
+                # A header that cannot be written: no retry will make it writable.
+                counts[_settle(session, row, MailError("the message could not be built"))] += 1
+                logger.error("notification %s could not be built; not sent", row.id)
+                continue
+            try:
+                mailer.send(message)
+            except MailError as error:
+                counts[_settle(session, row, error)] += 1
+                logger.warning("notification %s not sent: %s", row.id, type(error).__name__)
+                if isinstance(error, TransientMailError) and error.code is None:
+                    # No connection: the rest would fail the same way, and stay due.
+                    break
+                continue
+            counts[_settle(session, row, None)] += 1
+    return Outcome(**counts)
