@@ -41,6 +41,7 @@ def _iso(value: datetime | None) -> str | None:
 def _account(user: User) -> dict[str, Any]:
     return {
         "email": user.email,
+        "new_email_waiting_for_confirmation": user.pending_email,
         "name": user.display_name,
         "role": user.role.value,
         "email_confirmed_at": _iso(user.email_confirmed_at),

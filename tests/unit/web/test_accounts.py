@@ -393,6 +393,8 @@ def test_changing_the_email_address_is_confirmed_by_a_link(site: Flask):
 
     assert refused.status_code == 422
     assert asked.headers["Location"] == "/account"
+    waiting = json.loads(client.get("/account/data").get_data(as_text=True))["account"]
+    assert waiting["new_email_waiting_for_confirmation"] == "new.me@homeoffice.gov.uk"
     deliver_outbox()
     [message] = delivered(_settings(site), "new.me@homeoffice.gov.uk")
     link = link_in(message, _settings(site).base_url)
@@ -523,6 +525,7 @@ def test_download_my_data_has_interest_history_tokens_and_sign_ins(site: Flask):
     data = json.loads(text)
 
     assert [t["name"] for t in data["api_tokens"]] == ["My HR sync"]
+    assert data["account"]["new_email_waiting_for_confirmation"] is None
     assert secret not in text
     [followed] = [i for i in data["interests"] if i["placement_id"] == interest.placement_id]
     assert [step["status"] for step in followed["history"]] == [
