@@ -19,8 +19,7 @@ class OfferForm(SubmitOnceForm):
 
     message = TextAreaField(
         "Your message to them",
-        description="Say what happens next, the dates, and who they should contact with "
-        "questions. They will see this with the offer and in the offer email",
+        description="They will see it with the offer and in the offer email",
         widget=GovCharacterCount(),
     )
 
