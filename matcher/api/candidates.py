@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
-from matcher.api.operations import Caller, operation
+from matcher.api.operations import Caller, Link, operation
 from matcher.api.schemas import Input, MatchReason, Output, PageNumber, PageSize
 from matcher.extensions import db
 from matcher.models import Interest, InterestInvitation, InterestStatus, Placement, Role
@@ -150,6 +150,13 @@ def _links(page: int, per_page: int, more: bool) -> PageLinks:
 # Operations
 
 
+def _decision_links(interest_id: str) -> tuple[Link, ...]:
+    """Where an answer naming an interest in the placement of the request's path leads."""
+    decisions = ("shortlist_interest", "offer_interest", "reject_interest")
+    path = {"placement_id": "$request.path.placement_id", "interest_id": interest_id}
+    return tuple(Link(decision, path) for decision in decisions)
+
+
 @operation(
     "GET",
     "/placements/<id:placement_id>/interests",
@@ -158,6 +165,7 @@ def _links(page: int, per_page: int, more: bool) -> PageLinks:
     response=PlacementInterestPage,
     query=PlacementInterestsQuery,
     roles=MEMBERS,
+    links=_decision_links("$response.body#/items/0/id"),
 )
 def list_placement_interests(
     caller: Caller, placement_id: int, query: PlacementInterestsQuery
@@ -199,6 +207,7 @@ _DECISION = {
     "response": PlacementInterest,
     "roles": MEMBERS,
     "errors": [409],
+    "links": _decision_links("$response.body#/id"),
 }
 _ONE = "/placements/<id:placement_id>/interests/<id:interest_id>"
 
@@ -235,6 +244,15 @@ def reject_interest(caller: Caller, placement_id: int, interest_id: int) -> Plac
     response=CandidatePage,
     query=CandidatesQuery,
     roles=MEMBERS,
+    links=[
+        Link(
+            "invite_candidate",
+            {
+                "placement_id": "$request.path.placement_id",
+                "person_id": "$response.body#/items/0/person/id",
+            },
+        )
+    ],
 )
 def list_placement_candidates(
     caller: Caller, placement_id: int, query: CandidatesQuery

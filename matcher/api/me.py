@@ -13,7 +13,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from matcher.api.operations import Caller, Reply, operation
+from matcher.api.operations import Caller, Link, Reply, operation
 from matcher.api.schemas import (
     NON_EMPTY,
     Id,
@@ -388,12 +388,22 @@ def list_my_matches(caller: Caller, query: MatchesQuery) -> MatchList:
     )
 
 
+def _interest_links(interest_id: str) -> tuple[Link, ...]:
+    """Where an answer naming one of your interests leads."""
+    actions = ("get_my_interest", "withdraw_my_interest", "accept_my_offer", "decline_my_offer")
+    return tuple(Link(action, {"interest_id": interest_id}) for action in actions)
+
+
+INTEREST_LINKS = _interest_links("$response.body#/id")
+
+
 @operation(
     "GET",
     "/me/interests",
     summary="Your interests in placements",
     tag=TAG,
     response=InterestList,
+    links=_interest_links("$response.body#/items/0/id"),
     query=InterestsQuery,
     roles=[Role.CIVIL_SERVANT],
 )
@@ -416,6 +426,7 @@ def list_my_interests(caller: Caller, query: InterestsQuery) -> InterestList:
     body=NewInterest,
     roles=[Role.CIVIL_SERVANT],
     errors=[409],
+    links=INTEREST_LINKS,
 )
 def express_my_interest(caller: Caller, body: NewInterest) -> Reply:
     """Tell the placement's organisation you are interested; it is told by email.
@@ -439,6 +450,7 @@ def express_my_interest(caller: Caller, body: NewInterest) -> Reply:
     tag=TAG,
     response=InterestOut,
     roles=[Role.CIVIL_SERVANT],
+    links=INTEREST_LINKS,
 )
 def get_my_interest(caller: Caller, interest_id: int) -> InterestOut:
     """Where one of your interests stands and what you may do with it now."""
@@ -451,6 +463,7 @@ _MY_DECISION = {
     "response": InterestOut,
     "roles": [Role.CIVIL_SERVANT],
     "errors": [409],
+    "links": INTEREST_LINKS,
 }
 
 

@@ -120,6 +120,11 @@ def _operation(
                 "schema": {"type": "string", "pattern": ETAG_PATTERN},
             }
         }
+    if spec.links:
+        success["links"] = {
+            link.operation_id: {"operationId": link.operation_id, "parameters": link.parameters}
+            for link in spec.links
+        }
     document: dict[str, Any] = {
         "operationId": spec.operation_id,
         "summary": spec.summary,

@@ -83,6 +83,19 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Link:
+    """An OpenAPI link: the success answer carries what operation ``operation_id`` takes.
+
+    ``parameters`` maps the target's parameter names (path, query or header) to runtime
+    expressions such as ``$response.body#/id``, ``$request.path.placement_id`` or
+    ``$response.header.ETag``; schemathesis follows links in its stateful phase.
+    """
+
+    operation_id: str
+    parameters: dict[str, str] = field(hash=False)
+
+
+@dataclass(frozen=True)
 class Operation:
     """One API operation as the OpenAPI document describes it."""
 
@@ -102,6 +115,7 @@ class Operation:
     etag: bool
     if_match: bool
     public: bool
+    links: tuple[Link, ...] = ()
 
     @property
     def operation_id(self) -> str:
@@ -141,6 +155,7 @@ def operation(
     etag: bool = False,
     if_match: bool = False,
     public: bool = False,
+    links: Collection[Link] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``handler`` as ``method rule`` under /api/v1.
 
@@ -148,7 +163,8 @@ def operation(
     ``body`` (validated models; ``body`` is the raw text when ``body`` is not a model but the
     media type is), ``expected_version`` (from If-Match) and the path parameters. It returns
     the response model, a ``Reply``, or None for 204. ``errors`` lists the extra statuses the
-    handler can produce (404, 409, 412...), for the document.
+    handler can produce (404, 409, 412...), for the document; ``links`` the operations its
+    success answer leads to.
     """
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -169,6 +185,7 @@ def operation(
             etag=etag,
             if_match=if_match,
             public=public,
+            links=tuple(links),
         )
         wanted = set(inspect.signature(handler).parameters)
 

@@ -19,7 +19,7 @@ from flask import url_for
 from pydantic import Field
 from sqlalchemy import func, or_, select
 
-from matcher.api.operations import Caller, Reply, operation
+from matcher.api.operations import Caller, Link, Reply, operation
 from matcher.api.schemas import (
     NON_EMPTY,
     Id,
@@ -330,6 +330,23 @@ def search_placements(query: PlacementSearchQuery) -> PlacementSearchPage:
     )
 
 
+def _placement_links(placement_id: str, organisation_id: str, etag: bool) -> tuple[Link, ...]:
+    """Where an answer naming a placement leads; If-Match from the ETag when it has one."""
+    one = {"placement_id": placement_id}
+    own = one | {"organisation_id": organisation_id}
+    versioned = own | {"If-Match": "$response.header.ETag"} if etag else own
+    changes = ("update", "publish", "close", "reopen", "fill", "withdraw")
+    return (
+        Link("get_placement", one),
+        *(Link(f"{change}_placement", versioned) for change in changes),
+        Link("list_placement_interests", one),
+        Link("list_placement_candidates", one),
+    )
+
+
+PLACEMENT_LINKS = _placement_links("$response.body#/id", "$response.body#/organisation_id", True)
+
+
 @operation(
     "GET",
     "/placements/<id:placement_id>",
@@ -337,6 +354,7 @@ def search_placements(query: PlacementSearchQuery) -> PlacementSearchPage:
     tag=TAG,
     response=PlacementOut,
     etag=True,
+    links=PLACEMENT_LINKS,
 )
 def get_placement(caller: Caller, placement_id: int) -> Reply:
     """An open placement, for anyone; a placement in any other status only for its
@@ -358,6 +376,7 @@ def get_placement(caller: Caller, placement_id: int) -> Reply:
     tag=TAG,
     response=OrganisationPlacementPage,
     query=OrganisationPlacementsQuery,
+    links=_placement_links("$response.body#/items/0/id", "$request.path.organisation_id", False),
     roles=MEMBERS,
 )
 def list_organisation_placements(
@@ -394,6 +413,7 @@ def list_organisation_placements(
     roles=MEMBERS,
     etag=True,
     errors=[409],
+    links=PLACEMENT_LINKS,
 )
 def create_placement(caller: Caller, organisation_id: int, body: NewPlacement) -> Reply:
     """Save a draft; publish it with `:publish` once the organisation is verified.
@@ -423,6 +443,7 @@ def create_placement(caller: Caller, organisation_id: int, body: NewPlacement) -
     etag=True,
     if_match=True,
     errors=[409],
+    links=PLACEMENT_LINKS,
 )
 def update_placement(
     caller: Caller,
@@ -462,6 +483,7 @@ _STATUS_CHANGE = {
     "etag": True,
     "if_match": True,
     "errors": [409],
+    "links": PLACEMENT_LINKS,
 }
 _ONE = "/organisations/<id:organisation_id>/placements/<id:placement_id>"
 

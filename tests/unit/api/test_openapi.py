@@ -118,3 +118,42 @@ def test_the_docs_page_lists_every_operation(client: FlaskClient, document: dict
     html = client.get("/api/docs").get_data(as_text=True)
     for path, method, operation in _operations(document):
         assert f'id="op-{operation["operationId"]}"' in html, (method, path)
+
+
+RUNTIME_EXPRESSION = re.compile(
+    r"^\$(response\.body#(/[\w-]+)+|response\.header\.[\w-]+|request\.path\.\w+)$"
+)
+
+
+def test_links_name_existing_operations_and_their_parameters(document):
+    operations = {operation["operationId"]: operation for _, _, operation in _operations(document)}
+    seen = 0
+    for _, _, source in _operations(document):
+        source_path = {p["name"] for p in source["parameters"] if p["in"] == "path"}
+        for response in source["responses"].values():
+            for name, link in response.get("links", {}).items():
+                seen += 1
+                target = operations.get(link["operationId"])
+                assert target is not None, f"{source['operationId']} links to {name}"
+                taken = {p["name"]: p for p in target["parameters"]}
+                required = {name for name, p in taken.items() if p["required"]}
+                given = link["parameters"]
+                assert set(given) <= set(taken), (source["operationId"], name)
+                assert {p for p in required if taken[p]["in"] == "path"} <= set(given), name
+                for expression in given.values():
+                    assert RUNTIME_EXPRESSION.match(expression), expression
+                    if expression.startswith("$request.path."):
+                        assert expression.rsplit(".", 1)[1] in source_path, expression
+    assert seen > 0
+    created = document["paths"]["/api/v1/organisations/{organisation_id}/placements"]["post"]
+    publish = created["responses"]["201"]["links"]["publish_placement"]
+    assert publish["parameters"] == {
+        "placement_id": "$response.body#/id",
+        "organisation_id": "$response.body#/organisation_id",
+        "If-Match": "$response.header.ETag",
+    }
+
+
+def test_schemathesis_can_follow_the_links(document):
+    machine = schemathesis.openapi.from_dict(document).as_state_machine()
+    assert machine.schema.statistic.transitions.total > 0
