@@ -9,6 +9,7 @@ New operations are covered as soon as they are in the document.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import pytest
 import schemathesis
 from flask import Flask
 from schemathesis.checks import not_a_server_error
+from schemathesis.engine import Status, events
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -61,6 +63,12 @@ CONFIG = {
     },
 }
 CALLERS = ("civil_servant", "organisation_admin", "platform_administrator")
+# The stateful phase follows the document's links (create a placement, then publish, close,
+# reopen it with the ETag it got...): a fixed seed, and scenarios few and short enough to
+# run in well under a minute on two cores.
+STATEFUL_SEED = 20261129
+STATEFUL_SCENARIOS = 40
+STATEFUL_STEPS = 8
 
 
 @dataclass
@@ -69,9 +77,10 @@ class ContractSite:
 
     server: LiveServer
     tokens: dict[str, str]
+    organisation_id: int
 
 
-def _world(app: Flask) -> dict[str, str]:
+def _world(app: Flask) -> tuple[dict[str, str], int]:
     """A matched civil servant with interests at every stage, an organisation's placements."""
     world = build_world(db.session)
     complete_profile(db.session, world.person, world.theme_ids, world.skill_ids)
@@ -87,11 +96,12 @@ def _world(app: Flask) -> dict[str, str]:
     db.session.commit()
     forget_snapshots()
     rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
-    return {
+    tokens = {
         "civil_servant": token_for(db.session, world.person),
         "organisation_admin": token_for(db.session, world.admin_a, world.org_a.id),
         "platform_administrator": token_for(db.session, world.platform_admin),
     }
+    return tokens, world.org_a.id
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +114,10 @@ def contract_site(
     # Thousands of requests in a few minutes on one token each: the limit is not under test.
     app.config[API_PER_TOKEN] = "1000000 per minute"
     with app.app_context():
-        tokens = _world(app)
+        tokens, organisation_id = _world(app)
         db.session.remove()
     with LiveServer(app) as server:
-        yield ContractSite(server, tokens)
+        yield ContractSite(server, tokens, organisation_id)
     with app.app_context():
         tables = ", ".join(f'"{table.name}"' for table in reversed(db.metadata.sorted_tables))
         with db.engine.begin() as connection:
@@ -143,3 +153,60 @@ def test_the_contract_test_sees_every_operation(contract_site: ContractSite):
     labels = {result.ok().label for result in served.get_all_operations()}
     assert "PUT /api/v1/me/profile" in labels
     assert "POST /api/v1/me/interests/{interest_id}:withdraw" in labels
+
+
+# Each caller's chains: the operations its token may use, so scenarios are not spent on 403s.
+CHAINS = {
+    "organisation_admin": {"tag": ["Placements", "Candidates"]},
+    "civil_servant": {"operation_id_regex": "^(search_placements|get_placement|.*_my_.*)$"},
+}
+
+
+@pytest.mark.parametrize("caller", CHAINS)
+def test_chains_of_operations_keep_the_contract(contract_site: ContractSite, caller: str):
+    """Follow the links from real answers: the ids and ETags they carry reach real rows.
+
+    schemathesis's own engine runs the stateful phase: the server keeps what each scenario
+    made, so a replay differs from its first run, and the engine knows to carry on then.
+    """
+    checks = {check.__name__: {"enabled": True} for check in CHECKS}
+    config = schemathesis.Config.from_dict(
+        CONFIG
+        | {
+            "seed": STATEFUL_SEED,
+            "base-url": contract_site.server.url,
+            "headers": {"Authorization": f"Bearer {contract_site.tokens[caller]}"},
+            "request-timeout": 10,
+            # The token's own organisation, so chains start from its placements.
+            "parameters": {"path.organisation_id": contract_site.organisation_id},
+            "checks": {"enabled": False} | checks,
+            "generation": CONFIG["generation"] | {"max-examples": STATEFUL_SCENARIOS},
+            "phases": {
+                "examples": {"enabled": False},
+                "coverage": {"enabled": False},
+                "fuzzing": {"enabled": False},
+                "stateful": {"enabled": True, "max-steps": STATEFUL_STEPS},
+            },
+        }
+    )
+    served = schemathesis.openapi.from_url(
+        f"{contract_site.server.url}/api/openapi.json", config=config, timeout=10
+    ).include(**CHAINS[caller])
+    answers: Counter[str] = Counter()
+    failures: list[str] = []
+    for event in schemathesis.engine.from_schema(served).execute():
+        if isinstance(event, (events.NonFatalError, events.FatalError)):
+            failures.append(repr(event))
+        if isinstance(event, events.ScenarioFinished):
+            for case_id, interaction in event.recorder.interactions.items():
+                if interaction.response is not None:
+                    label = event.recorder.cases[case_id].value.operation.label
+                    answers[f"{label} {interaction.response.status_code}"] += 1
+            for case_id, nodes in event.recorder.checks.items():
+                for node in nodes:
+                    if node.status == Status.FAILURE:
+                        case = event.recorder.cases[case_id].value
+                        failures.append(f"{node.name}: {case.operation.label} {case}")
+    print("\n".join(f"{count:5} {answer}" for answer, count in sorted(answers.items())))
+    assert not failures, "\n".join(failures[:10])
+    assert answers, "no scenario ran"
