@@ -23,7 +23,6 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from email.headerregistry import Address
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -35,6 +34,7 @@ from matcher.mail import (
     TransientMailError,
     build_message,
     mail_backend_for,
+    mailbox,
     render_email,
 )
 from matcher.models import (
@@ -66,11 +66,6 @@ def message_key(template: str, payload: dict[str, Any]) -> str:
     """The key of the message an event asks for: the same event always gives the same key."""
     canonical = json.dumps({"template": template, "payload": payload}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _address(email: str, display_name: str = "") -> Address:
-    username, _, domain = email.partition("@")
-    return Address(display_name=display_name, username=username, domain=domain)
 
 
 def _deliverable(session: Session, emails: Sequence[str]) -> set[str]:
@@ -194,7 +189,7 @@ def send_pending(session: Session, settings: Settings, key: str | None = None) -
             try:
                 message = build_message(
                     settings,
-                    to=_address(row.email, row.recipient_name),
+                    to=mailbox(row.email, row.recipient_name),
                     subject=row.subject,
                     text=row.text,
                     html=row.html,

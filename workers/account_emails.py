@@ -20,7 +20,7 @@ from matcher.events import (
     EMAIL_CHANGE_EMAIL_REQUESTED,
     PASSWORD_RESET_EMAIL_REQUESTED,
 )
-from matcher.mail import build_message, mail_backend_for, render_email
+from matcher.mail import build_message, mail_backend_for, mailbox, render_email
 from matcher.models import User
 from matcher.security.tokens import CHANGE_EMAIL, CONFIRM_EMAIL, MAX_AGE, RESET_PASSWORD
 from matcher.services.accounts import (
@@ -32,11 +32,6 @@ from workers.app import QUEUE_EMAIL
 from workers.outbox_tasks import outbox_task
 
 logger = logging.getLogger(__name__)
-
-
-def _address(email: str, name: str) -> Address:
-    username, _, domain = email.partition("@")
-    return Address(display_name=name, username=username, domain=domain)
 
 
 def _send(
@@ -66,7 +61,7 @@ def send_confirmation_email(session: Session, payload: dict[str, Any]) -> None:
     token = confirmation_token(settings.secret_key, user)
     _send(
         settings,
-        _address(user.email, user.display_name),
+        mailbox(user.email, user.display_name),
         "Confirm your email address",
         "confirm_email",
         {
@@ -86,7 +81,7 @@ def send_account_exists_email(session: Session, payload: dict[str, Any]) -> None
         return
     _send(
         settings,
-        _address(user.email, user.display_name),
+        mailbox(user.email, user.display_name),
         "You already have an account",
         "account_exists",
         {
@@ -107,7 +102,7 @@ def send_password_reset_email(session: Session, payload: dict[str, Any]) -> None
     token = password_reset_token(settings.secret_key, user)
     _send(
         settings,
-        _address(user.email, user.display_name),
+        mailbox(user.email, user.display_name),
         "Reset your password",
         "password_reset",
         {
@@ -128,7 +123,7 @@ def send_email_change_email(session: Session, payload: dict[str, Any]) -> None:
     token = email_change_token(settings.secret_key, user, user.pending_email)
     _send(
         settings,
-        _address(user.pending_email, user.display_name),
+        mailbox(user.pending_email, user.display_name),
         "Confirm your new email address",
         "change_email",
         {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from email.headerregistry import Address
 from typing import Any
 
 from flask import current_app
@@ -12,17 +11,12 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from matcher.events import ORGANISATION_VERIFIED
-from matcher.mail import build_message, mail_backend_for, render_email
+from matcher.mail import build_message, mail_backend_for, mailbox, render_email
 from matcher.models import Membership, MembershipRole, Organisation, User, VerificationStatus
 from workers.app import QUEUE_EMAIL
 from workers.outbox_tasks import outbox_task
 
 logger = logging.getLogger(__name__)
-
-
-def _recipient(user: User) -> Address:
-    username, _, domain = user.email.partition("@")
-    return Address(display_name=user.display_name, username=username, domain=domain)
 
 
 @outbox_task(ORGANISATION_VERIFIED, queue=QUEUE_EMAIL)
@@ -57,7 +51,7 @@ def organisation_verified(session: Session, payload: dict[str, Any]) -> None:
             mailer.send(
                 build_message(
                     settings,
-                    to=_recipient(admin),
+                    to=mailbox(admin.email, admin.display_name),
                     subject="Your organisation is verified",
                     text=text,
                     html=html,

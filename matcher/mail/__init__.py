@@ -9,7 +9,7 @@ from matcher.mail.backends import (
     TransientMailError,
     mail_backend_for,
 )
-from matcher.mail.message import build_message, render_email
+from matcher.mail.message import build_message, mailbox, render_email
 from matcher.mail.wire import WireMessage, build_wire_message
 
 __all__ = [
@@ -23,5 +23,6 @@ __all__ = [
     "build_message",
     "build_wire_message",
     "mail_backend_for",
+    "mailbox",
     "render_email",
 ]

@@ -82,6 +82,12 @@ def _domain(settings: Settings) -> str:
     return address.rpartition("@")[2] or "matcher.localhost"
 
 
+def mailbox(email: str, display_name: str = "") -> Address:
+    """The To: value for ``email``, with the name the person goes by when there is one."""
+    username, _, domain = email.partition("@")
+    return Address(display_name=display_name, username=username, domain=domain)
+
+
 def build_message(
     settings: Settings,
     *,
