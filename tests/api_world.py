@@ -8,7 +8,7 @@ operations start from, and each role has a token.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -187,13 +187,18 @@ def world_app(template: Path, folder: Path) -> Flask:
 
 def placement_body(world: ApiWorld, **changes: Any) -> dict[str, Any]:
     """A body that ``POST /organisations/{id}/placements`` accepts."""
+    return placement_fields(world.theme_ids[:1], **changes)
+
+
+def placement_fields(theme_ids: Sequence[int], **changes: Any) -> dict[str, Any]:
+    """A placement body with ``theme_ids``, for a test without an ``ApiWorld``."""
     today = london_today()
     body: dict[str, Any] = {
         "title": "Neighbourhood policing data secondment",
         "summary": "Help a force use its data to plan neighbourhood patrols.",
         "description": "Twelve weeks with the analysis team.",
         "kind": "secondment",
-        "theme_ids": list(world.theme_ids[:1]),
+        "theme_ids": list(theme_ids),
         "skill_ids": [],
         "grade_min": "EO",
         "grade_max": "G7",

@@ -15,7 +15,6 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -29,12 +28,12 @@ from werkzeug.routing import MapAdapter
 from werkzeug.test import TestResponse
 
 from matcher import create_app
-from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.models import InterestStatus, User
 from matcher.security.tokens import fingerprint
 from matcher.services import api_tokens
 from matcher.services import placements as placement_service
+from tests.api_world import placement_fields
 from tests.conftest import make_settings
 from tests.unit.services.world import build_world, draft, interest_in, open_placement
 
@@ -341,28 +340,6 @@ def test_no_link_or_form_of_the_site_answers_500_to_odd_input(site: Flask, role:
     assert not failures, f"{len(failures)} requests answered 500:\n" + "\n".join(failures[:60])
 
 
-def _placement_body(**changes: Any) -> dict[str, Any]:
-    today = london_today()
-    body = {
-        "title": "Neighbourhood policing data secondment",
-        "summary": "Help a force use its data to plan neighbourhood patrols.",
-        "description": "Twelve weeks with the analysis team.",
-        "kind": "secondment",
-        "theme_ids": [1],
-        "skill_ids": [],
-        "grade_min": "EO",
-        "grade_max": "G7",
-        "remote_possible": True,
-        "location_postcode": None,
-        "start_date": (today + timedelta(days=90)).isoformat(),
-        "duration_weeks": 12,
-        "hours": "full_time",
-        "capacity": 2,
-        "closing_date": (today + timedelta(days=45)).isoformat(),
-    }
-    return {**body, **changes}
-
-
 def _cursor(published_at: str, placement_id: int) -> str:
     raw = json.dumps([published_at, placement_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -385,7 +362,7 @@ def test_no_api_operation_answers_500_to_odd_input(
 ):
     token, organisation_id = site.config["TEST_API"]
     if body == "NUL_IN_TITLE":
-        body = json.dumps(_placement_body(title="Neighbourhood\x00policing"))
+        body = json.dumps(placement_fields([1], title="Neighbourhood\x00policing"))
     media_type = "text/csv" if path.endswith(":import") else "application/json"
     response = site.test_client().open(
         "/api/v1" + path.format(org=organisation_id),
