@@ -187,7 +187,7 @@ def world_app(template: Path, folder: Path) -> Flask:
 
 def placement_body(world: ApiWorld, **changes: Any) -> dict[str, Any]:
     """A body that ``POST /organisations/{id}/placements`` accepts."""
-    return placement_fields(world.theme_ids[:1], **changes)
+    return placement_fields(changes.pop("theme_ids", world.theme_ids[:1]), **changes)
 
 
 def placement_fields(theme_ids: Sequence[int], **changes: Any) -> dict[str, Any]:
