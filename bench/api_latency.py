@@ -30,9 +30,9 @@ from sqlalchemy import func, select, text
 from matcher import create_app
 from matcher.demo.seed import seed_demo
 from matcher.extensions import db
-from matcher.matchmaking.rebuild import rebuild_sync
 from matcher.models import Match
 from matcher.services.api_tokens import create_token
+from matcher.stored_matches.rebuild import rebuild_sync
 from tests.conftest import make_settings
 from tests.services import fresh_postgres_database
 from tests.waiting import unused_port, wait_until

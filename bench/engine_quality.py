@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bench.synthetic import Synthetic, generate
-from matcher.matching import Engine, EngineConfig, Weights, exposure, rerank_for_exposure
+from matcher.engine import Engine, EngineConfig, Weights, exposure, rerank_for_exposure
 
 DEPTH = 10
 ONLY = {name: 0.0 for name in Weights.__dataclass_fields__}

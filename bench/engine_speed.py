@@ -19,8 +19,8 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 from bench.synthetic import Synthetic, generate
-from matcher.matching import Engine, EngineConfig
-from matcher.matching.frames import day_number
+from matcher.engine import Engine, EngineConfig
+from matcher.engine.frames import day_number
 
 K = 20
 DIMENSIONS = 256

@@ -18,16 +18,16 @@ from sqlalchemy import select, update
 from matcher import create_app
 from matcher.clock import london_today
 from matcher.demo.seed import seed_demo
+from matcher.engine import Engine
 from matcher.events import PLACEMENT_CHANGED
 from matcher.extensions import db
-from matcher.matching import Engine
-from matcher.matchmaking.incremental import placement_changed, recompute_people
-from matcher.matchmaking.loading import engine_config, load_people, load_placements
-from matcher.matchmaking.publishing import discard_rows, publish_run, start_run, validate_matches
-from matcher.matchmaking.snapshot import current_snapshot, forget_snapshots
-from matcher.matchmaking.storing import stage_rows
 from matcher.models import Placement, PlacementStatus
 from matcher.outbox import record_event
+from matcher.stored_matches.incremental import placement_changed, recompute_people
+from matcher.stored_matches.loading import engine_config, load_people, load_placements
+from matcher.stored_matches.publishing import discard_rows, publish_run, start_run, validate_matches
+from matcher.stored_matches.snapshot import current_snapshot, forget_snapshots
+from matcher.stored_matches.storing import stage_rows
 from tests.conftest import make_settings
 from tests.services import fresh_postgres_database
 

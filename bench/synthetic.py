@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.matching.frames import (
+from matcher.engine.frames import (
     KIND_BIT,
     KINDS,
     OPEN_END,

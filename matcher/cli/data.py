@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from matcher.extensions import db
-from matcher.matchmaking.importing import import_lines
+from matcher.stored_matches.importing import import_lines
 
 data = AppGroup("data", help="Bulk data in and out.")
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from matcher.cli.reference import describe_load
 from matcher.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_data_present, seed_demo
 from matcher.extensions import db
-from matcher.matchmaking.rebuild import rebuild_sync
 from matcher.models.match_runs import MatchRun, MatchRunStatus
 from matcher.reference.loader import load_reference_data, reference_data_loaded
+from matcher.stored_matches.rebuild import rebuild_sync
 
 PROGRESS_FROM_ROWS = 5_000
 BOOTSTRAP_PEOPLE = 300

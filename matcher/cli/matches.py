@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 
 from config import Settings
 from matcher.extensions import db
-from matcher.matchmaking.exporting import count_matches, export_matches
-from matcher.matchmaking.rebuild import rebuild_sync
+from matcher.stored_matches.exporting import count_matches, export_matches
+from matcher.stored_matches.rebuild import rebuild_sync
 
 matches = AppGroup("matches", help="Rebuild and export the stored matches.")
 

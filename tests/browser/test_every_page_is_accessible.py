@@ -25,8 +25,6 @@ from matcher.digests.links import unsubscribe_token
 from matcher.digests.sending import Pacer, pending_ids, plan_period, send_batch
 from matcher.extensions import db
 from matcher.mail import OutboxFolderBackend
-from matcher.matchmaking.rebuild import rebuild_sync
-from matcher.matchmaking.snapshot import forget_snapshots
 from matcher.models import (
     DeliveryStatus,
     Department,
@@ -54,6 +52,8 @@ from matcher.services.accounts import (
     password_reset_token,
 )
 from matcher.services.profiles import ProfileAnswers, save_profile
+from matcher.stored_matches.rebuild import rebuild_sync
+from matcher.stored_matches.snapshot import forget_snapshots
 from matcher.web.views.guidance import GUIDES
 from matcher.web.views.profile import STEPS
 from tests import builders

@@ -13,8 +13,6 @@ from sqlalchemy import select, update
 
 from matcher.clock import london_today
 from matcher.extensions import db
-from matcher.matchmaking.rebuild import rebuild_sync
-from matcher.matchmaking.snapshot import forget_snapshots
 from matcher.models import (
     Department,
     DigestFrequency,
@@ -27,6 +25,8 @@ from matcher.models import (
 )
 from matcher.security.passwords import hash_password
 from matcher.services.profiles import ProfileAnswers, save_profile
+from matcher.stored_matches.rebuild import rebuild_sync
+from matcher.stored_matches.snapshot import forget_snapshots
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
 from tests.unit.services.world import build_world, open_placement
 from tests.web import PASSWORD, reference_database, web_app

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from matcher.events import PERSON_CHANGED
 from matcher.extensions import db
-from matcher.matchmaking.snapshot import forget_snapshots
 from matcher.models import OutboxEvent, Skill, Theme
+from matcher.stored_matches.snapshot import forget_snapshots
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
 from tests.unit.services.world import build_world, open_placement
 from tests.web import delivered, link_in, reference_database, web_app

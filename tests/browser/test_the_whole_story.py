@@ -21,8 +21,8 @@ from matcher.clock import london_today
 from matcher.demo.seed import DEMO_PASSWORD, seed_demo
 from matcher.digests.periods import period_for
 from matcher.extensions import db
-from matcher.matchmaking.snapshot import forget_snapshots
 from matcher.models import DigestKind, utcnow
+from matcher.stored_matches.snapshot import forget_snapshots
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
 from tests.browser.test_recruit_journey import run_outbox
 from tests.web import delivered, link_in, reference_database, web_app

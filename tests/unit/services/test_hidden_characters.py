@@ -15,7 +15,6 @@ from flask import Flask
 from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.matchmaking.importing import import_lines
 from matcher.models import InterestStatus, Organisation, Role
 from matcher.reference.loader import load_reference_data
 from matcher.services import (
@@ -29,9 +28,10 @@ from matcher.services import (
 )
 from matcher.services.text import has_hidden_characters
 from matcher.services.validation import ValidationFailed
+from matcher.stored_matches.importing import import_lines
 from tests import builders
-from tests.unit.matchmaking.test_data_in_out import PERSON, _fill_taxonomy, _placement
 from tests.unit.services.world import World, interest_in, open_placement, valid_data
+from tests.unit.stored_matches.test_data_in_out import PERSON, _fill_taxonomy, _placement
 
 ONE_LINE = ("Mallory\r\nX-Evil: 1", "Bell\x07", "\u202eevil", "tab\there")
 MANY_LINES = ("Escape\x1b[31m", "\u202edrowssap", "NUL\x00")

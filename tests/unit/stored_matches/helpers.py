@@ -1,4 +1,4 @@
-"""Builders for matchmaking tests: a small seeded database and an obviously-correct filter."""
+"""Builders for stored-match tests: a small seeded database and an obviously-correct filter."""
 
 from __future__ import annotations
 

@@ -11,14 +11,14 @@ from sqlalchemy.exc import OperationalError
 
 from matcher.events import PERSON_CHANGED
 from matcher.extensions import db
-from matcher.matchmaking.publishing import publish_run, start_run
-from matcher.matchmaking.rebuild import rebuild_sync
-from matcher.matchmaking.snapshot import current_snapshot
-from matcher.matchmaking.storing import stage_rows
 from matcher.models import CivilServantProfile, Match
 from matcher.outbox import record_event
-from tests.unit.matchmaking.helpers import seed, stored
-from tests.unit.matchmaking.placement_edits import edit_one_placement_every_way
+from matcher.stored_matches.publishing import publish_run, start_run
+from matcher.stored_matches.rebuild import rebuild_sync
+from matcher.stored_matches.snapshot import current_snapshot
+from matcher.stored_matches.storing import stage_rows
+from tests.unit.stored_matches.helpers import seed, stored
+from tests.unit.stored_matches.placement_edits import edit_one_placement_every_way
 from tests.waiting import wait_until
 
 DEADLINE_SECONDS = 60

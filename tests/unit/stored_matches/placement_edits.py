@@ -16,17 +16,17 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from matcher.events import PERSON_CHANGED, PLACEMENT_CHANGED
-from matcher.matchmaking.incremental import (
+from matcher.models import Dismissal, Match, Placement, PlacementStatus
+from matcher.models.placements import placement_skills, placement_themes
+from matcher.outbox import record_event
+from matcher.stored_matches.incremental import (
     PlacementUpdate,
     placement_changed,
     recompute_people,
 )
-from matcher.matchmaking.rebuild import rebuild_sync
-from matcher.matchmaking.snapshot import current_snapshot, forget_snapshots
-from matcher.models import Dismissal, Match, Placement, PlacementStatus
-from matcher.models.placements import placement_skills, placement_themes
-from matcher.outbox import record_event
-from tests.unit.matchmaking.helpers import seed
+from matcher.stored_matches.rebuild import rebuild_sync
+from matcher.stored_matches.snapshot import current_snapshot, forget_snapshots
+from tests.unit.stored_matches.helpers import seed
 
 Rows = dict[tuple[int, int], tuple[float, int, list[dict[str, Any]]]]
 

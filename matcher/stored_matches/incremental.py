@@ -21,10 +21,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from config import Settings
-from matcher.matching import TopK
-from matcher.matchmaking.publishing import lock_for_incremental
-from matcher.matchmaking.snapshot import Snapshot, current_snapshot
-from matcher.matchmaking.storing import (
+from matcher.engine import TopK
+from matcher.models import Match
+from matcher.stored_matches.publishing import lock_for_incremental
+from matcher.stored_matches.snapshot import Snapshot, current_snapshot
+from matcher.stored_matches.storing import (
     delete_people_matches,
     delete_placement_matches,
     drop_from_rank,
@@ -33,7 +34,6 @@ from matcher.matchmaking.storing import (
     shift_ranks,
     write_top,
 )
-from matcher.models import Match
 
 ID_BATCH = 10_000
 # One pair scored in differently shaped blocks can differ by a few float32 ulps, so a full

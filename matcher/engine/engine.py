@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.matching.config import EngineConfig
-from matcher.matching.explain import Reason, Reasons, explain_pairs
-from matcher.matching.features import Fitted, fit, update
-from matcher.matching.frames import PeopleFrame, PlacementFrame, splice
-from matcher.matching.scoring import people_blocks, placement_blocks, score_grid, top_k_blocks
+from matcher.engine.config import EngineConfig
+from matcher.engine.explain import Reason, Reasons, explain_pairs
+from matcher.engine.features import Fitted, fit, update
+from matcher.engine.frames import PeopleFrame, PlacementFrame, splice
+from matcher.engine.scoring import people_blocks, placement_blocks, score_grid, top_k_blocks
 
 ENGINE_VERSION = "tfidf-lsa-blocked-1"
 

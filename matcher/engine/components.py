@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.matching.config import EngineConfig
-from matcher.matching.features import Fitted
+from matcher.engine.config import EngineConfig
+from matcher.engine.features import Fitted
 
 COMPONENTS: tuple[str, ...] = (
     "themes",

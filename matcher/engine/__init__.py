@@ -1,10 +1,10 @@
 """The matching engine: a pure library of arrays in, ranked and explained matches out."""
 
-from matcher.matching.config import EngineConfig, Weights
-from matcher.matching.engine import ENGINE_VERSION, Engine, TopK
-from matcher.matching.explain import Reason, Reasons
-from matcher.matching.exposure import Exposure, Reranked, exposure, gini, rerank_for_exposure
-from matcher.matching.frames import KINDS, PeopleFrame, PlacementFrame
+from matcher.engine.config import EngineConfig, Weights
+from matcher.engine.engine import ENGINE_VERSION, Engine, TopK
+from matcher.engine.explain import Reason, Reasons
+from matcher.engine.exposure import Exposure, Reranked, exposure, gini, rerank_for_exposure
+from matcher.engine.frames import KINDS, PeopleFrame, PlacementFrame
 
 __all__ = [
     "ENGINE_VERSION",

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from matcher.matching import (
+from matcher.engine import (
     Engine,
     EngineConfig,
     PeopleFrame,
@@ -17,7 +17,7 @@ from matcher.matching import (
     gini,
     rerank_for_exposure,
 )
-from tests.unit.matching.builders import TODAY
+from tests.unit.engine.builders import TODAY
 
 CONFIG = EngineConfig(today=TODAY, k=10, threads=1)
 

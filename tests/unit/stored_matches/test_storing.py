@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 
-from matcher.matching import Engine, EngineConfig, PeopleFrame, PlacementFrame
-from matcher.matchmaking.storing import reasons_json
-from tests.unit.matching.test_engine import worlds
+from matcher.engine import Engine, EngineConfig, PeopleFrame, PlacementFrame
+from matcher.stored_matches.storing import reasons_json
+from tests.unit.engine.test_engine import worlds
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

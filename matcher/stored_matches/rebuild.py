@@ -12,8 +12,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from matcher.matchmaking.incremental import placement_changed, recompute_people
-from matcher.matchmaking.publishing import (
+from matcher.models import CivilServantProfile, MatchRun, MatchRunChunk, StagedMatch
+from matcher.stored_matches.incremental import placement_changed, recompute_people
+from matcher.stored_matches.publishing import (
     changed_since,
     chunk_done,
     discard_rows,
@@ -22,9 +23,8 @@ from matcher.matchmaking.publishing import (
     start_run,
     validate_matches,
 )
-from matcher.matchmaking.snapshot import Snapshot, current_snapshot
-from matcher.matchmaking.storing import stage_rows
-from matcher.models import CivilServantProfile, MatchRun, MatchRunChunk, StagedMatch
+from matcher.stored_matches.snapshot import Snapshot, current_snapshot
+from matcher.stored_matches.storing import stage_rows
 
 logger = logging.getLogger(__name__)
 

@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from matcher.clock import london_today
-from matcher.matching import Engine, PeopleFrame, PlacementFrame
-from matcher.matching.frames import day_number, splice
-from matcher.matchmaking.loading import engine_config, load_people, load_placements
-from matcher.matchmaking.publishing import changed_since_id
+from matcher.engine import Engine, PeopleFrame, PlacementFrame
+from matcher.engine.frames import day_number, splice
 from matcher.models import OutboxEvent, utcnow
+from matcher.stored_matches.loading import engine_config, load_people, load_placements
+from matcher.stored_matches.publishing import changed_since_id
 
 logger = logging.getLogger(__name__)
 

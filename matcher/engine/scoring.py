@@ -9,11 +9,11 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from matcher.matching.components import grid_scores
-from matcher.matching.config import EngineConfig
-from matcher.matching.features import Fitted
-from matcher.matching.filters import eligible_people_for, eligible_placements_for, pair_mask
-from matcher.matching.topk import top_k_rows
+from matcher.engine.components import grid_scores
+from matcher.engine.config import EngineConfig
+from matcher.engine.features import Fitted
+from matcher.engine.filters import eligible_people_for, eligible_placements_for, pair_mask
+from matcher.engine.topk import top_k_rows
 
 Block = tuple[NDArray[np.intp], NDArray[np.intp]]
 Hits = tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float32]]

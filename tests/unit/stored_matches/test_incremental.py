@@ -8,13 +8,13 @@ from sqlalchemy import select, update
 from matcher.clock import london_today
 from matcher.events import PERSON_CHANGED, PLACEMENT_CHANGED
 from matcher.extensions import db
-from matcher.matchmaking.incremental import placement_changed, recompute_people
-from matcher.matchmaking.rebuild import rebuild_sync
-from matcher.matchmaking.snapshot import current_snapshot, forget_snapshots
 from matcher.models import CivilServantProfile, Match, Placement, PlacementStatus, utcnow
 from matcher.outbox import record_event
-from tests.unit.matchmaking.helpers import seed, stored
-from tests.unit.matchmaking.placement_edits import (
+from matcher.stored_matches.incremental import placement_changed, recompute_people
+from matcher.stored_matches.rebuild import rebuild_sync
+from matcher.stored_matches.snapshot import current_snapshot, forget_snapshots
+from tests.unit.stored_matches.helpers import seed, stored
+from tests.unit.stored_matches.placement_edits import (
     differences,
     edit_one_placement_every_way,
     engine_rows,

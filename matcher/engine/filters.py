@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.matching.features import Fitted
+from matcher.engine.features import Fitted
 
 
 def eligible_placements_for(fitted: Fitted, grade: int, wanted: int) -> NDArray[np.intp]:

@@ -14,9 +14,9 @@ from numpy.typing import NDArray
 from sklearn.decomposition import TruncatedSVD
 from sklearn.preprocessing import normalize
 
-from matcher.matching.config import EngineConfig
-from matcher.matching.frames import Frame, PeopleFrame, PlacementFrame, day_number
-from matcher.matching.text import Tfidf
+from matcher.engine.config import EngineConfig
+from matcher.engine.frames import Frame, PeopleFrame, PlacementFrame, day_number
+from matcher.engine.text import Tfidf
 
 # Stand-ins for unknown coordinates (km): people and placements sit on opposite sides, so a
 # pair with either end unknown is never within a travel limit and is reachable only remotely.

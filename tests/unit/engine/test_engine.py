@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matcher.matching import Engine, EngineConfig, PeopleFrame, PlacementFrame, TopK
-from tests.unit.matching.builders import (
+from matcher.engine import Engine, EngineConfig, PeopleFrame, PlacementFrame, TopK
+from tests.unit.engine.builders import (
     TODAY,
     eligible,
     people_records,

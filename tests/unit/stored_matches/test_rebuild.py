@@ -11,10 +11,10 @@ from sqlalchemy import func, select, update
 
 from matcher.clock import london_today
 from matcher.extensions import db
-from matcher.matchmaking.rebuild import rebuild_sync
-from matcher.matchmaking.snapshot import forget_snapshots
 from matcher.models import CivilServantProfile, Match, MatchRun, MatchRunStatus, Placement
-from tests.unit.matchmaking.helpers import seed, violations
+from matcher.stored_matches.rebuild import rebuild_sync
+from matcher.stored_matches.snapshot import forget_snapshots
+from tests.unit.stored_matches.helpers import seed, violations
 
 
 @settings(

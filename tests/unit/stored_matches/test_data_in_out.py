@@ -9,10 +9,10 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from matcher.extensions import db
-from matcher.matchmaking.rebuild import rebuild_sync
 from matcher.models import Match, Organisation, Placement, User
 from matcher.reference.loader import load_reference_data
-from tests.unit.matchmaking.helpers import seed, stored
+from matcher.stored_matches.rebuild import rebuild_sync
+from tests.unit.stored_matches.helpers import seed, stored
 
 PERSON = {
     "type": "person",

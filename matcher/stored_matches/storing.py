@@ -16,16 +16,16 @@ import numpy as np
 from sqlalchemy import Table, delete, insert, text
 from sqlalchemy.orm import Session
 
-from matcher.matching import ENGINE_VERSION, TopK
-from matcher.matching.components import COMPONENTS
-from matcher.matching.explain import (
+from matcher.engine import ENGINE_VERSION, TopK
+from matcher.engine.components import COMPONENTS
+from matcher.engine.explain import (
     CONTRIBUTION_PLACES,
     DISTANCE_PLACES,
     SIMILARITY_PLACES,
     Reasons,
 )
-from matcher.matchmaking.publishing import build_table
 from matcher.models import Match, StagedMatch, utcnow
+from matcher.stored_matches.publishing import build_table
 
 COLUMNS = ("person_id", "placement_id", "score", "rank", "reasons", "engine_version")
 BATCH = 5_000

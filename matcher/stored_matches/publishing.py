@@ -20,8 +20,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from matcher.engine import ENGINE_VERSION
 from matcher.events import PERSON_CHANGED, PLACEMENT_CHANGED
-from matcher.matching import ENGINE_VERSION
 from matcher.models import (
     Match,
     MatchRun,

@@ -9,9 +9,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from matcher.matching.components import COMPONENTS, pair_contributions
-from matcher.matching.config import EngineConfig
-from matcher.matching.features import Fitted
+from matcher.engine.components import COMPONENTS, pair_contributions
+from matcher.engine.config import EngineConfig
+from matcher.engine.features import Fitted
 
 # Decimal places kept of each stored figure: contributions, text similarity, distance (km).
 CONTRIBUTION_PLACES = 6

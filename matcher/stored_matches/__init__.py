@@ -1,4 +1,4 @@
-"""The bridge between the database and the matching engine: load, score, store, publish.
+"""The matches kept in the database, and the bridge to the engine: load, score, store, publish.
 
 One job per module: ``loading`` reads frames in bulk, ``storing`` writes matches in bulk,
 ``publishing`` swaps a full rebuild in atomically, ``snapshot`` keeps a fitted engine per

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from matcher.matching import KINDS, Engine, EngineConfig
+from matcher.engine import KINDS, Engine, EngineConfig
 
 TODAY = date(2026, 3, 2)
 WORDS = ["housing", "care", "rural", "police", "digital", "finance", "youth", "transport"]

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from matcher.matching import EngineConfig, PeopleFrame, PlacementFrame, Weights
+from matcher.engine import EngineConfig, PeopleFrame, PlacementFrame, Weights
 from matcher.models import (
     CivilServantProfile,
     Dismissal,
