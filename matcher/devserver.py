@@ -21,7 +21,7 @@ from pathlib import Path
 
 from config import ConfigError, Settings, load_settings, record_served_base_url
 from matcher.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
-from workers.app import QUEUES
+from workers.queues import QUEUES
 
 BIN = Path(sys.executable).parent
 READY_TIMEOUT_SECONDS = 120

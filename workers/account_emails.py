@@ -28,8 +28,8 @@ from matcher.services.accounts import (
     email_change_token,
     password_reset_token,
 )
-from workers.app import QUEUE_EMAIL
 from workers.outbox_tasks import outbox_task
+from workers.queues import QUEUE_EMAIL
 
 logger = logging.getLogger(__name__)
 

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
 from kombu import Exchange, Queue
 
+import workers
 from config import Settings
+from workers.queues import QUEUE_DEFAULT, QUEUES, TASK_QUEUES
 from workers.relay import relay_step
 from workers.schedule import beat_schedule
 
-QUEUE_MATCHING = "matching"
-QUEUE_EMAIL = "email"
-QUEUE_DEFAULT = "default"
-QUEUES = (QUEUE_MATCHING, QUEUE_EMAIL, QUEUE_DEFAULT)
-
-# Each task's queue by task name, filled in as task modules register their tasks; publishers
-# route through it (Celery 5.7 deprecates a queue attribute on the task itself).
-TASK_QUEUES: dict[str, str] = {}
-
-# Modules whose tasks every process registers: workers run them, publishers look up their queues.
-TASK_MODULES = (
-    "workers.account_emails",
-    "workers.notifications",
-    "workers.interest_notifications",
-    "workers.digests",
-    "workers.matching",
-    "workers.outbox_tasks",
-)
-
-# The longest a task may wait before a retry; the broker must hold an unacknowledged
-# message longer than this, or it would hand the message to a second worker mid-retry.
-MAX_RETRY_DELAY_SECONDS = 600
 VISIBILITY_TIMEOUT_SECONDS = 2 * 60 * 60
 SQLITE_BROKER_LOCK_TIMEOUT_SECONDS = 15
 
@@ -63,6 +44,15 @@ def route_task(name: str, *_: Any, **__: Any) -> dict[str, str] | None:
     """Celery router: send each task to the queue it was registered on."""
     queue = TASK_QUEUES.get(name)
     return {"queue": queue} if queue else None
+
+
+def import_task_modules() -> None:
+    """Import every module of the ``workers`` package, so every process registers every task.
+
+    Workers run the tasks and publishers look up their queues; a new task module needs no list.
+    """
+    for module in pkgutil.iter_modules(workers.__path__, prefix=f"{workers.__name__}."):
+        importlib.import_module(module.name)
 
 
 def make_celery(settings: Settings, flask_app: Flask) -> Celery:
@@ -103,6 +93,5 @@ def make_celery(settings: Settings, flask_app: Flask) -> Celery:
         beat_schedule_filename=str(settings.instance_dir / "celerybeat-schedule"),
     )
     celery.steps["worker"].add(relay_step(flask_app, settings.outbox_relay_interval_seconds))
-    for module in TASK_MODULES:
-        importlib.import_module(module)
+    import_task_modules()
     return celery

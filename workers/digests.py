@@ -10,7 +10,7 @@ import logging
 import random
 from collections.abc import Sequence
 
-from celery import Task, shared_task
+from celery import Task
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
@@ -29,15 +29,13 @@ from matcher.digests.sending import (
 from matcher.extensions import db
 from matcher.mail import mail_backend_for
 from matcher.models import DigestKind, utcnow
-from workers.app import MAX_RETRY_DELAY_SECONDS, QUEUE_EMAIL, TASK_QUEUES
+from workers.queues import MAX_RETRY_DELAY_SECONDS, QUEUE_EMAIL, queued_task
 
 logger = logging.getLogger(__name__)
 
 START = "digests.start"
 SEND_BATCH = "digests.send_batch"
 RECOVER = "digests.recover"
-for _name in (START, SEND_BATCH, RECOVER):
-    TASK_QUEUES[_name] = QUEUE_EMAIL
 
 # One pacer per worker process, so the rate limit holds across consecutive batches.
 _pacers: dict[float, Pacer] = {}
@@ -66,7 +64,7 @@ def enqueue_batches(ids: Sequence[int], batch_size: int) -> int:
     return len(batches)
 
 
-@shared_task(name=START)
+@queued_task(START, queue=QUEUE_EMAIL)
 def start_digests(kind: str) -> int:
     """Plan this period's digests of ``kind`` and enqueue their batches (run by beat)."""
     settings = _settings()
@@ -81,7 +79,7 @@ def start_digests(kind: str) -> int:
     return planned
 
 
-@shared_task(name=SEND_BATCH, bind=True, max_retries=MAX_ATTEMPTS)
+@queued_task(SEND_BATCH, queue=QUEUE_EMAIL, bind=True, max_retries=MAX_ATTEMPTS)
 def send_digest_batch(self: Task, delivery_ids: list[int]) -> int:
     """Send the pending deliveries among ``delivery_ids`` over one SMTP connection."""
     settings = _settings()
@@ -113,7 +111,7 @@ def send_digest_batch(self: Task, delivery_ids: list[int]) -> int:
     return outcome.sent
 
 
-@shared_task(name=RECOVER)
+@queued_task(RECOVER, queue=QUEUE_EMAIL)
 def recover_digests() -> int:
     """Release deliveries stuck in sending after a crash and enqueue orphaned pending ones."""
     settings = _settings()

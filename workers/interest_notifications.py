@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from celery import shared_task
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,9 +47,8 @@ from matcher.models import (
     utcnow,
 )
 from matcher.services.memberships import invitation_token
-from workers.app import QUEUE_EMAIL, TASK_QUEUES
 from workers.outbox_tasks import outbox_task
-from workers.schedule import NOTIFICATIONS_SEND_DUE
+from workers.queues import QUEUE_EMAIL, queued_task
 
 logger = logging.getLogger(__name__)
 
@@ -327,7 +325,7 @@ def join_request_decided(session: Session, payload: dict[str, Any]) -> None:
     logger.info("join request %s is %s: sent %d emails", join_request.id, join_request.status, sent)
 
 
-@shared_task(name=NOTIFICATIONS_SEND_DUE)
+@queued_task("notifications.send_due", queue=QUEUE_EMAIL)
 def send_due_notifications() -> None:
     """Retry the notification deliveries a temporary failure left pending, once they are due."""
     outcome = notifications.send_pending(db.session, _settings())
@@ -338,6 +336,3 @@ def send_due_notifications() -> None:
             outcome.failed,
             outcome.deferred,
         )
-
-
-TASK_QUEUES[NOTIFICATIONS_SEND_DUE] = QUEUE_EMAIL

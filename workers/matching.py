@@ -11,26 +11,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import group, shared_task
+from celery import group
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from config import Settings
 from matcher.events import PERSON_CHANGED, PLACEMENT_CHANGED
 from matcher.extensions import db
-from matcher.matchmaking.incremental import placement_changed, recompute_people
-from matcher.matchmaking.publishing import RunNotBuilding, discard_rows, fail_run
-from matcher.matchmaking.rebuild import finish_rebuild, plan_rebuild, run_chunk
-from workers.app import QUEUE_MATCHING, TASK_QUEUES
+from matcher.stored_matches.incremental import placement_changed, recompute_people
+from matcher.stored_matches.publishing import RunNotBuilding, discard_rows, fail_run
+from matcher.stored_matches.rebuild import finish_rebuild, plan_rebuild, run_chunk
 from workers.outbox_tasks import outbox_task
+from workers.queues import QUEUE_MATCHING, queued_task
 
 logger = logging.getLogger(__name__)
 
 REBUILD_ALL = "matching.rebuild_all"
 REBUILD_CHUNK = "matching.rebuild_chunk"
 PUBLISH_REBUILD = "matching.publish_rebuild"
-for _name in (REBUILD_ALL, REBUILD_CHUNK, PUBLISH_REBUILD):
-    TASK_QUEUES[_name] = QUEUE_MATCHING
 
 
 def _settings() -> Settings:
@@ -62,7 +60,7 @@ def placement_changed_task(session: Session, payload: dict[str, Any]) -> None:
     )
 
 
-@shared_task(name=REBUILD_ALL)
+@queued_task(REBUILD_ALL, queue=QUEUE_MATCHING)
 def rebuild_all() -> int:
     """Start a full rebuild and fan its chunks out to every worker; return the run id."""
     plan = plan_rebuild(db.session, _settings())
@@ -76,7 +74,7 @@ def rebuild_all() -> int:
     return plan.run_id
 
 
-@shared_task(name=REBUILD_CHUNK, bind=True, max_retries=3)
+@queued_task(REBUILD_CHUNK, queue=QUEUE_MATCHING, bind=True, max_retries=3)
 def rebuild_chunk(self: Any, run_id: int, chunk: int, person_ids: list[int]) -> None:
     """Score and stage one chunk of people; the last chunk to finish sends the publish."""
     try:
@@ -92,7 +90,7 @@ def rebuild_chunk(self: Any, run_id: int, chunk: int, person_ids: list[int]) -> 
         publish_rebuild.apply_async(args=(run_id,))
 
 
-@shared_task(name=PUBLISH_REBUILD)
+@queued_task(PUBLISH_REBUILD, queue=QUEUE_MATCHING)
 def publish_rebuild(run_id: int) -> None:
     """Publish a run whose chunks are all staged; a second delivery finds it published."""
     try:

@@ -13,8 +13,8 @@ from config import Settings
 from matcher.events import ORGANISATION_VERIFIED
 from matcher.mail import build_message, mail_backend_for, mailbox, render_email
 from matcher.models import Membership, MembershipRole, Organisation, User, VerificationStatus
-from workers.app import QUEUE_EMAIL
 from workers.outbox_tasks import outbox_task
+from workers.queues import QUEUE_EMAIL
 
 logger = logging.getLogger(__name__)
 

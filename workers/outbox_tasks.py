@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from celery import Task, shared_task
+from celery import Task
 from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
@@ -26,8 +26,7 @@ from matcher.extensions import db
 from matcher.mail import MailError, TransientMailError
 from matcher.models import OutboxEvent, utcnow
 from matcher.outbox import purge_processed
-from workers.app import MAX_RETRY_DELAY_SECONDS, QUEUE_DEFAULT, TASK_QUEUES
-from workers.schedule import OUTBOX_PURGE
+from workers.queues import MAX_RETRY_DELAY_SECONDS, QUEUE_DEFAULT, queued_task
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +86,7 @@ def outbox_task(
     transient = TRANSIENT_ERRORS + retry_on
 
     def decorate(handler: Handler) -> Task:
-        TASK_QUEUES[name] = queue
-
-        @shared_task(name=name, bind=True, max_retries=MAX_RETRIES)
+        @queued_task(name, queue=queue, bind=True, max_retries=MAX_RETRIES)
         def run(self: Task, event_id: int) -> bool:
             try:
                 return process_event(db.session, event_id, handler)
@@ -119,10 +116,7 @@ def outbox_task(
     return decorate
 
 
-TASK_QUEUES[OUTBOX_PURGE] = QUEUE_DEFAULT
-
-
-@shared_task(name=OUTBOX_PURGE)
+@queued_task("outbox.purge", queue=QUEUE_DEFAULT)
 def purge_outbox() -> int:
     """Delete outbox events processed more than OUTBOX_RETENTION_DAYS ago (run by beat)."""
     days = current_app.config["MATCHER_SETTINGS"].outbox_retention_days

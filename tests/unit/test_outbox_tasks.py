@@ -16,8 +16,8 @@ from matcher import create_app
 from matcher.extensions import db
 from matcher.models import OutboxEvent, utcnow
 from tests.conftest import make_settings
-from workers.app import MAX_RETRY_DELAY_SECONDS, TASK_QUEUES
 from workers.outbox_tasks import MAX_RETRIES, process_event, purge_outbox, retry_delay
+from workers.queues import MAX_RETRY_DELAY_SECONDS, TASK_QUEUES
 from workers.schedule import beat_schedule
 
 

@@ -26,7 +26,7 @@ from tests.conftest import make_settings
 from tests.smtp import SMTPSink, running_smtp_sink
 from tests.unit.services.test_interest_notifications import run_pending
 from tests.unit.services.world import World, build_world, open_placement
-from workers.schedule import NOTIFICATIONS_SEND_DUE
+from workers.interest_notifications import send_due_notifications
 
 
 @dataclass
@@ -81,7 +81,7 @@ def test_a_recipient_refused_for_good_misses_the_message_and_nobody_else_does(of
     _interest(office)
 
     run_pending(office.app, INTEREST_CHANGED)
-    office.app.extensions["celery"].tasks[NOTIFICATIONS_SEND_DUE].apply().get()
+    office.app.extensions["celery"].tasks[send_due_notifications.name].apply().get()
 
     assert _received_by(office.sink) == sorted([office.world.admin_a.email, office.third])
     assert _rows()[refused] == DeliveryStatus.FAILED
@@ -103,7 +103,7 @@ def test_a_recipient_refused_for_now_gets_it_later_and_nobody_gets_it_twice(offi
         update(NotificationDelivery).values(next_attempt_at=utcnow() - timedelta(seconds=1))
     )
     db.session.commit()
-    office.app.extensions["celery"].tasks[NOTIFICATIONS_SEND_DUE].apply().get()
+    office.app.extensions["celery"].tasks[send_due_notifications.name].apply().get()
 
     assert _received_by(office.sink) == sorted([*first, busy])
     assert set(_rows().values()) == {DeliveryStatus.SENT}
