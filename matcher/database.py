@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Ids are PostgreSQL INTEGERs: a larger number cannot name a row, and comparing with one fails.
@@ -46,3 +48,10 @@ def prepare_engine(engine: Engine) -> Engine:
         event.listen(engine, "connect", _configure_sqlite_connection)
         event.listen(engine, "savepoint", _begin_before_first_savepoint)
     return engine
+
+
+def rows_changed(session: Session, statement: UpdateBase) -> int:
+    """Run an INSERT, UPDATE or DELETE in ``session`` and return how many rows it changed."""
+    # Session.execute is typed as returning any Result; a DML statement's is a CursorResult.
+    result = cast(CursorResult[Any], session.execute(statement))
+    return result.rowcount

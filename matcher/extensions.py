@@ -2,8 +2,18 @@
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import Session
 
 from matcher.models.base import Base
 
-db = SQLAlchemy(model_class=Base)
+
+class Database(SQLAlchemy):
+    """flask-sqlalchemy's extension, with the request's session typed as what services take."""
+
+    # Services take a Session (the caller's unit of work); the scoped_session flask-sqlalchemy
+    # builds forwards every Session method to the current one, so it is one to its callers.
+    session: Session  # type: ignore[assignment]
+
+
+db = Database(model_class=Base)
 migrate = Migrate()

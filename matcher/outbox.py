@@ -17,10 +17,12 @@ from typing import Any
 
 from celery import Celery
 from flask import Flask, current_app, has_app_context
+from flask_sqlalchemy.session import Session as RequestSession
 from sqlalchemy import ColumnElement, and_, delete, event, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from matcher.database import rows_changed
 from matcher.extensions import db
 from matcher.models import OutboxEvent, utcnow
 
@@ -83,12 +85,12 @@ def purge_processed(session: Session, retention: timedelta, now: datetime | None
     an operator has to look at.
     """
     cutoff = (now or utcnow()) - retention
-    result = session.execute(
+    return rows_changed(
+        session,
         delete(OutboxEvent)
         .where(OutboxEvent.processed_at.is_not(None), OutboxEvent.processed_at < cutoff)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return result.rowcount
 
 
 def _publishable(now: datetime) -> ColumnElement[bool]:
@@ -232,7 +234,6 @@ def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
 
 def install_commit_hook() -> None:
     """Publish the events a Flask-SQLAlchemy session recorded right after it commits."""
-    session_class = db.session.session_factory.class_
-    if not event.contains(session_class, "after_commit", _after_commit):
-        event.listen(session_class, "after_commit", _after_commit)
-        event.listen(session_class, "after_soft_rollback", _after_soft_rollback)
+    if not event.contains(RequestSession, "after_commit", _after_commit):
+        event.listen(RequestSession, "after_commit", _after_commit)
+        event.listen(RequestSession, "after_soft_rollback", _after_soft_rollback)

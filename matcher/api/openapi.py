@@ -81,7 +81,7 @@ def _query_parameters(schema: dict[str, Any], defs: dict[str, Any]) -> list[dict
 
 
 def _operation(
-    spec: Operation, schemas: dict[tuple[type[BaseModel], str], Any], defs: dict[str, Any]
+    spec: Operation, schemas: dict[Any, dict[str, Any]], defs: dict[str, Any]
 ) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {

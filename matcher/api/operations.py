@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import re
 import typing
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -36,7 +36,8 @@ Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 JSON_BODY_MAX = 64 * 1024
 NUL_MESSAGE = "Text cannot hold a NUL character (\\u0000)"
 
-api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+API_PREFIX = "/api/v1"
+api = Blueprint("api_v1", __name__, url_prefix=API_PREFIX)
 
 
 class IdConverter(BaseConverter):
@@ -128,7 +129,7 @@ class Operation:
     @property
     def path(self) -> str:
         """The OpenAPI form of the rule: ``/placements/{id}`` for ``/placements/<id:id>``."""
-        return api.url_prefix + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
+        return API_PREFIX + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
 
     @property
     def path_parameters(self) -> list[str]:
@@ -297,6 +298,7 @@ def _path_to_nul(value: Any, path: str) -> str | None:
     elif isinstance(value, list | tuple):
         items = enumerate(value)
     else:
+    items: Iterable[tuple[Any, Any]]
         return None
     for key, item in items:
         found = _path_to_nul(item, f"{path}.{key}")

@@ -8,6 +8,15 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from matcher.models.base import Base
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Table ``model`` is mapped to (SQLAlchemy types ``__table__`` as any FromClause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table`` as fast as the database allows."""

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from matcher.demo import writing
-from matcher.demo.bulk import bulk_insert, insert_returning_ids
+from matcher.demo.bulk import bulk_insert, insert_returning_ids, table_of
 from matcher.models import (
     CivilServantProfile,
     Department,
@@ -372,7 +372,7 @@ def _insert_people(
                     "updated_at": joined,
                 }
             )
-        ids = insert_returning_ids(session, User.__table__, users)
+        ids = insert_returning_ids(session, table_of(User), users)
         profiles, theme_rows, skill_rows, kind_rows = [], [], [], []
         for user_id, i, user in zip(ids, range(part.start, part.stop), users, strict=True):
             place = sample.location(int(home[i]))
@@ -416,10 +416,10 @@ def _insert_people(
                 for s in skills[i][skill_mask[i]]
             ]
             kind_rows += [{"user_id": user_id, "kind": KINDS[k]} for k in kinds[i][kind_mask[i]]]
-        bulk_insert(session, CivilServantProfile.__table__, profiles)
+        bulk_insert(session, table_of(CivilServantProfile), profiles)
         bulk_insert(session, profile_themes, theme_rows)
         bulk_insert(session, profile_skills, skill_rows)
-        bulk_insert(session, WantedKind.__table__, kind_rows)
+        bulk_insert(session, table_of(WantedKind), kind_rows)
         yield part.stop - part.start
 
 
@@ -488,7 +488,7 @@ def _insert_members(
                 }
             )
             owners.append((org_id, "admin" if k == 0 else "member"))
-    ids = insert_returning_ids(session, User.__table__, users)
+    ids = insert_returning_ids(session, table_of(User), users)
     session.execute(
         insert(Membership),
         [
@@ -625,7 +625,7 @@ def _insert_placements(
                     "withdrawn_at": _stamp(closing) if status_name == "withdrawn" else None,
                 }
             )
-        ids = insert_returning_ids(session, Placement.__table__, rows)
+        ids = insert_returning_ids(session, table_of(Placement), rows)
         bulk_insert(
             session,
             placement_themes,

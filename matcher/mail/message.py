@@ -50,6 +50,8 @@ class _Folded(str):
     """
 
     defects = ()
+    name: str
+    _folded: Callable[[str], str]
 
     def __new__(cls, name: str, value: str, folded: Callable[[str], str]) -> _Folded:
         header = super().__new__(cls, value)

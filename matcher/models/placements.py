@@ -108,4 +108,5 @@ class Placement(Base):
     themes: Mapped[list[Theme]] = relationship(secondary=placement_themes)
     skills: Mapped[list[Skill]] = relationship(secondary=placement_skills)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version_id}
+    # DeclarativeBase types __mapper_args__ as an instance attribute; the mapper reads the class's.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version_id}  # type: ignore[misc]

@@ -150,4 +150,5 @@ class CivilServantProfile(Base):
         cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version_id}
+    # DeclarativeBase types __mapper_args__ as an instance attribute; the mapper reads the class's.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version_id}  # type: ignore[misc]

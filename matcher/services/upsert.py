@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from matcher.database import rows_changed
 from matcher.models.base import Base
 
 
@@ -21,5 +22,4 @@ def insert_unless_exists(session: Session, model: type[Base], values: dict[str, 
     session.flush()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    return bool(rows_changed(session, insert(model).values(**values).on_conflict_do_nothing()))

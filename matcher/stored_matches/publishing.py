@@ -267,13 +267,14 @@ def validate_matches(session: Session) -> None:
     """
     if not _postgres(session):
         return
-    pending = session.execute(
-        text(
-            "SELECT conname FROM pg_constraint WHERE conrelid = 'matches'::regclass "
-            "AND contype = 'f' AND NOT convalidated"
-        )
-    ).scalars()
-    pending = list(pending)
+    pending = list(
+        session.execute(
+            text(
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'matches'::regclass "
+                "AND contype = 'f' AND NOT convalidated"
+            )
+        ).scalars()
+    )
     if pending:
         _drop_orphans(session, "matches")
     for name in pending:

@@ -88,7 +88,7 @@ def load_snapshot(session: Session, settings: Settings) -> Snapshot:
     placements = load_placements(session)
     engine = Engine(engine_config(settings, today)).fit(people, placements)
     return Snapshot(
-        database=str(session.get_bind().url),
+        database=str(session.get_bind().engine.url),
         engine=engine,
         today=today,
         loaded_at=time.monotonic(),
@@ -104,7 +104,7 @@ def current_snapshot(
 
     ``loaded_after`` forces a reload unless the snapshot was loaded after that moment.
     """
-    database = str(session.get_bind().url)
+    database = str(session.get_bind().engine.url)
     with _lock:
         snapshot = _snapshots.get(database)
         stale = (

@@ -118,7 +118,7 @@ class GovukDateField(Field):
         self.data: date | None = None
 
     def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
-        self.process_errors = []
+        self.process_errors: list[str] = []
         self.raw_data = None
         if formdata is not None and any(f"{self.name}-{p}" in formdata for p in _PARTS):
             parts = tuple(formdata.get(f"{self.name}-{part}", "").strip() for part in _PARTS)
