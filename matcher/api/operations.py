@@ -293,12 +293,12 @@ def _path_to_nul(value: Any, path: str) -> str | None:
     """Where in a parsed body a string holds a NUL character (JSON's \\u0000), if anywhere."""
     if isinstance(value, str):
         return path if "\x00" in value else None
+    items: Iterable[tuple[Any, Any]]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list | tuple):
         items = enumerate(value)
     else:
-    items: Iterable[tuple[Any, Any]]
         return None
     for key, item in items:
         found = _path_to_nul(item, f"{path}.{key}")
