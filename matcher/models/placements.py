@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -67,6 +68,7 @@ class Placement(Base):
             "status = 'draft' OR published_at IS NOT NULL", name="published_has_timestamp"
         ),
         Index("ix_placements_status_closing_date", "status", "closing_date"),
+        UniqueConstraint("organisation_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +96,8 @@ class Placement(Base):
         enum_column(PlacementStatus, "status"), default=PlacementStatus.DRAFT
     )
     unpublished_reason: Mapped[str | None] = mapped_column(Text)
+    # The id the organisation's HR system gives it, so a second import updates it in place.
+    external_id: Mapped[str | None] = mapped_column(String(100))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -64,6 +64,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     display_name: Mapped[str] = mapped_column(String(120))
+    # The id an HR system gives an imported person, so a second import updates them in place.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -60,6 +60,7 @@ from matcher.services.access import (
 )
 from matcher.services.concurrency import StaleObject, check_version
 from matcher.services.errors import InvalidState, NotFound
+from matcher.services.messages import message
 from matcher.services.text import (
     has_hidden_characters,
     hidden_characters_message,
@@ -178,27 +179,24 @@ def _text(
     value: str,
     label: str,
     limit: int,
-    article: str = "a",
     *,
     multiline: bool = False,
 ) -> str:
     value = plain_line_breaks(value or "").strip()
     if not value:
-        errors[name] = f"Enter {article} {label.lower()}"
+        errors[name] = message(f"placement.{name}.missing")
     elif has_hidden_characters(value, multiline=multiline):
         errors[name] = hidden_characters_message(label, multiline=multiline)
     elif len(value) > limit:
-        errors[name] = f"{label} must be {limit:,} characters or fewer"
+        errors[name] = message("text.too_long", label=label, most=limit)
     return value
 
 
-def _choice(
-    errors: dict[str, str], name: str, value: str, enum: type[_Choice], message: str
-) -> _Choice | None:
+def _choice(errors: dict[str, str], name: str, value: str, enum: type[_Choice]) -> _Choice | None:
     try:
         return enum(value)
     except ValueError:
-        errors[name] = message
+        errors[name] = message(f"placement.{name}.missing")
         return None
 
 
@@ -213,11 +211,11 @@ def _taxonomy(
 ) -> list[_Term]:
     wanted = set(ids)
     if len(wanted) > limit:
-        errors[name] = f"Select {limit} {label} or fewer"
+        errors[name] = message("terms.too_many", most=limit, what=label)
         return []
     found = list(session.scalars(select(model).where(model.id.in_(wanted), model.active)))
     if len(found) != len(wanted):
-        errors[name] = f"Select {label} from the list"
+        errors[name] = message("terms.unknown", what=label)
     return sorted(found, key=lambda row: row.id)
 
 
@@ -231,21 +229,21 @@ def _validate(
     description = _text(
         errors, "description", data.description, "Description", DESCRIPTION_MAX, multiline=True
     )
-    kind = _choice(errors, "kind", data.kind, PlacementKind, "Select the kind of placement")
+    kind = _choice(errors, "kind", data.kind, PlacementKind)
     themes = _taxonomy(session, errors, "theme_ids", data.theme_ids, Theme, "themes", THEMES_MAX)
     if not data.theme_ids and "theme_ids" not in errors:
-        errors["theme_ids"] = "Select at least one policy theme"
+        errors["theme_ids"] = message("placement.themes.missing")
     skills = _taxonomy(session, errors, "skill_ids", data.skill_ids, Skill, "skills", SKILLS_MAX)
 
     ranks = dict(session.execute(select(Grade.code, Grade.rank)).tuples().all())
     grade_min = ranks.get((data.grade_min or "").strip().upper())
     grade_max = ranks.get((data.grade_max or "").strip().upper())
     if grade_min is None:
-        errors["grade_min"] = "Select a minimum grade"
+        errors["grade_min"] = message("placement.grade_min.missing")
     if grade_max is None:
-        errors["grade_max"] = "Select a maximum grade"
+        errors["grade_max"] = message("placement.grade_max.missing")
     if grade_min is not None and grade_max is not None and grade_min > grade_max:
-        errors["grade_min"] = "Minimum grade must be the same as or lower than maximum grade"
+        errors["grade_min"] = message("placement.grades.order")
 
     location = None
     if (data.location_postcode or "").strip():
@@ -254,28 +252,28 @@ def _validate(
         except PostcodeError as error:
             errors["location_postcode"] = error.message
     elif not data.remote_possible:
-        errors["location_postcode"] = "Enter a postcode, or say the placement can be done remotely"
+        errors["location_postcode"] = message("placement.postcode.missing")
 
     if data.closing_date is None:
-        errors["closing_date"] = "Enter a closing date"
+        errors["closing_date"] = message("placement.closing_date.missing")
     elif check_closing_date and data.closing_date <= today:
-        errors["closing_date"] = "Closing date must be in the future"
+        errors["closing_date"] = message("placement.closing_date.past")
     if data.start_date is None:
-        errors["start_date"] = "Enter a start date"
+        errors["start_date"] = message("placement.start_date.missing")
     elif data.closing_date is not None and data.start_date <= data.closing_date:
-        errors["start_date"] = "Start date must be after the closing date"
+        errors["start_date"] = message("placement.start_date.order")
 
     if data.duration_weeks is None:
-        errors["duration_weeks"] = "Enter how many weeks the placement lasts"
+        errors["duration_weeks"] = message("placement.duration_weeks.missing")
     elif not 1 <= data.duration_weeks <= DURATION_WEEKS_MAX:
-        errors["duration_weeks"] = f"Duration must be between 1 and {DURATION_WEEKS_MAX} weeks"
-    hours = _choice(errors, "hours", data.hours, Hours, "Select the hours")
+        errors["duration_weeks"] = message(
+            "placement.duration_weeks.range", most=DURATION_WEEKS_MAX
+        )
+    hours = _choice(errors, "hours", data.hours, Hours)
     if data.capacity is None:
-        errors["capacity"] = "Enter how many people the placement is for"
-    elif data.capacity < 1:
-        errors["capacity"] = "Capacity must be 1 or more"
-    elif data.capacity > CAPACITY_MAX:
-        errors["capacity"] = f"Capacity must be {CAPACITY_MAX} or fewer"
+        errors["capacity"] = message("placement.capacity.missing")
+    elif not 1 <= data.capacity <= CAPACITY_MAX:
+        errors["capacity"] = message("placement.capacity.range", most=CAPACITY_MAX)
 
     if errors:
         raise ValidationFailed(errors)
@@ -359,20 +357,69 @@ def _usable_organisation(session: Session, organisation_id: int) -> Organisation
     return organisation
 
 
-def create_draft(
-    session: Session, actor_id: int, organisation_id: int, data: PlacementData
-) -> Placement:
-    """Save a new draft placement for the actor's organisation (any member may)."""
+def check_placement(
+    session: Session, data: PlacementData, *, stored_closing_date: date | None = None
+) -> None:
+    """Raise ValidationFailed with a message per failing field, as saving ``data`` would.
+
+    A closing date unchanged from ``stored_closing_date`` may have passed: an edit that leaves
+    it alone is not refused for it.
+    """
+    _validate(
+        session,
+        data,
+        check_closing_date=data.closing_date != stored_closing_date,
+        today=london_today(),
+    )
+
+
+def _acting_member(session: Session, actor_id: int | None, organisation_id: int) -> User | None:
+    """The member acting for the organisation, or None for an operator at the command line
+    (``flask data import``), whom access to the server already authorises."""
+    if actor_id is None:
+        return None
     actor = load_actor(session, actor_id)
+    require_member(session, actor, organisation_id)
+    return actor
+
+
+def _placement_to_change(
+    session: Session, actor_id: int | None, placement_id: int
+) -> tuple[User | None, Placement]:
+    """The acting member (None for an operator) and the placement, locked for the change."""
+    if actor_id is None:
+        placement = session.get(
+            Placement, placement_id, with_for_update=True, populate_existing=True
+        )
+        if placement is None:
+            raise NotFound(f"placement {placement_id} does not exist")
+        return None, placement
+    actor = load_actor(session, actor_id)
+    return actor, load_placement_for_member(session, actor, placement_id, lock=True)
+
+
+def create_draft(
+    session: Session,
+    actor_id: int | None,
+    organisation_id: int,
+    data: PlacementData,
+    *,
+    external_id: str | None = None,
+) -> Placement:
+    """Save a new draft placement for the actor's organisation (any member may).
+
+    ``external_id`` is the id the organisation's HR system knows it by, for imports.
+    """
     organisation = _usable_organisation(session, organisation_id)
-    require_member(session, actor, organisation.id)
+    actor = _acting_member(session, actor_id, organisation.id)
     if organisation.status == VerificationStatus.REJECTED:
         raise InvalidState(f"organisation {organisation.id} was rejected")
     valid = _validate(session, data, check_closing_date=True, today=london_today())
     placement = Placement(
         organisation_id=organisation.id,
         status=PlacementStatus.DRAFT,
-        created_by_id=actor.id,
+        created_by_id=actor.id if actor else None,
+        external_id=external_id,
         themes=[],
         skills=[],
     )
@@ -380,14 +427,19 @@ def create_draft(
     session.add(placement)
     session.flush()
     audit.record(
-        session, actor.id, "placement.created", "placement", placement.id, {"fields": fields}
+        session,
+        actor.id if actor else None,
+        "placement.created",
+        "placement",
+        placement.id,
+        {"fields": fields},
     )
     return placement
 
 
 def update_placement(
     session: Session,
-    actor_id: int,
+    actor_id: int | None,
     placement_id: int,
     data: PlacementData,
     *,
@@ -398,8 +450,7 @@ def update_placement(
     For a partial change, start from ``placement_data(placement)`` and ``dataclasses.replace``
     the changed fields. The closing date must be in the future only if it changes.
     """
-    actor = load_actor(session, actor_id)
-    placement = load_placement_for_member(session, actor, placement_id, lock=True)
+    actor, placement = _placement_to_change(session, actor_id, placement_id)
     check_version("placement", placement.id, expected_version, placement.version_id)
     if placement.status not in EDITABLE:
         raise InvalidState(f"placement {placement.id} is {placement.status.value}: not editable")
@@ -412,7 +463,12 @@ def update_placement(
     placement.updated_at = utcnow()
     _flush_versioned(session, placement)
     audit.record(
-        session, actor.id, "placement.updated", "placement", placement.id, {"fields": changed}
+        session,
+        actor.id if actor else None,
+        "placement.updated",
+        "placement",
+        placement.id,
+        {"fields": changed},
     )
     if placement.status == PlacementStatus.OPEN:
         outbox.record_event(session, PLACEMENT_CHANGED, {"placement_id": placement.id})
@@ -459,11 +515,14 @@ def _change_status(
 
 
 def publish(
-    session: Session, actor_id: int, placement_id: int, *, expected_version: int | None = None
+    session: Session,
+    actor_id: int | None,
+    placement_id: int,
+    *,
+    expected_version: int | None = None,
 ) -> Placement:
     """Put a draft live: its organisation must be verified and every field valid."""
-    actor = load_actor(session, actor_id)
-    placement = load_placement_for_member(session, actor, placement_id, lock=True)
+    actor, placement = _placement_to_change(session, actor_id, placement_id)
     _require_live_organisation(placement)
     if placement.status in STATUS_CHANGES["publish"][0]:
         _validate(session, placement_data(placement), check_closing_date=True, today=london_today())
@@ -478,7 +537,7 @@ def reopen(
     placement = load_placement_for_member(session, actor, placement_id, lock=True)
     _require_live_organisation(placement)
     if placement.status == PlacementStatus.CLOSED and placement.closing_date <= london_today():
-        raise ValidationFailed({"closing_date": "Closing date must be in the future"})
+        raise ValidationFailed({"closing_date": message("placement.closing_date.past")})
     return _change_status(session, actor, placement, "reopen", expected_version)
 
 
@@ -566,11 +625,12 @@ def unpublish_by_admin(
     placement = load_placement(session, actor, placement_id, lock=True)
     reason = plain_line_breaks(reason or "").strip()
     if not reason:
-        raise ValidationFailed({"reason": "Enter why the placement is being unpublished"})
+        raise ValidationFailed({"reason": message("placement.unpublish_reason.missing")})
     if has_hidden_characters(reason, multiline=True):
         raise ValidationFailed({"reason": hidden_characters_message("Reason", multiline=True)})
     if len(reason) > REASON_MAX:
-        raise ValidationFailed({"reason": f"Reason must be {REASON_MAX:,} characters or fewer"})
+        too_long = message("text.too_long", label="Reason", most=REASON_MAX)
+        raise ValidationFailed({"reason": too_long})
     placement.unpublished_reason = reason
     # The reason is free text, so the audit log notes only that one was given.
     return _change_status(

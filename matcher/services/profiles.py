@@ -33,6 +33,7 @@ from matcher.reference.postcodes import PostcodeError, lookup
 from matcher.services.concurrency import check_version
 from matcher.services.digest_preferences import set_digest_frequency
 from matcher.services.errors import NotPermitted
+from matcher.services.messages import message
 from matcher.services.text import (
     has_hidden_characters,
     hidden_characters_message,
@@ -101,44 +102,96 @@ def availability_words(
     return f"{start}, {end}"
 
 
+def check_profile(session: Session, answers: ProfileAnswers, today: date | None = None) -> None:
+    """Raise ValidationFailed with a message per failing answer, as saving them would."""
+    errors = _check(session, answers, today or london_today())
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def _check(session: Session, answers: ProfileAnswers, today: date) -> dict[str, str]:
     errors: dict[str, str] = {}
     if session.get(Department, answers.department_id) is None:
-        errors["department_id"] = "Select your department"
+        errors["department_id"] = message("profile.department.missing")
     if session.scalar(select(Grade.rank).where(Grade.rank == answers.grade_rank)) is None:
-        errors["grade_rank"] = "Select your grade"
+        errors["grade_rank"] = message("profile.grade.missing")
     if session.get(Profession, answers.profession_id) is None:
-        errors["profession_id"] = "Select your profession"
-    themes = session.scalars(select(Theme.id).where(Theme.id.in_(answers.theme_ids))).all()
+        errors["profession_id"] = message("profile.profession.missing")
+    # Retired themes and skills are no longer offered, as for placements.
+    themes = session.scalars(
+        select(Theme.id).where(Theme.id.in_(answers.theme_ids), Theme.active)
+    ).all()
     if not answers.theme_ids or len(themes) != len(set(answers.theme_ids)):
-        errors["theme_ids"] = "Select the policy themes that interest you"
-    skills = session.scalars(select(Skill.id).where(Skill.id.in_(answers.skill_ids))).all()
+        errors["theme_ids"] = message("profile.themes.missing")
+    skills = session.scalars(
+        select(Skill.id).where(Skill.id.in_(answers.skill_ids), Skill.active)
+    ).all()
     if not answers.skill_ids or len(skills) != len(set(answers.skill_ids)):
-        errors["skill_ids"] = "Select your skills"
-    if answers.postcode is None and (
-        answers.region_code is None or session.get(Region, answers.region_code) is None
-    ):
-        errors["postcode"] = "Enter your home postcode or select your region"
-    if not 0 <= answers.travel_limit_km <= TRAVEL_LIMIT_MAX_KM:
-        errors["travel_limit_km"] = (
-            f"How far you can travel must be between 0 and {TRAVEL_LIMIT_MAX_KM} kilometres"
-        )
-    if answers.available_until is not None and answers.available_until < answers.available_from:
-        errors["available_until"] = (
-            "The date you are available until must be the same as or after the date you are "
-            "available from"
-        )
-    elif answers.available_until is not None and answers.available_until < today:
-        errors["available_until"] = (
-            "The date you are available until must be today or in the future"
-        )
+        errors["skill_ids"] = message("profile.skills.missing")
+    location = location_error(session, answers.postcode, answers.region_code)
+    if location:
+        errors["postcode"] = location
+    travel = travel_limit_error(answers.travel_limit_km)
+    if travel:
+        errors["travel_limit_km"] = travel
+    until = available_until_error(answers.available_from, answers.available_until, today)
+    if until:
+        errors["available_until"] = until
     if not answers.wanted_kinds:
-        errors["wanted_kinds"] = "Select the kinds of placement you want"
-    if len(answers.about) > ABOUT_MAX_LENGTH:
-        errors["about"] = f"About you must be {ABOUT_MAX_LENGTH} characters or fewer"
-    elif has_hidden_characters(plain_line_breaks(answers.about), multiline=True):
-        errors["about"] = hidden_characters_message("About you", multiline=True)
+        errors["wanted_kinds"] = message("profile.wanted_kinds.missing")
+    about = about_error(answers.about)
+    if about:
+        errors["about"] = about
     return errors
+
+
+# The rules of single answers, which the question pages ask one or two at a time.
+
+
+def location_error(session: Session, postcode: str | None, region_code: str | None) -> str | None:
+    """What is wrong with a home postcode, or a region given instead of one."""
+    if postcode:
+        try:
+            lookup(postcode)
+        except PostcodeError as error:
+            return error.message
+        return None
+    if not region_code:
+        return message("profile.location.missing")
+    if session.get(Region, region_code) is None:
+        return message("profile.region.unknown")
+    return None
+
+
+def travel_limit_error(km: int, *, in_miles: bool = False) -> str | None:
+    """What is wrong with how far a person could travel; ``in_miles`` if they said it in miles."""
+    if 0 <= km <= TRAVEL_LIMIT_MAX_KM:
+        return None
+    if in_miles:
+        return message("profile.travel_limit.range", most=TRAVEL_LIMIT_MAX_MILES, unit="miles")
+    return message("profile.travel_limit.range", most=TRAVEL_LIMIT_MAX_KM, unit="kilometres")
+
+
+def available_until_error(
+    available_from: date, available_until: date | None, today: date
+) -> str | None:
+    """What is wrong with the last day a person is available."""
+    if available_until is None:
+        return None
+    if available_until < available_from:
+        return message("profile.available_until.order")
+    if available_until < today:
+        return message("profile.available_until.past")
+    return None
+
+
+def about_error(about: str) -> str | None:
+    """What is wrong with what a person says about themselves."""
+    if len(about) > ABOUT_MAX_LENGTH:
+        return message("text.too_long", label="About you", most=ABOUT_MAX_LENGTH)
+    if has_hidden_characters(plain_line_breaks(about), multiline=True):
+        return hidden_characters_message("About you", multiline=True)
+    return None
 
 
 def save_profile(
@@ -162,14 +215,9 @@ def save_profile(
     current = user.profile.version_id if user.profile is not None else 0
     check_version("profile", user.id, expected_version, current)
     errors = _check(session, answers, today)
-    location = None
-    if answers.postcode is not None:
-        try:
-            location = lookup(answers.postcode)
-        except PostcodeError as error:
-            errors["postcode"] = error.message
     if errors:
         raise ValidationFailed(errors)
+    location = lookup(answers.postcode) if answers.postcode is not None else None
 
     profile = user.profile
     created = profile is None

@@ -225,11 +225,23 @@ def skill_groups(skills: Iterable[Any], chosen: Iterable[Any]) -> list[tuple[str
     return list(groups.items())
 
 
-def add_errors(form: BaseForm, errors: dict[str, str], names: dict[str, str] | None = None) -> None:
-    """Show a service's field errors on ``form``; ``names`` maps service fields to form fields."""
+def add_errors(
+    form: BaseForm,
+    errors: dict[str, str],
+    names: dict[str, str] | None = None,
+    *,
+    keep_earlier: bool = False,
+) -> None:
+    """Show a service's field errors on ``form``; ``names`` maps service fields to form fields.
+
+    With ``keep_earlier``, a field that already has an error (an answer that could not be read)
+    keeps it: the service only saw that answer as missing.
+    """
     for name, message in errors.items():
         field = form._fields.get((names or {}).get(name, name))
         if field is None:
             field = next(f for f in form if not isinstance(f, HiddenField))
+        if keep_earlier and field.errors:
+            continue
         field.errors = [message]
     form._errors = None

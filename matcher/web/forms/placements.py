@@ -1,7 +1,7 @@
 """Forms for posting and editing a placement, searching placements and confirming changes.
 
-The placement form checks each answer's shape and the rules a member can fix on the page
-(dates in order, grades in order, a real postcode); the service checks them all again on save.
+The placement form reads each answer's shape; the placement service decides what is valid,
+on the page as on save, so the words are the same as the API's and the imports'.
 """
 
 from __future__ import annotations
@@ -20,21 +20,12 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from matcher.clock import london_today
 from matcher.models import Grade, Hours, PlacementStatus, Skill, Theme
-from matcher.reference.postcodes import PostcodeError, lookup
-from matcher.services.placements import (
-    CAPACITY_MAX,
-    DESCRIPTION_MAX,
-    DURATION_WEEKS_MAX,
-    SKILLS_MAX,
-    SUMMARY_MAX,
-    THEMES_MAX,
-    TITLE_MAX,
-    PlacementData,
-)
+from matcher.reference.postcodes import lookup
+from matcher.services.messages import message
+from matcher.services.placements import SKILLS_MAX, THEMES_MAX, PlacementData, check_placement
+from matcher.services.validation import ValidationFailed
 from matcher.web.forms import (
     BaseForm,
     GovCharacterCount,
@@ -44,7 +35,7 @@ from matcher.web.forms import (
     GovTextInput,
     GovukDateField,
     SubmitOnceForm,
-    in_choices,
+    add_errors,
     options,
     skill_groups,
 )
@@ -69,38 +60,32 @@ def _strip(value: str | None) -> str:
     return value.strip() if value else ""
 
 
-def _length(label: str, limit: int) -> Any:
-    def check(form: BaseForm, field: StringField) -> None:
-        if len(field.data or "") > limit:
-            raise ValidationError(f"{label} must be {limit:,} characters or fewer")
-
-    return check
+def _whole_numbers(values: list[str]) -> bool:
+    return all(value.isascii() and value.isdigit() for value in values)
 
 
 class PlacementForm(SubmitOnceForm):
-    """Every answer about a placement, on one page in five sections."""
+    """Every answer about a placement, on one page in five sections.
+
+    The form only reads the answers (a whole number, a real date); the placement service
+    decides what is valid, and ``validate`` shows its words beside each field.
+    """
 
     title = StringField(
         "Title",
         description="For example, Rural transport secondment",
-        validators=[InputRequired("Enter a title"), _length("Title", TITLE_MAX)],
         filters=[_strip],
         widget=GovTextInput(),
     )
     summary = StringField(
         "Summary",
         description="One or two sentences shown in search results",
-        validators=[InputRequired("Enter a summary"), _length("Summary", SUMMARY_MAX)],
         filters=[_strip],
         widget=GovCharacterCount(),
     )
     description = StringField(
         "Description",
         description="What the person will do, who they will work with and what they will learn",
-        validators=[
-            InputRequired("Enter a description"),
-            _length("Description", DESCRIPTION_MAX),
-        ],
         filters=[_strip],
         widget=GovCharacterCount(),
     )
@@ -108,14 +93,12 @@ class PlacementForm(SubmitOnceForm):
         "What kind of placement is it?",
         choices=options((kind.value, name) for kind, name in KIND_NAMES.items()),
         validate_choice=False,
-        validators=[in_choices("Select the kind of placement")],
         widget=GovRadios(),
     )
     theme_ids = SelectMultipleField(
         "Policy themes",
         description=f"Select up to {THEMES_MAX}",
         validate_choice=False,
-        validators=[in_choices("Select at least one policy theme")],
         widget=GovCheckboxes(),
     )
     skill_ids = SelectMultipleField(
@@ -124,18 +107,8 @@ class PlacementForm(SubmitOnceForm):
         validate_choice=False,
         widget=GovCheckboxes(),
     )
-    grade_min = SelectField(
-        "Lowest grade",
-        validate_choice=False,
-        validators=[in_choices("Select a minimum grade")],
-        widget=GovSelect(),
-    )
-    grade_max = SelectField(
-        "Highest grade",
-        validate_choice=False,
-        validators=[in_choices("Select a maximum grade")],
-        widget=GovSelect(),
-    )
+    grade_min = SelectField("Lowest grade", validate_choice=False, widget=GovSelect())
+    grade_max = SelectField("Highest grade", validate_choice=False, widget=GovSelect())
     location_postcode = StringField(
         "Postcode of the workplace",
         description="Leave this empty if the placement is remote only",
@@ -156,47 +129,33 @@ class PlacementForm(SubmitOnceForm):
     duration_weeks = IntegerField(
         "How many weeks does it last?",
         description="For example, 26",
-        validators=[
-            InputRequired("Enter how many weeks the placement lasts"),
-            NumberRange(
-                min=1,
-                max=DURATION_WEEKS_MAX,
-                message=f"Duration must be between 1 and {DURATION_WEEKS_MAX} weeks",
-            ),
-        ],
         widget=GovTextInput(),
     )
     hours = RadioField(
         "Hours",
         choices=options((hours.value, name) for hours, name in HOURS_NAMES.items()),
         validate_choice=False,
-        validators=[in_choices("Select the hours")],
         widget=GovRadios(),
     )
-    capacity = IntegerField(
-        "How many people can it take?",
-        validators=[
-            InputRequired("Enter how many people the placement is for"),
-            NumberRange(
-                min=1,
-                max=CAPACITY_MAX,
-                message=f"Capacity must be between 1 and {CAPACITY_MAX}",
-            ),
-        ],
-        widget=GovTextInput(),
-    )
+    capacity = IntegerField("How many people can it take?", widget=GovTextInput())
     expected_version = HiddenField()
+    # The closing date saved before an edit: leaving a passed one alone is allowed.
+    stored_closing_date: date | None = None
 
     def process(self, *args: Any, **kwargs: Any) -> None:
         super().process(*args, **kwargs)
-        # IntegerField's own parse messages are not in the GOV.UK style.
-        if self.duration_weeks.process_errors:
-            self.duration_weeks.process_errors = ["How many weeks must be a whole number, like 26"]
-        if self.capacity.process_errors:
-            self.capacity.process_errors = ["How many people must be a whole number, like 1"]
+        # An empty number is missing, which the service says; IntegerField's own parse
+        # messages are not in the GOV.UK style.
+        for field in (self.duration_weeks, self.capacity):
+            if field.process_errors:
+                empty = not (field.raw_data or [""])[0].strip()
+                field.process_errors = (
+                    [] if empty else [message(f"placement.{field.name}.malformed")]
+                )
 
     def prepare(self, session: Session) -> None:
         """Fill the choices that come from the database."""
+        self._session = session
         themes = session.scalars(select(Theme).where(Theme.active).order_by(Theme.name)).all()
         self.theme_ids.choices = options((t.id, t.name) for t in themes)
         skills = session.scalars(
@@ -209,64 +168,41 @@ class PlacementForm(SubmitOnceForm):
         names = [(code, name if name == code else f"{name} ({code})") for code, name in grades]
         self.grade_min.choices = options([("", "Select a grade"), *names])
         self.grade_max.choices = options([("", "Select a grade"), *names])
-        self._ranks = {code: rank for rank, (code, _) in enumerate(grades)}
 
-    def validate_theme_ids(self, field: SelectMultipleField) -> None:
-        if len(field.data or []) > THEMES_MAX:
-            raise ValidationError(f"Select {THEMES_MAX} themes or fewer")
-
-    def validate_skill_ids(self, field: SelectMultipleField) -> None:
-        allowed = {choice.value for choice in field.iter_choices()}
-        if any(value not in allowed for value in field.data or []):
-            raise ValidationError("Select skills from the list")
-        if len(field.data or []) > SKILLS_MAX:
-            raise ValidationError(f"Select {SKILLS_MAX} skills or fewer")
-
-    def validate_grade_min(self, field: SelectField) -> None:
-        low, high = self._ranks.get(field.data), self._ranks.get(self.grade_max.data)
-        if low is not None and high is not None and low > high:
-            raise ValidationError("Minimum grade must be the same as or lower than maximum grade")
-
-    def validate_location_postcode(self, field: StringField) -> None:
-        if not field.data:
-            if not self.remote_possible.data:
-                raise ValidationError("Enter a postcode, or say the placement can be done remotely")
-            return
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Read every answer, then show the placement service's verdict beside each field."""
+        read = super().validate(extra_validators)
+        for name, what in (("theme_ids", "themes"), ("skill_ids", "skills")):
+            if not _whole_numbers(self[name].data or []):
+                self[name].data = []
+                self[name].errors = [message("terms.unknown", what=what)]
         try:
-            field.data = lookup(field.data).postcode
-        except PostcodeError as error:
-            raise ValidationError(error.message) from None
-
-    def validate_closing_date(self, field: GovukDateField) -> None:
-        if field.data is None:
-            raise ValidationError("Enter a closing date")
-        unchanged = field.data == getattr(self, "stored_closing_date", None)
-        if not unchanged and field.data <= london_today():
-            raise ValidationError("Closing date must be in the future")
-
-    def validate_start_date(self, field: GovukDateField) -> None:
-        if field.data is None:
-            raise ValidationError("Enter a start date")
-        closing = self.closing_date.data
-        if closing is not None and field.data <= closing:
-            raise ValidationError("Start date must be after the closing date")
+            check_placement(
+                self._session, self.placement_data(), stored_closing_date=self.stored_closing_date
+            )
+        except ValidationFailed as failed:
+            add_errors(self, failed.errors, keep_earlier=True)
+            return False
+        if read and self.location_postcode.data:
+            self.location_postcode.data = lookup(self.location_postcode.data).postcode
+        return read and not self.theme_ids.errors and not self.skill_ids.errors
 
     def placement_data(self) -> PlacementData:
         """The answers as the service's input."""
         return PlacementData(
-            title=self.title.data,
-            summary=self.summary.data,
-            description=self.description.data,
-            kind=self.kind.data,
+            title=self.title.data or "",
+            summary=self.summary.data or "",
+            description=self.description.data or "",
+            kind=self.kind.data or "",
             theme_ids=tuple(int(i) for i in self.theme_ids.data or []),
             skill_ids=tuple(int(i) for i in self.skill_ids.data or []),
-            grade_min=self.grade_min.data,
-            grade_max=self.grade_max.data,
+            grade_min=self.grade_min.data or "",
+            grade_max=self.grade_max.data or "",
             remote_possible=bool(self.remote_possible.data),
             location_postcode=self.location_postcode.data or "",
             start_date=self.start_date.data,
             duration_weeks=self.duration_weeks.data,
-            hours=self.hours.data,
+            hours=self.hours.data or "",
             capacity=self.capacity.data,
             closing_date=self.closing_date.data,
         )

@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Optional, ValidationError
 
+from matcher.clock import london_today
 from matcher.distances import whole_km, whole_miles
 from matcher.models import (
     Department,
@@ -25,8 +26,14 @@ from matcher.models import (
     Skill,
     Theme,
 )
-from matcher.reference.postcodes import PostcodeError, lookup
-from matcher.services.profiles import ABOUT_MAX_LENGTH, TRAVEL_LIMIT_MAX_MILES
+from matcher.reference.postcodes import lookup
+from matcher.services.messages import message
+from matcher.services.profiles import (
+    about_error,
+    available_until_error,
+    location_error,
+    travel_limit_error,
+)
 from matcher.web.forms import (
     BaseForm,
     GovCharacterCount,
@@ -166,22 +173,21 @@ class LocationForm(QuestionForm):
     def prepare(self, session: Session) -> None:
         rows = session.execute(select(Region.code, Region.name).order_by(Region.name))
         self.region_code.choices = options([("", "Select a region"), *rows.tuples()])
+        self._session = session
 
     def validate_postcode(self, field: StringField) -> None:
-        if not field.data:
-            if not self.region_code.data:
-                raise ValidationError("Enter your home postcode or select your region")
+        if not field.data and self.region_code.data:
             return
-        try:
-            field.data = lookup(field.data).postcode
-        except PostcodeError as error:
-            raise ValidationError(error.message) from None
+        problem = location_error(self._session, field.data, None)
+        if problem:
+            raise ValidationError(problem)
+        field.data = lookup(field.data).postcode
 
     def validate_region_code(self, field: SelectField) -> None:
-        if field.data and field.data not in {
-            choice.value for choice in field.iter_choices() if choice.value
-        }:
-            raise ValidationError("Select your region")
+        if field.data and not self.postcode.data:
+            problem = location_error(self._session, None, field.data)
+            if problem:
+                raise ValidationError(problem)
 
     def answers(self) -> dict[str, Any]:
         return {
@@ -198,12 +204,6 @@ class TravelForm(QuestionForm):
         description="Measured in a straight line from your home. For example, 25",
         validators=[
             InputRequired("Enter how far you could travel, in miles"),
-            NumberRange(
-                min=0,
-                max=TRAVEL_LIMIT_MAX_MILES,
-                message=f"How far you could travel must be between 0 and "
-                f"{TRAVEL_LIMIT_MAX_MILES} miles",
-            ),
         ],
         widget=GovTextInput(),
     )
@@ -219,9 +219,14 @@ class TravelForm(QuestionForm):
         super().process(*args, **kwargs)
         # IntegerField's own parse message is not in the GOV.UK style.
         if self.travel_limit_miles.process_errors:
-            self.travel_limit_miles.process_errors = [
-                "How far you could travel must be a whole number of miles, like 25"
-            ]
+            self.travel_limit_miles.process_errors = [message("profile.travel_limit.malformed")]
+
+    def validate_travel_limit_miles(self, field: IntegerField) -> None:
+        if field.data is None:
+            return
+        problem = travel_limit_error(whole_km(field.data), in_miles=True)
+        if problem:
+            raise ValidationError(problem)
 
     def answers(self) -> dict[str, Any]:
         return {
@@ -255,15 +260,14 @@ class AvailabilityForm(QuestionForm):
 
     def validate_available_from(self, field: GovukDateField) -> None:
         if field.data is None:
-            raise ValidationError("Enter the date you are available from")
+            raise ValidationError(message("profile.available_from.missing"))
 
     def validate_available_until(self, field: GovukDateField) -> None:
         start = self.available_from.data
-        if field.data is not None and start is not None and field.data < start:
-            raise ValidationError(
-                "The date you are available until must be the same as or after the date you "
-                "are available from"
-            )
+        if start is not None:
+            problem = available_until_error(start, field.data, london_today())
+            if problem:
+                raise ValidationError(problem)
 
     def answers(self) -> dict[str, Any]:
         until = self.available_until.data
@@ -307,8 +311,9 @@ class AboutForm(QuestionForm):
     )
 
     def validate_about(self, field: StringField) -> None:
-        if len(field.data or "") > ABOUT_MAX_LENGTH:
-            raise ValidationError(f"About you must be {ABOUT_MAX_LENGTH} characters or fewer")
+        problem = about_error(field.data or "")
+        if problem:
+            raise ValidationError(problem)
 
     def answers(self) -> dict[str, Any]:
         return {"about": self.about.data or ""}

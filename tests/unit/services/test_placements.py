@@ -142,8 +142,8 @@ def test_placement_data_round_trips_the_stored_placement(world: World):
         ({"duration_weeks": 261}, "duration_weeks", "Duration must be between 1 and 260 weeks"),
         ({"hours": ""}, "hours", "Select the hours"),
         ({"capacity": None}, "capacity", "Enter how many people the placement is for"),
-        ({"capacity": 0}, "capacity", "Capacity must be 1 or more"),
-        ({"capacity": 101}, "capacity", "Capacity must be 100 or fewer"),
+        ({"capacity": 0}, "capacity", "Capacity must be between 1 and 100"),
+        ({"capacity": 101}, "capacity", "Capacity must be between 1 and 100"),
     ],
 )
 def test_each_invalid_field_gets_its_own_message_and_nothing_is_saved(

@@ -160,7 +160,7 @@ BAD_INPUT = [
     ({"kind": None}, "Select the kind of placement"),
     ({"kind": "holiday"}, "Select the kind of placement"),
     ({"theme_ids": None}, "Select at least one policy theme"),
-    ({"theme_ids": ["999999"]}, "Select at least one policy theme"),
+    ({"theme_ids": ["999999"]}, "Select themes from the list"),
     ({"skill_ids": ["999999"]}, "Select skills from the list"),
     ({"grade_min": ""}, "Select a minimum grade"),
     ({"grade_max": "ZZ"}, "Select a maximum grade"),

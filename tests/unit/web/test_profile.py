@@ -189,7 +189,7 @@ def test_a_start_date_already_past_is_taken_as_now_and_the_check_page_says_so(
         ("placements", {"wanted_kinds": []}, "Select the kinds of placement you want"),
         ("placements", {"wanted_kinds": ["astronaut"]}, "Select the kinds of placement you want"),
         ("placements", {"hours": "always"}, "Select the hours you could work"),
-        ("about", {"about": "x" * 1001}, "About you must be 1000 characters or fewer"),
+        ("about", {"about": "x" * 1001}, "About you must be 1,000 characters or fewer"),
         ("discoverable", {"discoverable": ""}, "Select yes if organisations can find your"),
         ("emails", {"digest_frequency": "hourly"}, "Select how often we should email you"),
     ],
