@@ -6,18 +6,18 @@ ORGANISATION_VERIFIED = "notifications.organisation_verified"
 PLACEMENT_CHANGED = "matching.placement_changed"
 PERSON_CHANGED = "matching.person_changed"
 
-# Interest workflow and membership emails (workers.interest_notifications).
+# Interest workflow and membership emails (matcher.notifications.messages).
 INTEREST_CHANGED = "notifications.interest_changed"
 INTEREST_INVITATION_SENT = "notifications.interest_invitation_sent"
 MEMBERSHIP_INVITATION_SENT = "notifications.membership_invitation_sent"
 
-# Account emails (workers.account_emails): links are signed when the email is built.
+# Account emails (matcher.notifications.messages): links are signed when the message is planned.
 CONFIRMATION_EMAIL_REQUESTED = "accounts.confirmation_email"
 ACCOUNT_EXISTS_EMAIL_REQUESTED = "accounts.account_exists_email"
 PASSWORD_RESET_EMAIL_REQUESTED = "accounts.password_reset_email"
 EMAIL_CHANGE_EMAIL_REQUESTED = "accounts.email_change_email"
 
-# Join requests (workers.interest_notifications, with the other membership emails): the
+# Join requests (matcher.notifications.messages, with the other membership emails): the
 # organisation's administrators hear of a new request, the requester of the decision.
 JOIN_REQUEST_RECEIVED = "notifications.join_request_received"
 JOIN_REQUEST_DECIDED = "notifications.join_request_decided"

@@ -21,7 +21,7 @@ from matcher.extensions import db
 from matcher.stored_matches.incremental import placement_changed, recompute_people
 from matcher.stored_matches.publishing import RunNotBuilding, discard_rows, fail_run
 from matcher.stored_matches.rebuild import finish_rebuild, plan_rebuild, run_chunk
-from workers.outbox_tasks import outbox_task
+from workers.outbox_tasks import Event, outbox_task
 from workers.queues import QUEUE_MATCHING, queued_task
 
 logger = logging.getLogger(__name__)
@@ -36,20 +36,22 @@ def _settings() -> Settings:
 
 
 @outbox_task(PERSON_CHANGED, queue=QUEUE_MATCHING)
-def person_changed(session: Session, payload: dict[str, Any]) -> None:
+def person_changed(session: Session, event: Event) -> None:
     """Recompute one person's top k placements."""
-    rows = recompute_people(session, _settings(), [int(payload["person_id"])])
-    logger.info("person %s: %d matches stored", payload["person_id"], rows)
+    person_id = int(event.payload["person_id"])
+    rows = recompute_people(session, _settings(), [person_id])
+    logger.info("person %s: %d matches stored", person_id, rows)
 
 
 @outbox_task(PLACEMENT_CHANGED, queue=QUEUE_MATCHING)
-def placement_changed_task(session: Session, payload: dict[str, Any]) -> None:
+def placement_changed_task(session: Session, event: Event) -> None:
     """Re-score one placement and update the top k of the people it enters or leaves."""
-    update = placement_changed(session, _settings(), int(payload["placement_id"]))
+    placement_id = int(event.payload["placement_id"])
+    update = placement_changed(session, _settings(), placement_id)
     logger.info(
         "placement %s: %d eligible; entered %d lists, kept %d, left %d, recomputed %d; "
         "%d rows inserted, %d shifted",
-        payload["placement_id"],
+        placement_id,
         update.eligible_people,
         update.entered,
         update.kept,

@@ -1,6 +1,6 @@
 """Tasks triggered by outbox events, each safe to receive twice.
 
-``@outbox_task(name, queue=...)`` turns ``handler(session, payload)`` into a Celery task that
+``@outbox_task(name, queue=...)`` turns ``handler(session, event)`` into a Celery task that
 takes an ``event_id``. In one transaction the task marks the event processed (only if it is not
 already), runs the handler and commits; a redelivered or doubly published message finds the
 event processed and does nothing. If the handler fails, the transaction rolls back, so the event
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +31,17 @@ from workers.queues import MAX_RETRY_DELAY_SECONDS, QUEUE_DEFAULT, queued_task
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Session, dict[str, Any]], None]
+
+@dataclass(frozen=True)
+class Event:
+    """An outbox event as its handler sees it: the event's id, the same on every redelivery
+    and different for every event, and its payload of ids."""
+
+    id: int
+    payload: dict[str, Any]
+
+
+Handler = Callable[[Session, Event], None]
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientMailError, OperationalError)
 MAX_RETRIES = 10
@@ -57,7 +68,7 @@ def process_event(session: Session, event_id: int, handler: Handler) -> bool:
     if payload is None:
         session.rollback()
         return False
-    handler(session, payload)
+    handler(session, Event(event_id, payload))
     session.commit()
     return True
 
@@ -82,7 +93,7 @@ def _note_failure(event_id: int, error: BaseException) -> None:
 def outbox_task(
     name: str, *, queue: str, retry_on: tuple[type[BaseException], ...] = ()
 ) -> Callable[[Handler], Task]:
-    """Register ``handler(session, payload)`` as the idempotent task ``name`` on ``queue``."""
+    """Register ``handler(session, event)`` as the idempotent task ``name`` on ``queue``."""
     transient = TRANSIENT_ERRORS + retry_on
 
     def decorate(handler: Handler) -> Task:

@@ -15,7 +15,7 @@ from celery.schedules import crontab, schedule
 
 from config import Settings
 from workers.digests import recover_digests, start_digests
-from workers.interest_notifications import send_due_notifications
+from workers.emails import send_due_notifications
 from workers.matching import rebuild_all
 from workers.outbox_tasks import purge_outbox
 from workers.queues import TASK_QUEUES

@@ -8,6 +8,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from config import Settings
 from matcher.models import Role
+from matcher.notifications.links import email_link
 from matcher.security.tokens import InvalidToken, read_token
 
 UNSUBSCRIBE = "matcher.digest-unsubscribe"
@@ -40,32 +41,33 @@ def user_from_unsubscribe_token(secret_key: str, token: str) -> int:
 
 def unsubscribe_url(settings: Settings, secret_key: str, user_id: int) -> str:
     """The one-click unsubscribe address for List-Unsubscribe and the footer link."""
-    return f"{settings.base_url}/digests/unsubscribe/{unsubscribe_token(secret_key, user_id)}"
+    token = unsubscribe_token(secret_key, user_id)
+    return email_link(settings, "digests.confirm_unsubscribe", token=token)
 
 
 def digest_url(settings: Settings, delivery_id: int | None = None) -> str:
     """The signed-in page that shows this digest as sent (``delivery_id``), or the next one."""
     if delivery_id is None:
-        return f"{settings.base_url}/digest"
-    return f"{settings.base_url}/digest/{delivery_id}"
+        return email_link(settings, "digests.preview")
+    return email_link(settings, "digests.sent", delivery_id=delivery_id)
 
 
 def placement_url(settings: Settings, placement_id: int) -> str:
     """The placement's own page, where a recipient reads it in full and says they are interested."""
-    return f"{settings.base_url}/placements/{placement_id}"
+    return email_link(settings, "placements.show", placement_id=placement_id)
 
 
 def interest_url(settings: Settings, interest_id: int) -> str:
     """The person's page for one of their interests: its status, the offer and what to do next."""
-    return f"{settings.base_url}/interests/{interest_id}"
+    return email_link(settings, "matches.interest", interest_id=interest_id)
 
 
 def placement_people_url(settings: Settings, placement_id: int) -> str:
     """The organisation's page of interested and recommended people for one of its placements."""
-    return f"{settings.base_url}/placements/{placement_id}/interests"
+    return email_link(settings, "candidates.placement_interests", placement_id=placement_id)
 
 
 def preferences_url(settings: Settings, role: Role) -> str:
     """Where the recipient changes how often they get digests (any role: members have no
     profile, so the email preferences page serves everyone)."""
-    return f"{settings.base_url}/digest/preferences"
+    return email_link(settings, "digests.preferences")

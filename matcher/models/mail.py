@@ -73,7 +73,8 @@ class SuppressedAddress(Base):
 
 
 class NotificationDelivery(Base):
-    """One notification email (an interest, invitation or join-request message) to one address.
+    """One notification email (an account, interest, invitation or join-request message) to one
+    address.
 
     Planned while the outbox event is processed, then sent row by row: one address that
     cannot be written to fails alone, and a retry sends only to the addresses still pending.
@@ -88,9 +89,11 @@ class NotificationDelivery(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    # What the message is about (its template and event payload, hashed): the same event
-    # processed twice plans the same rows, which the unique constraint keeps single.
+    # The outbox event the message answers (its name and id, hashed): the same event processed
+    # twice plans the same rows, which the unique constraint keeps single.
     message_key: Mapped[str] = mapped_column(String(64))
+    # The kind of email (config.MAIL_KINDS, the name of its template).
+    kind: Mapped[str] = mapped_column(String(40))
     email: Mapped[str] = mapped_column(String(254))
     recipient_name: Mapped[str] = mapped_column(String(120), default="")
     subject: Mapped[str] = mapped_column(Text)

@@ -16,7 +16,7 @@ from matcher import create_app
 from matcher.extensions import db
 from matcher.models import OutboxEvent, utcnow
 from tests.conftest import make_settings
-from workers.outbox_tasks import MAX_RETRIES, process_event, purge_outbox, retry_delay
+from workers.outbox_tasks import MAX_RETRIES, Event, process_event, purge_outbox, retry_delay
 from workers.queues import MAX_RETRY_DELAY_SECONDS, TASK_QUEUES
 from workers.schedule import beat_schedule
 
@@ -30,15 +30,15 @@ def _stored_event(payload: dict[str, Any]) -> int:
 
 def test_the_handler_runs_once_however_often_the_event_is_delivered(app: Flask):
     event_id = _stored_event({"n": 1})
-    seen: list[dict[str, Any]] = []
+    seen: list[Event] = []
 
-    def handler(session: Session, payload: dict[str, Any]) -> None:
-        seen.append(payload)
+    def handler(session: Session, event: Event) -> None:
+        seen.append(event)
 
     assert process_event(db.session, event_id, handler) is True
     assert process_event(db.session, event_id, handler) is False
     assert process_event(db.session, event_id + 1000, handler) is False
-    assert seen == [{"n": 1}]
+    assert seen == [Event(event_id, {"n": 1})]
     db.session.expire_all()
     assert db.session.get(OutboxEvent, event_id).processed_at is not None
 
@@ -46,7 +46,7 @@ def test_the_handler_runs_once_however_often_the_event_is_delivered(app: Flask):
 def test_a_failing_handler_leaves_the_event_unprocessed_and_its_writes_undone(app: Flask):
     event_id = _stored_event({})
 
-    def handler(session: Session, payload: dict[str, Any]) -> None:
+    def handler(session: Session, event: Event) -> None:
         session.add(OutboxEvent(task_name="follow.up", payload={}, publish_attempts=0))
         session.flush()
         raise RuntimeError("boom")

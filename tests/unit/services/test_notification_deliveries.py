@@ -26,7 +26,7 @@ from tests.conftest import make_settings
 from tests.smtp import SMTPSink, running_smtp_sink
 from tests.unit.services.test_interest_notifications import run_pending
 from tests.unit.services.world import World, build_world, open_placement
-from workers.interest_notifications import send_due_notifications
+from workers.emails import send_due_notifications
 
 
 @dataclass

@@ -6,18 +6,19 @@ records what happened to it before taking the next:
 
 - sent: never sent again, whatever fails later;
 - refused for good (a 5xx reply, an address that cannot be written): failed, and only that
-  recipient misses the message;
+  recipient misses the message; an address refused as such is suppressed, as digests do;
 - refused for now (a 4xx reply, no connection): back to pending with a growing delay, picked
   up by ``send_due`` from the beat schedule.
 
 A row claimed by a worker that then died is pending again after ``CLAIM_TIMEOUT``: it may then
-be sent twice (at least once, never lost), with the same content.
+be sent twice (at least once, never lost), with the same content. A sent row keeps who was sent
+what subject and when, not the body: bodies may hold signed links (a password reset) that the
+database should not keep once they are on their way.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import random
 from collections.abc import Sequence
@@ -31,8 +32,10 @@ from sqlalchemy.orm import Session
 from config import Settings
 from matcher.mail import (
     MailError,
+    PermanentMailError,
     TransientMailError,
     build_message,
+    is_recipient_refusal,
     mail_backend_for,
     mailbox,
     render_email,
@@ -44,6 +47,7 @@ from matcher.models import (
     SuppressionReason,
     utcnow,
 )
+from matcher.services.upsert import insert_unless_exists
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +66,10 @@ class Outcome:
     deferred: int = 0
 
 
-def message_key(template: str, payload: dict[str, Any]) -> str:
-    """The key of the message an event asks for: the same event always gives the same key."""
-    canonical = json.dumps({"template": template, "payload": payload}, sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def message_key(event: str, event_id: int) -> str:
+    """The key of the message an event asks for: the same for every delivery of one event, and
+    different for two events with the same payload (two password resets in a row)."""
+    return hashlib.sha256(f"{event}:{event_id}".encode()).hexdigest()
 
 
 def _deliverable(session: Session, emails: Sequence[str]) -> set[str]:
@@ -106,6 +110,7 @@ def plan(
         session.add(
             NotificationDelivery(
                 message_key=key,
+                kind=template,
                 email=email,
                 recipient_name=name,
                 subject=subject,
@@ -169,6 +174,7 @@ def _settle(session: Session, row: NotificationDelivery, error: MailError | None
     """Record what sending ``row`` did and commit; return which of sent/failed/deferred."""
     if error is None:
         row.status, row.sent_at, row.last_error = DeliveryStatus.SENT, utcnow(), None
+        row.text = row.html = ""
         outcome = "sent"
     elif isinstance(error, TransientMailError) and row.attempts < MAX_ATTEMPTS:
         row.status, row.last_error = DeliveryStatus.PENDING, str(error)
@@ -176,6 +182,13 @@ def _settle(session: Session, row: NotificationDelivery, error: MailError | None
         outcome = "deferred"
     else:
         row.status, row.last_error = DeliveryStatus.FAILED, str(error)
+        if False:
+            # The address itself was refused: like a bounced digest, it is written to no more.
+            insert_unless_exists(
+                session,
+                SuppressedAddress,
+                {"email": row.email.lower(), "reason": SuppressionReason.BOUNCED},
+            )
         outcome = "failed"
     session.commit()
     return outcome
@@ -193,6 +206,8 @@ def send_pending(session: Session, settings: Settings, key: str | None = None) -
                     subject=row.subject,
                     text=row.text,
                     html=row.html,
+                    kind=row.kind,
+                    delivery_id=row.id,
                 )
             except (ValueError, TypeError):
                 # A header that cannot be written: no retry will make it writable.

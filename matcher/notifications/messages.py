@@ -1,34 +1,39 @@
-"""Emails for the interest workflow, invitations and join requests, sent from outbox events.
+"""Who is told about each event, and what they are told.
+
+Each builder reads the rows an event names, as they are now, and returns the ``Message`` to
+send, or None when there is nothing to say any more (the user has gone, the invitation was
+accepted meanwhile). Links are built from the routes; logs name ids only.
 
 An interest's change is told to the other side: the person hears when the organisation
 shortlists, offers or rejects; every member of the organisation hears when the person
 expresses interest, withdraws, accepts or declines. A request to join an organisation is told
-to the people who decide it, and the decision to the requester. Each event is processed once
-(``workers.outbox_tasks``); a message is built from the rows as they are now, and logs name
-ids only.
+to the people who decide it, and the decision to the requester. Account emails carry a link
+signed when the message is planned.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from matcher import notifications
 from matcher.events import (
+    ACCOUNT_EXISTS_EMAIL_REQUESTED,
+    CONFIRMATION_EMAIL_REQUESTED,
+    EMAIL_CHANGE_EMAIL_REQUESTED,
     INTEREST_CHANGED,
     INTEREST_INVITATION_SENT,
     JOIN_REQUEST_DECIDED,
     JOIN_REQUEST_RECEIVED,
     MEMBERSHIP_INVITATION_SENT,
+    ORGANISATION_VERIFIED,
+    PASSWORD_RESET_EMAIL_REQUESTED,
 )
-from matcher.extensions import db
 from matcher.models import (
     Interest,
     InterestInvitation,
@@ -44,18 +49,40 @@ from matcher.models import (
     PlacementStatus,
     Role,
     User,
+    VerificationStatus,
     utcnow,
 )
+from matcher.notifications.links import email_link
+from matcher.security.tokens import CHANGE_EMAIL, CONFIRM_EMAIL, MAX_AGE, RESET_PASSWORD
+from matcher.services.accounts import (
+    confirmation_token,
+    email_change_token,
+    password_reset_token,
+)
 from matcher.services.memberships import invitation_token
-from workers.outbox_tasks import outbox_task
-from workers.queues import QUEUE_EMAIL, queued_task
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Message:
+    """One message to plan: its recipients as (email, name), subject, template and context.
+
+    The template gets the context plus ``recipient_name`` for each recipient.
+    """
+
+    recipients: list[tuple[str, str]]
+    subject: str
+    template: str
+    context: dict[str, Any]
+
+
+Builder = Callable[[Session, Settings, dict[str, Any]], Message | None]
+
+
+@dataclass(frozen=True)
 class Copy:
-    """The words of one kind of email: who gets it and what it says."""
+    """The words of one kind of interest email: who gets it and what it says."""
 
     to_person: bool
     subject: str
@@ -65,7 +92,7 @@ class Copy:
 
 S = InterestStatus
 # What each new status tells the other side; {person} and {placement} are filled in.
-COPY: dict[InterestStatus, Copy] = {
+INTEREST_COPY: dict[InterestStatus, Copy] = {
     S.SHORTLISTED: Copy(
         True,
         "You have been shortlisted for {placement}",
@@ -111,43 +138,33 @@ COPY: dict[InterestStatus, Copy] = {
 }
 
 
-def _settings() -> Settings:
-    return current_app.config["MATCHER_SETTINGS"]
+def _members(session: Session, organisation_id: int, role: MembershipRole | None = None):
+    query = (
+        select(User.email, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == organisation_id)
+        .order_by(User.id)
+    )
+    if role is not None:
+        query = query.where(Membership.role == role)
+    return list(session.execute(query).tuples())
 
 
-def _send(
-    session: Session,
-    payload: dict[str, Any],
-    recipients: Sequence[tuple[str, str]],
-    subject: str,
-    template: str,
-    context: dict[str, Any],
-) -> int:
-    """Plan one delivery per recipient of this event's message and send those still due.
-
-    Planning commits with the event; each send then commits its own row, so a retry, a second
-    run of the event or one recipient's bad address never repeats or stops the others.
-    """
-    key = notifications.message_key(template, payload)
-    notifications.plan(session, key, recipients, subject, template, context)
-    return notifications.send_pending(session, _settings(), key).sent
-
-
-@outbox_task(INTEREST_CHANGED, queue=QUEUE_EMAIL)
-def interest_changed(session: Session, payload: dict[str, Any]) -> None:
-    """Email the other side about one transition of an interest."""
+def interest_changed(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Tell the other side about one transition of an interest."""
     transition = session.get(InterestTransition, payload["transition_id"])
     interest = session.get(Interest, payload["interest_id"])
     if transition is None or interest is None or transition.interest_id != interest.id:
         logger.info("interest %s: transition gone; nothing to send", payload["interest_id"])
-        return
-    copy = COPY[transition.to_status]
+        return None
+    copy = INTEREST_COPY[transition.to_status]
     placement = session.get(Placement, interest.placement_id)
     person = session.get(User, interest.person_id)
     assert placement is not None and person is not None
     organisation = session.get(Organisation, placement.organisation_id)
     assert organisation is not None
-    base_url = _settings().base_url
     words = {
         "person": person.display_name,
         "placement": placement.title,
@@ -168,19 +185,11 @@ def interest_changed(session: Session, payload: dict[str, Any]) -> None:
     )
     if copy.to_person:
         recipients = [(person.email, person.display_name)]
-        link = f"{base_url}/interests/{interest.id}"
+        link = email_link(settings, "matches.interest", interest_id=interest.id)
     else:
-        members = session.execute(
-            select(User.email, User.display_name)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.organisation_id == organisation.id)
-            .order_by(User.id)
-        ).tuples()
-        recipients = list(members)
-        link = f"{base_url}/placements/{placement.id}/interests"
-    sent = _send(
-        session,
-        payload,
+        recipients = _members(session, organisation.id)
+        link = email_link(settings, "candidates.placement_interests", placement_id=placement.id)
+    return Message(
         recipients,
         copy.subject.format(**words),
         "interest_changed",
@@ -192,23 +201,21 @@ def interest_changed(session: Session, payload: dict[str, Any]) -> None:
             "link_url": link,
         },
     )
-    logger.info("interest %s is %s: sent %d emails", interest.id, transition.to_status, sent)
 
 
-@outbox_task(INTEREST_INVITATION_SENT, queue=QUEUE_EMAIL)
-def interest_invitation_sent(session: Session, payload: dict[str, Any]) -> None:
-    """Email a person whom an organisation invited to express interest in a placement."""
+def interest_invitation_sent(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Invite a person, for an organisation, to express interest in a placement."""
     invitation = session.get(InterestInvitation, payload["interest_invitation_id"])
     if invitation is None:
-        return
+        return None
     person = session.get(User, invitation.person_id)
     placement = session.get(Placement, invitation.placement_id)
     assert person is not None and placement is not None
     organisation = session.get(Organisation, placement.organisation_id)
     assert organisation is not None
-    sent = _send(
-        session,
-        payload,
+    return Message(
         [(person.email, person.display_name)],
         f"{organisation.name} invites you to express interest in {placement.title}",
         "interest_invitation",
@@ -216,25 +223,24 @@ def interest_invitation_sent(session: Session, payload: dict[str, Any]) -> None:
             "organisation_name": organisation.name,
             "placement_title": placement.title,
             "placement_summary": placement.summary,
-            "link_url": f"{_settings().base_url}/placements/{placement.id}",
+            "link_url": email_link(settings, "placements.show", placement_id=placement.id),
         },
     )
-    logger.info("interest invitation %s: sent %d emails", invitation.id, sent)
 
 
-@outbox_task(MEMBERSHIP_INVITATION_SENT, queue=QUEUE_EMAIL)
-def membership_invitation_sent(session: Session, payload: dict[str, Any]) -> None:
-    """Email the link that lets an invited address join an organisation."""
+def membership_invitation_sent(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Send an invited address the link that lets it join an organisation."""
     invitation = session.get(Invitation, payload["invitation_id"])
     if invitation is None or not invitation.is_pending(utcnow()):
         logger.info("invitation %s is not pending; nothing to send", payload["invitation_id"])
-        return
+        return None
     organisation = session.get(Organisation, invitation.organisation_id)
     inviter = session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
     assert organisation is not None
-    sent = _send(
-        session,
-        payload,
+    token = invitation_token(invitation)
+    return Message(
         [(invitation.email, "")],
         f"You are invited to join {organisation.name} on matcher",
         "membership_invitation",
@@ -242,35 +248,31 @@ def membership_invitation_sent(session: Session, payload: dict[str, Any]) -> Non
             "organisation_name": organisation.name,
             "inviter_name": inviter.display_name if inviter else "An administrator",
             "expires_on": invitation.expires_at.strftime("%-d %B %Y"),
-            "link_url": f"{_settings().base_url}/invitations/{invitation_token(invitation)}",
+            "link_url": email_link(settings, "organisations.accept_invitation", token=token),
         },
     )
-    logger.info("invitation %s: sent %d emails", invitation.id, sent)
 
 
-@outbox_task(JOIN_REQUEST_RECEIVED, queue=QUEUE_EMAIL)
-def join_request_received(session: Session, payload: dict[str, Any]) -> None:
-    """Email the people who decide a new join request: the organisation's administrators, or
+def join_request_received(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Tell the people who decide a new join request: the organisation's administrators, or
     the platform administrators while it has none."""
     join_request = session.get(JoinRequest, payload["join_request_id"])
     if join_request is None or join_request.status != JoinRequestStatus.PENDING:
         logger.info("join request %s is not pending; nothing to send", payload["join_request_id"])
-        return
+        return None
     organisation = session.get(Organisation, join_request.organisation_id)
     requester = session.get(User, join_request.user_id)
     assert organisation is not None and requester is not None
-    admins = select(User.email, User.display_name).order_by(User.id)
-    recipients = list(
+    recipients = _members(session, organisation.id, MembershipRole.ADMIN) or list(
         session.execute(
-            admins.join(Membership, Membership.user_id == User.id).where(
-                Membership.organisation_id == organisation.id,
-                Membership.role == MembershipRole.ADMIN,
-            )
+            select(User.email, User.display_name)
+            .where(User.role == Role.ADMINISTRATOR)
+            .order_by(User.id)
         ).tuples()
-    ) or list(session.execute(admins.where(User.role == Role.ADMINISTRATOR)).tuples())
-    sent = _send(
-        session,
-        payload,
+    )
+    return Message(
         recipients,
         f"{requester.display_name} has asked to join {organisation.name}",
         "join_request_received",
@@ -279,22 +281,24 @@ def join_request_received(session: Session, payload: dict[str, Any]) -> None:
             "requester_email": requester.email,
             "organisation_name": organisation.name,
             "message": join_request.message,
-            "link_url": f"{_settings().base_url}/join-requests/{join_request.id}",
+            "link_url": email_link(
+                settings, "organisations.review_join_request", join_request_id=join_request.id
+            ),
         },
     )
-    logger.info("join request %s received: sent %d emails", join_request.id, sent)
 
 
-@outbox_task(JOIN_REQUEST_DECIDED, queue=QUEUE_EMAIL)
-def join_request_decided(session: Session, payload: dict[str, Any]) -> None:
-    """Email the requester whether they may join the organisation."""
+def join_request_decided(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Tell the requester whether they may join the organisation."""
     join_request = session.get(JoinRequest, payload["join_request_id"])
     if join_request is None or join_request.status not in (
         JoinRequestStatus.APPROVED,
         JoinRequestStatus.DECLINED,
     ):
         logger.info("join request %s is undecided or gone", payload["join_request_id"])
-        return
+        return None
     organisation = session.get(Organisation, join_request.organisation_id)
     requester = session.get(User, join_request.user_id)
     assert organisation is not None and requester is not None
@@ -304,35 +308,130 @@ def join_request_decided(session: Session, payload: dict[str, Any]) -> None:
             Membership.user_id == requester.id, Membership.organisation_id == organisation.id
         )
     ).one_or_none()
-    subject = (
+    return Message(
+        [(requester.email, requester.display_name)],
         f"You can now post placements for {organisation.name}"
         if approved
-        else f"Your request to join {organisation.name}"
-    )
-    sent = _send(
-        session,
-        payload,
-        [(requester.email, requester.display_name)],
-        subject,
+        else f"Your request to join {organisation.name}",
         "join_request_decided",
         {
             "approved": approved,
             "administrator": membership is not None and membership.role == MembershipRole.ADMIN,
             "organisation_name": organisation.name,
-            "link_url": f"{_settings().base_url}/organisation",
+            "link_url": email_link(settings, "organisations.mine"),
         },
     )
-    logger.info("join request %s is %s: sent %d emails", join_request.id, join_request.status, sent)
 
 
-@queued_task("notifications.send_due", queue=QUEUE_EMAIL)
-def send_due_notifications() -> None:
-    """Retry the notification deliveries a temporary failure left pending, once they are due."""
-    outcome = notifications.send_pending(db.session, _settings())
-    if outcome.sent or outcome.failed or outcome.deferred:
-        logger.info(
-            "due notifications: %d sent, %d failed for good, %d deferred",
-            outcome.sent,
-            outcome.failed,
-            outcome.deferred,
-        )
+def organisation_verified(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Tell every administrator of a newly verified organisation."""
+    organisation = session.get(Organisation, payload["organisation_id"])
+    if organisation is None or organisation.status != VerificationStatus.VERIFIED:
+        logger.info("organisation %s is not verified; nothing to send", payload["organisation_id"])
+        return None
+    return Message(
+        _members(session, organisation.id, MembershipRole.ADMIN),
+        "Your organisation is verified",
+        "organisation_verified",
+        {
+            "organisation_name": organisation.name,
+            "sign_in_url": email_link(settings, "public.home"),
+        },
+    )
+
+
+def _hours(purpose: str) -> int:
+    return MAX_AGE[purpose] // 3600
+
+
+def confirmation_email(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """A link that confirms a new account's address."""
+    user = session.get(User, payload["user_id"])
+    if user is None or user.email_confirmed_at is not None:
+        logger.info("user %s is gone or confirmed; no confirmation email", payload["user_id"])
+        return None
+    token = confirmation_token(settings.secret_key, user)
+    return Message(
+        [(user.email, user.display_name)],
+        "Confirm your email address",
+        "confirm_email",
+        {
+            "link": email_link(settings, "accounts.confirm_email", token=token),
+            "hours": _hours(CONFIRM_EMAIL),
+        },
+    )
+
+
+def account_exists_email(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Tell the owner of an address that someone tried to register it again."""
+    user = session.get(User, payload["user_id"])
+    if user is None:
+        return None
+    return Message(
+        [(user.email, user.display_name)],
+        "You already have an account",
+        "account_exists",
+        {
+            "sign_in_link": email_link(settings, "accounts.sign_in"),
+            "reset_link": email_link(settings, "accounts.reset_password"),
+        },
+    )
+
+
+def password_reset_email(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """A link that sets a new password once."""
+    user = session.get(User, payload["user_id"])
+    if user is None:
+        return None
+    token = password_reset_token(settings.secret_key, user)
+    return Message(
+        [(user.email, user.display_name)],
+        "Reset your password",
+        "password_reset",
+        {
+            "link": email_link(settings, "accounts.new_password", token=token),
+            "minutes": MAX_AGE[RESET_PASSWORD] // 60,
+        },
+    )
+
+
+def email_change_email(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """A link, sent to the new address, that moves the account to it."""
+    user = session.get(User, payload["user_id"])
+    if user is None or user.pending_email is None:
+        return None
+    token = email_change_token(settings.secret_key, user, user.pending_email)
+    return Message(
+        [(user.pending_email, user.display_name)],
+        "Confirm your new email address",
+        "change_email",
+        {
+            "link": email_link(settings, "accounts.account_email_confirm", token=token),
+            "hours": _hours(CHANGE_EMAIL),
+        },
+    )
+
+
+# The message each event asks for; every event here gets an email task of its own name.
+MESSAGES: dict[str, Builder] = {
+    INTEREST_CHANGED: interest_changed,
+    INTEREST_INVITATION_SENT: interest_invitation_sent,
+    MEMBERSHIP_INVITATION_SENT: membership_invitation_sent,
+    JOIN_REQUEST_RECEIVED: join_request_received,
+    JOIN_REQUEST_DECIDED: join_request_decided,
+    ORGANISATION_VERIFIED: organisation_verified,
+    CONFIRMATION_EMAIL_REQUESTED: confirmation_email,
+    ACCOUNT_EXISTS_EMAIL_REQUESTED: account_exists_email,
+    PASSWORD_RESET_EMAIL_REQUESTED: password_reset_email,
+    EMAIL_CHANGE_EMAIL_REQUESTED: email_change_email,
+}
