@@ -4,14 +4,14 @@
 takes an ``event_id``. In one transaction the task marks the event processed (only if it is not
 already), runs the handler and commits; a redelivered or doubly published message finds the
 event processed and does nothing. If the handler fails, the transaction rolls back, so the event
-stays unprocessed: transient errors retry with bounded, jittered exponential backoff; anything
-else is recorded on the event and the relay publishes it again once its claim lease expires.
+stays unprocessed: transient errors retry with Celery's own bounded, jittered exponential
+backoff; anything else is recorded on the event and the relay publishes it again once its claim
+lease expires.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,15 +45,8 @@ Handler = Callable[[Session, Event], None]
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientMailError, OperationalError)
 MAX_RETRIES = 10
-RETRY_BASE_DELAY_SECONDS = 5.0
-RETRY_DELAY_CAP_SECONDS = MAX_RETRY_DELAY_SECONDS / 2
-
-
-def retry_delay(retries: int) -> float:
-    """Seconds before retry number ``retries + 1``: exponential, jittered, capped."""
-    ceiling = min(RETRY_DELAY_CAP_SECONDS, RETRY_BASE_DELAY_SECONDS * 2**retries)
-    # Half fixed, half random: the delay still grows, and failed tasks do not retry in step.
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+RETRY_BASE_DELAY_SECONDS = 5
+RETRY_DELAY_CAP_SECONDS = MAX_RETRY_DELAY_SECONDS // 2
 
 
 def process_event(session: Session, event_id: int, handler: Handler) -> bool:
@@ -97,28 +90,33 @@ def outbox_task(
     transient = TRANSIENT_ERRORS + retry_on
 
     def decorate(handler: Handler) -> Task:
-        @queued_task(name, queue=queue, bind=True, max_retries=MAX_RETRIES)
+        # Celery retries the transient errors: 5 s, 10 s, 20 s ... capped, each drawn at random
+        # below its bound so tasks that failed together do not retry in step.
+        @queued_task(
+            name,
+            queue=queue,
+            bind=True,
+            max_retries=MAX_RETRIES,
+            autoretry_for=transient,
+            retry_backoff=RETRY_BASE_DELAY_SECONDS,
+            retry_backoff_max=RETRY_DELAY_CAP_SECONDS,
+            retry_jitter=True,
+        )
         def run(self: Task, event_id: int) -> bool:
             try:
                 return process_event(db.session, event_id, handler)
-            except transient as error:
-                db.session.rollback()
-                if self.request.retries >= self.max_retries:
-                    logger.error("%s: event %s gave up after retries", name, event_id)
-                    _note_failure(event_id, error)
-                    raise
-                delay = retry_delay(self.request.retries)
-                logger.warning(
-                    "%s: event %s failed (%s); retry in %.0f s",
-                    name,
-                    event_id,
-                    _safe_description(error),
-                    delay,
-                )
-                raise self.retry(exc=error, countdown=delay) from None
             except Exception as error:
                 db.session.rollback()
-                _note_failure(event_id, error)
+                if isinstance(error, transient) and self.request.retries < self.max_retries:
+                    logger.warning(
+                        "%s: event %s failed (%s); Celery retries it",
+                        name,
+                        event_id,
+                        _safe_description(error),
+                    )
+                else:
+                    logger.error("%s: event %s failed for good", name, event_id)
+                    _note_failure(event_id, error)
                 raise
 
         run.__doc__ = handler.__doc__

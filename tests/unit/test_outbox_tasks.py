@@ -8,16 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from celery.utils.time import get_exponential_backoff_interval
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from matcher import create_app
+from matcher.events import PERSON_CHANGED
 from matcher.extensions import db
 from matcher.models import OutboxEvent, utcnow
 from tests.conftest import make_settings
-from workers.outbox_tasks import MAX_RETRIES, Event, process_event, purge_outbox, retry_delay
-from workers.queues import MAX_RETRY_DELAY_SECONDS, TASK_QUEUES
+from workers.outbox_tasks import MAX_RETRIES, Event, outbox_task, process_event, purge_outbox
+from workers.queues import MAX_RETRY_DELAY_SECONDS, QUEUE_DEFAULT, TASK_QUEUES
 from workers.schedule import beat_schedule
 
 
@@ -58,12 +61,62 @@ def test_a_failing_handler_leaves_the_event_unprocessed_and_its_writes_undone(ap
     assert [(event.id, event.processed_at) for event in events] == [(event_id, None)]
 
 
-def test_retry_delays_grow_and_stay_below_the_brokers_limit():
-    for retries in range(MAX_RETRIES + 1):
-        ceiling = min(MAX_RETRY_DELAY_SECONDS / 2, 5 * 2**retries)
-        delays = [retry_delay(retries) for _ in range(200)]
-        assert all(ceiling / 2 <= delay <= ceiling < MAX_RETRY_DELAY_SECONDS for delay in delays)
-        assert len(set(delays)) > 1
+def _failing_task(name: str, error: Exception, calls: list[int]):
+    def handler(session: Session, event: Event) -> None:
+        calls.append(event.id)
+        session.add(OutboxEvent(task_name="follow.up", payload={}, publish_attempts=0))
+        session.flush()
+        raise error
+
+    return outbox_task(name, queue=QUEUE_DEFAULT)(handler)
+
+
+def test_a_transient_failure_is_retried_by_celery_and_recorded_when_retries_run_out(
+    app: Flask,
+):
+    calls: list[int] = []
+    task = _failing_task("test.flaky", OperationalError("SELECT", {}, Exception("gone")), calls)
+    event_id = _stored_event({})
+
+    # Run eagerly, Celery performs each retry at once instead of after its countdown.
+    assert task.apply(args=[event_id]).state == "FAILURE"
+
+    assert calls == [event_id] * (MAX_RETRIES + 1)
+    db.session.expire_all()
+    event = db.session.get(OutboxEvent, event_id)
+    assert (event.processed_at, event.last_error) == (None, "task failed: OperationalError")
+    assert db.session.scalars(select(OutboxEvent.task_name)).all() == ["test.event"]
+
+
+def test_a_failure_that_no_retry_mends_is_recorded_at_once(app: Flask):
+    calls: list[int] = []
+    task = _failing_task("test.broken", KeyError("placement_id"), calls)
+    event_id = _stored_event({})
+
+    assert task.apply(args=[event_id]).state == "FAILURE"
+
+    assert calls == [event_id]
+    db.session.expire_all()
+    assert db.session.get(OutboxEvent, event_id).last_error == "task failed: KeyError"
+
+
+def test_retry_delays_grow_and_stay_below_the_brokers_limit(app: Flask):
+    task = app.extensions["celery"].tasks[PERSON_CHANGED]
+    bounds = [
+        get_exponential_backoff_interval(
+            task.retry_backoff, retries, task.retry_backoff_max, full_jitter=False
+        )
+        for retries in range(task.max_retries + 1)
+    ]
+    assert task.max_retries == MAX_RETRIES
+    assert bounds[:3] == [5, 10, 20]
+    assert bounds == sorted(bounds)
+    assert max(bounds) < MAX_RETRY_DELAY_SECONDS
+    jittered = {
+        get_exponential_backoff_interval(task.retry_backoff, 3, task.retry_backoff_max, True)
+        for _ in range(50)
+    }
+    assert len(jittered) > 1
 
 
 def test_the_purge_task_keeps_processed_events_for_the_configured_retention(
