@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +22,23 @@ from sqlalchemy.exc import ArgumentError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 ENVIRONMENTS = ("development", "test", "production")
-MAIL_BACKENDS = ("outbox", "smtp")
+MAIL_BACKENDS = ("outbox", "smtp", "notify")
+# Every kind of email, named by its template in matcher/templates/email; under GOV.UK Notify each
+# is sent through the Notify template NOTIFY_TEMPLATE_<KIND> names.
+MAIL_KINDS = (
+    "account_exists",
+    "change_email",
+    "confirm_email",
+    "digest",
+    "interest_changed",
+    "interest_invitation",
+    "join_request_decided",
+    "join_request_received",
+    "membership_invitation",
+    "organisation_verified",
+    "password_reset",
+)
+NOTIFY_DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 DIGEST_FREQUENCIES = ("weekly", "daily", "never")
 # Relevance components of the matching engine, each weighted by MATCH_WEIGHT_<NAME>.
 MATCH_WEIGHT_DEFAULTS = (
@@ -62,6 +79,10 @@ class Settings:
     smtp_password: str = field(repr=False)
     smtp_starttls: bool
     smtp_timeout_seconds: float
+    notify_api_key: str = field(repr=False)
+    notify_base_url: str
+    # (kind, Notify template id) for every kind in MAIL_KINDS when MAIL_BACKEND=notify.
+    notify_template_ids: tuple[tuple[str, str], ...]
     outbox_relay_interval_seconds: float
     outbox_retention_days: int
     broker_publish_timeout_seconds: float
@@ -203,6 +224,48 @@ def record_served_base_url(
     return replace(settings, base_url=base_url)
 
 
+def _notify_api_key(environ: Mapping[str, str], required: bool) -> str:
+    """The Notify API key: its name, then the service id and the secret, each a UUID."""
+    key = _text(environ, "NOTIFY_API_KEY", "")
+    if not key:
+        if required:
+            raise ConfigError("NOTIFY_API_KEY must be set when MAIL_BACKEND=notify")
+        return ""
+    # The message never quotes the key: it is a secret, and this line ends up in logs.
+    service_id, secret = key[-73:-37], key[-36:]
+    if len(key) < 74 or key[-74] != "-" or key[-37] != "-" or not _is_uuid(service_id, secret):
+        raise ConfigError(
+            "NOTIFY_API_KEY must be a key copied from GOV.UK Notify "
+            "(its name, then the service id and the secret, each a UUID)"
+        )
+    return key
+
+
+def _is_uuid(*values: str) -> bool:
+    try:
+        for value in values:
+            uuid.UUID(value)
+    except ValueError:
+        return False
+    return all(len(value) == 36 for value in values)
+
+
+def _notify_template_ids(environ: Mapping[str, str], required: bool) -> tuple[tuple[str, str], ...]:
+    """NOTIFY_TEMPLATE_<KIND> for every kind, each a template id; all of them when required."""
+    template_ids = []
+    for kind in MAIL_KINDS:
+        name = f"NOTIFY_TEMPLATE_{kind.upper()}"
+        value = _text(environ, name, "").lower()
+        if not value:
+            if required:
+                raise ConfigError(f"{name} must be set when MAIL_BACKEND=notify")
+            continue
+        if not _is_uuid(value):
+            raise ConfigError(f"{name} must be a Notify template id (a UUID); got {value!r}")
+        template_ids.append((kind, value))
+    return tuple(template_ids)
+
+
 def _domains(environ: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
     """A comma-separated list of email domains, each also covering its subdomains."""
     raw = _text(environ, name, default)
@@ -249,8 +312,8 @@ def _refuse_unsafe_production(settings: Settings, environ: Mapping[str, str]) ->
         raise ConfigError("CELERY_BROKER_URL must point at Redis when MATCHER_ENV=production")
     if not settings.base_url.startswith("https://"):
         raise ConfigError("BASE_URL must be an https:// URL when MATCHER_ENV=production")
-    if settings.mail_backend != "smtp":
-        raise ConfigError("MAIL_BACKEND must be smtp when MATCHER_ENV=production")
+    if settings.mail_backend not in ("smtp", "notify"):
+        raise ConfigError("MAIL_BACKEND must be smtp or notify when MATCHER_ENV=production")
     if not settings.ratelimit_storage_url.startswith(("redis://", "rediss://")):
         raise ConfigError("RATELIMIT_STORAGE_URL must point at Redis when MATCHER_ENV=production")
 
@@ -270,6 +333,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     host = _text(environ, "HOST", "127.0.0.1")
     port = _integer(environ, "PORT", 5000, 1, 65535)
     broker_url = _broker_url(environ, instance_dir)
+    mail_backend = _choice(environ, "MAIL_BACKEND", "outbox", MAIL_BACKENDS)
     if env == "production":
         secret_key = _text(environ, "SECRET_KEY", "")
     else:
@@ -286,7 +350,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=_choice(
             environ, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
         ).upper(),
-        mail_backend=_choice(environ, "MAIL_BACKEND", "outbox", MAIL_BACKENDS),
+        mail_backend=mail_backend,
         mail_outbox_dir=Path(
             _text(environ, "MAIL_OUTBOX_DIR", str(instance_dir / "outbox"))
         ).resolve(),
@@ -300,6 +364,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_password=_text(environ, "SMTP_PASSWORD", ""),
         smtp_starttls=_flag(environ, "SMTP_STARTTLS", False),
         smtp_timeout_seconds=_number(environ, "SMTP_TIMEOUT_SECONDS", 10.0, 0.1),
+        notify_api_key=_notify_api_key(environ, required=mail_backend == "notify"),
+        notify_base_url=_http_url(environ, "NOTIFY_BASE_URL", NOTIFY_DEFAULT_BASE_URL),
+        notify_template_ids=_notify_template_ids(environ, required=mail_backend == "notify"),
         outbox_relay_interval_seconds=_number(environ, "OUTBOX_RELAY_INTERVAL_SECONDS", 2.0, 0.1),
         outbox_retention_days=_integer(environ, "OUTBOX_RETENTION_DAYS", 7, 1, 3650),
         broker_publish_timeout_seconds=_number(environ, "BROKER_PUBLISH_TIMEOUT_SECONDS", 2.0, 0.1),

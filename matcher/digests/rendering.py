@@ -113,7 +113,9 @@ def render_digest(
         subject=context["subject"],
         text=text,
         html=html,
+        kind="digest",
         message_id=message_id,
+        delivery_id=delivery_id,
         headers={
             "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -15,7 +15,6 @@ back; a connection lost before the reply leaves it sent (the server most likely 
 from __future__ import annotations
 
 import logging
-import smtplib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,7 +31,13 @@ from config import Settings
 from matcher.digests.archive import content_record
 from matcher.digests.content import DigestContent, load_contents
 from matcher.digests.rendering import render_digest
-from matcher.mail import MailBackend, MailError, PermanentMailError, TransientMailError
+from matcher.mail import (
+    MailBackend,
+    MailError,
+    PermanentMailError,
+    TransientMailError,
+    is_recipient_refusal,
+)
 from matcher.models import (
     CivilServantProfile,
     DeliveryStatus,
@@ -370,11 +375,6 @@ def _unmark_sent(session: Session, delivery_id: int, claimed_at: datetime) -> No
     session.commit()
 
 
-def _is_recipient_refusal(error: MailError) -> bool:
-    # A refused sender is our configuration's problem, never the recipient's address.
-    return not isinstance(error.__cause__, smtplib.SMTPSenderRefused)
-
-
 def worth_sending(content: DigestContent) -> bool:
     """Whether a digest should go: wanted, not suppressed, and with something new in it."""
     recipient = content.recipient
@@ -463,7 +463,7 @@ def send_batch(
                 session.rollback()
                 if handed:
                     _unmark_sent(session, row.id, claimed_at)
-                if _is_recipient_refusal(error):
+                if is_recipient_refusal(error):
                     _suppress(session, content.recipient.email, SuppressionReason.BOUNCED)
                 outcome.failed += _finish(
                     session, [row.id], claimed_at, DeliveryStatus.FAILED, str(error)

@@ -10,11 +10,15 @@ from matcher.mail.backends import (
     mail_backend_for,
 )
 from matcher.mail.message import build_message, mailbox, render_email
+from matcher.mail.notify import NotifyBackend, NotifyRefusal
+from matcher.mail.refusals import is_recipient_refusal
 from matcher.mail.wire import WireMessage, build_wire_message
 
 __all__ = [
     "MailBackend",
     "MailError",
+    "NotifyBackend",
+    "NotifyRefusal",
     "OutboxFolderBackend",
     "PermanentMailError",
     "SMTPBackend",
@@ -22,6 +26,7 @@ __all__ = [
     "WireMessage",
     "build_message",
     "build_wire_message",
+    "is_recipient_refusal",
     "mail_backend_for",
     "mailbox",
     "render_email",

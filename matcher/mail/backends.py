@@ -313,8 +313,12 @@ def _abandon_transaction(connection: smtplib.SMTP, code: int) -> None:
         connection.close()
 
 
-def mail_backend_for(settings: Settings) -> OutboxFolderBackend | SMTPBackend:
+def mail_backend_for(settings: Settings) -> MailBackend:
     """The backend ``settings.mail_backend`` names."""
     if settings.mail_backend == "smtp":
         return SMTPBackend(settings)
+    if settings.mail_backend == "notify":
+        from matcher.mail.notify import NotifyBackend  # imported late: it imports this module
+
+        return NotifyBackend(settings)
     return OutboxFolderBackend(settings.mail_outbox_dir)

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from config import Settings
-from matcher.mail.wire import recipient_value, subject_value
+from matcher.mail.wire import recipient_value, subject_value, tagged_headers
 from matcher.models import utcnow
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "email"
@@ -97,10 +97,16 @@ def build_message(
     subject: str,
     text: str,
     html: str,
+    kind: str,
     message_id: str | None = None,
+    delivery_id: int | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
-    """An email to one recipient with From, Reply-To, Date, Message-ID and both parts."""
+    """An email to one recipient with From, Reply-To, Date, Message-ID and both parts.
+
+    ``kind`` (one of ``config.MAIL_KINDS``) and ``delivery_id`` (the row the message sends, if
+    any) go into headers, where a backend that sends by template (Notify) reads them.
+    """
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["Reply-To"] = settings.mail_reply_to
@@ -108,7 +114,7 @@ def build_message(
     message["Subject"] = _subject(subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = message_id or make_msgid(domain=_domain(settings))
-    for name, value in (headers or {}).items():
+    for name, value in tagged_headers(headers, kind, delivery_id).items():
         message[name] = value
     message.set_content(text)
     message.add_alternative(html, subtype="html")

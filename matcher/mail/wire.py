@@ -21,12 +21,29 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache
 
-from config import Settings
+from config import MAIL_KINDS, Settings
 from matcher.models import utcnow
 
 # RFC 5322 2.1.1: lines SHOULD be at most 78 characters and MUST be at most 998.
 _SOFT_LIMIT = 78
 _HARD_LIMIT = 998
+
+# Which kind of email a message is (config.MAIL_KINDS) and which delivery row it sends: the
+# Notify backend picks the template by the one and sets Notify's ``reference`` to the other.
+KIND_HEADER = "X-Matcher-Kind"
+DELIVERY_HEADER = "X-Matcher-Delivery"
+
+
+def tagged_headers(
+    headers: Mapping[str, str] | None, kind: str, delivery_id: int | None
+) -> dict[str, str]:
+    """``headers`` with the kind and, when the message sends a delivery row, that row's id."""
+    if kind not in MAIL_KINDS:
+        raise ValueError(f"unknown kind of email {kind!r}; add it to config.MAIL_KINDS")
+    tags = {KIND_HEADER: kind}
+    if delivery_id is not None:
+        tags[DELIVERY_HEADER] = str(delivery_id)
+    return {**tags, **(headers or {})}
 
 
 @dataclass(frozen=True)
@@ -125,6 +142,7 @@ def _fallback(
         subject=subject,
         text=text,
         html=html,
+        kind=headers[KIND_HEADER],
         message_id=message_id,
         headers=headers,
     )
@@ -140,11 +158,13 @@ def build_wire_message(
     subject: str,
     text: str,
     html: str,
+    kind: str,
     message_id: str,
+    delivery_id: int | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> WireMessage:
     """``build_message`` for one recipient, serialised directly: same headers, same two parts."""
-    headers = headers or {}
+    headers = tagged_headers(headers, kind, delivery_id)
     name = _one_line(name)
     extra = [f"{key}: {_one_line(value)}" for key, value in headers.items()]
     if (

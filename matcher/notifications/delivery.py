@@ -182,7 +182,7 @@ def _settle(session: Session, row: NotificationDelivery, error: MailError | None
         outcome = "deferred"
     else:
         row.status, row.last_error = DeliveryStatus.FAILED, str(error)
-        if False:
+        if isinstance(error, PermanentMailError) and is_recipient_refusal(error):
             # The address itself was refused: like a bounced digest, it is written to no more.
             insert_unless_exists(
                 session,

@@ -54,7 +54,9 @@ def _message(settings: Settings, to: str = "ada@example.gov.uk", subject: str = 
             "sign_in_url": "http://127.0.0.1:5000/",
         },
     )
-    return build_message(settings, to=to, subject=subject, text=text, html=html)
+    return build_message(
+        settings, to=to, subject=subject, text=text, html=html, kind="organisation_verified"
+    )
 
 
 def test_a_message_has_the_headers_and_both_parts(settings: Settings):

@@ -35,6 +35,7 @@ def _both(settings: Settings, name: str, subject: str, text: str, html: str):
         subject=subject,
         text=text,
         html=html,
+        kind="digest",
         message_id="<digest.weekly.2026-W48.7@matcher.example>",
         headers=HEADERS,
     )
@@ -44,6 +45,7 @@ def _both(settings: Settings, name: str, subject: str, text: str, html: str):
         subject=subject,
         text=text,
         html=html,
+        kind="digest",
         message_id="<digest.weekly.2026-W48.7@matcher.example>",
         headers=HEADERS,
     )
@@ -97,6 +99,7 @@ def test_header_injection_through_a_name_is_impossible(tmp_path: Path):
         subject="Hi\nBcc: x@example.com",
         text="t",
         html="h",
+        kind="digest",
         message_id="<m@x>",
     )
     assert wire.as_email()["Bcc"] is None
@@ -117,6 +120,7 @@ def test_a_wire_message_goes_through_smtp_intact_with_and_without_a_commit_point
             subject="Dots",
             text=text,
             html="<p>.</p>\n",
+            kind="digest",
             message_id="<dots@matcher.example>",
             headers=HEADERS,
         )

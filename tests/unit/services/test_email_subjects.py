@@ -49,7 +49,12 @@ def test_every_subject_decodes_to_the_one_intended(tmp_path: Path):
         for start in range(len(words)):
             subject = " ".join(words[(start + n * 3) % len(words)] for n in range(length))
             message = build_message(
-                settings, to="ada@example.gov.uk", subject=subject, text="t", html="<p>h</p>"
+                settings,
+                to="ada@example.gov.uk",
+                subject=subject,
+                text="t",
+                html="<p>h</p>",
+                kind="interest_changed",
             )
             wire = message.as_bytes(policy=policy.SMTP)
             assert all(len(line) <= 78 for line in wire.split(b"\r\n\r\n")[0].split(b"\r\n"))
