@@ -65,6 +65,10 @@ from matcher.services.upsert import insert_unless_exists
 from matcher.services.validation import ValidationFailed
 
 
+class NoPlacesLeft(InvalidState):
+    """Every place on the placement is taken by an accepted offer."""
+
+
 class Action(enum.StrEnum):
     EXPRESS = "express"
     SHORTLIST = "shortlist"
@@ -158,7 +162,7 @@ def _check_placement(session: Session, placement: Placement, action: Action) -> 
             .where(Interest.placement_id == placement.id, Interest.status == S.ACCEPTED)
         )
         if (accepted or 0) >= placement.capacity:
-            raise InvalidState(f"placement {placement.id} has no places left")
+            raise NoPlacesLeft(f"placement {placement.id} has no places left")
 
 
 def _move(session: Session, actor: User, interest: Interest, action: Action) -> InterestTransition:

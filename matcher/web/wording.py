@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
-
-from flask import request, url_for
 
 from matcher.clock import LONDON
-from matcher.models import InterestStatus, PlacementKind
-from matcher.services.interests import Action
+from matcher.extensions import db
+from matcher.models import Interest, InterestStatus, PlacementKind
+from matcher.services.errors import InvalidState
+from matcher.services.interests import TRANSITIONS, Action, NoPlacesLeft
 
 PLACEMENT_KIND_NAMES: dict[PlacementKind, str] = {
     PlacementKind.SECONDMENT: "Secondment",
@@ -41,6 +40,10 @@ VERBS: dict[Action, str] = {
 }
 
 
+# Leaving a process is final, so these ask "Are you sure?" first.
+CONFIRM_FIRST = {Action.DECLINE, Action.WITHDRAW, Action.REJECT}
+
+
 def status_tag(status: InterestStatus) -> dict[str, str]:
     """Parameters of govukTag for an interest status."""
     text, classes = STATUS_TAGS[status]
@@ -61,36 +64,13 @@ def one_time_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-# Past this a listing is not being read page by page; the offset would also outgrow bigint.
-LAST_PAGE_NUMBER = 100_000
-
-
-def page_number() -> int:
-    """The ``page`` query parameter as a page number; anything odd is page 1."""
-    value = request.args.get("page", "1")
-    # isascii: "²" and "٣" are digits to str.isdigit() but not to int().
-    if value.isascii() and value.isdigit() and 0 < int(value) <= LAST_PAGE_NUMBER:
-        return int(value)
-    return 1
-
-
-def pagination(page: int, pages: int, endpoint: str, **args: Any) -> dict[str, Any] | None:
-    """Parameters of govukPagination for ``endpoint``, or None when there is one page."""
-    if pages <= 1:
-        return None
-
-    def href(number: int) -> str:
-        return url_for(endpoint, page=number, **{k: v for k, v in args.items() if v})
-
-    shown = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
-    items: list[dict[str, Any]] = []
-    for index, number in enumerate(shown):
-        if index and number - shown[index - 1] > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": href(number), "current": number == page})
-    params: dict[str, Any] = {"items": items}
-    if page > 1:
-        params["previous"] = {"href": href(page - 1)}
-    if page < pages:
-        params["next"] = {"href": href(page + 1)}
-    return params
+def why_not(error: InvalidState, interest: Interest | None, action: Action) -> str:
+    """A plain-English reason an action on an interest was refused."""
+    if isinstance(error, NoPlacesLeft):
+        return "There are no places left on this placement, so nothing has changed"
+    if interest is not None:
+        db.session.refresh(interest)
+        if (interest.status, action) not in TRANSITIONS:
+            words = status_tag(interest.status)["text"].lower()
+            return f"You cannot {VERBS[action]} this interest because it is {words}"
+    return "This placement is no longer open, so nothing has changed"

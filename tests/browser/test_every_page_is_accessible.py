@@ -54,7 +54,7 @@ from matcher.services.accounts import (
 from matcher.services.profiles import ProfileAnswers, save_profile
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
-from matcher.web.views.guidance import GUIDES
+from matcher.web.guides import GUIDES
 from matcher.web.views.profile import STEPS
 from tests import builders
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
@@ -73,6 +73,7 @@ NOT_PAGES = {
     "govuk_assets.static": "GOV.UK Frontend's fonts, images and scripts",
     "health.healthz": "a plain-text liveness probe for the platform",
     "health.readyz": "a plain-text readiness probe for the platform",
+    "observability.metrics": "Prometheus's scrape, behind a bearer token",
     "accounts.account_data": "a JSON download of the person's data, not a page",
     "api_docs.openapi_json": "the API's OpenAPI document; tests/integration/test_api_contract.py",
 }

@@ -15,17 +15,15 @@ from matcher.clock import LONDON
 from matcher.extensions import db
 from matcher.models import ApiToken, Membership, Organisation, Role, utcnow
 from matcher.services import api_tokens as service
-from matcher.services.errors import NotFound
 from matcher.services.memberships import organisations_of
-from matcher.services.validation import ValidationFailed
-from matcher.web.auth import get_current_user, login_required
-from matcher.web.forms import add_errors
+from matcher.web.auth import login_required, signed_in_user
 from matcher.web.forms.api_tokens import NewTokenForm, RevokeTokenForm
 from matcher.web.once import first_submission
+from matcher.web.pages import form_page
+from matcher.web.unit_of_work import answering, unit_of_work
 
 api_tokens = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
 
-INVALID = 422
 # The secret must not outlive the page in any cache, shared or the browser's own.
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -36,7 +34,7 @@ def end_of_day(day: date) -> datetime:
 
 
 def _memberships() -> list[Membership]:
-    user = get_current_user()
+    user = signed_in_user()
     if user.role != Role.ORGANISATION_MEMBER:
         return []
     return organisations_of(db.session, user.id)
@@ -44,7 +42,7 @@ def _memberships() -> list[Membership]:
 
 def _own_token(token_id: int) -> ApiToken:
     """One of the signed-in person's working tokens; 404 for anyone else's or a revoked one."""
-    for token in service.list_tokens(db.session, get_current_user().id):
+    for token in service.list_tokens(db.session, signed_in_user().id):
         if token.id == token_id:
             return token
     abort(404)
@@ -52,22 +50,24 @@ def _own_token(token_id: int) -> ApiToken:
 
 @api_tokens.get("")
 @login_required
+@unit_of_work
 def index() -> str:
     """The person's tokens: name, first characters, when made, last used and expiring."""
-    tokens = service.list_tokens(db.session, get_current_user().id)
+    tokens = service.list_tokens(db.session, signed_in_user().id)
     return render_template(
         "pages/api_tokens/index.html",
         tokens=tokens,
         now=utcnow(),
-        is_member=get_current_user().role == Role.ORGANISATION_MEMBER,
+        is_member=signed_in_user().role == Role.ORGANISATION_MEMBER,
     )
 
 
 @api_tokens.route("/new", methods=["GET", "POST"])
 @login_required
+@unit_of_work
 def new() -> Any:
     """Name a token and create it; the page that answers shows its secret, once."""
-    user = get_current_user()
+    user = signed_in_user()
     memberships = _memberships()
     if user.role == Role.ORGANISATION_MEMBER and not memberships:
         return render_template("pages/api_tokens/no_organisation.html")
@@ -83,7 +83,7 @@ def new() -> Any:
         else:
             organisation_id = memberships[0].organisation_id if memberships else None
         expires_on = form.expires_on.data
-        try:
+        with answering(form, field_names={"expires_at": "expires_on"}):
             token, secret = service.create_token(
                 db.session,
                 user.id,
@@ -91,11 +91,6 @@ def new() -> Any:
                 organisation_id=organisation_id,
                 expires_at=end_of_day(expires_on) if expires_on else None,
             )
-        except ValidationFailed as failed:
-            db.session.rollback()
-            add_errors(form, failed.errors, {"expires_at": "expires_on"})
-        else:
-            db.session.commit()
             page = render_template(
                 "pages/api_tokens/created.html",
                 token=token,
@@ -106,25 +101,20 @@ def new() -> Any:
                 else None,
             )
             return page, 200, NO_STORE
-    status = INVALID if form.errors else 200
     only = memberships[0].organisation if len(memberships) == 1 else None
-    return render_template("pages/api_tokens/new.html", form=form, only=only), status
+    return form_page("pages/api_tokens/new.html", form=form, only=only)
 
 
 @api_tokens.route("/<int:token_id>/revoke", methods=["GET", "POST"])
 @login_required
+@unit_of_work
 def revoke(token_id: int) -> Any:
     """Confirm, then revoke a token: requests bearing it are refused from then on."""
     token = _own_token(token_id)
     form = RevokeTokenForm()
     if form.validate_on_submit():
-        try:
-            service.revoke_token(db.session, get_current_user().id, token.id)
-        except NotFound:
-            # Revoked in another tab a moment ago.
-            db.session.rollback()
-            abort(404)
-        db.session.commit()
+        # NotFound, a 404, when it was revoked in another tab a moment ago.
+        service.revoke_token(db.session, signed_in_user().id, token.id)
         flash(f"The token {token.name} has been revoked", "success")
         return redirect(url_for("api_tokens.index"))
     if form.is_submitted():

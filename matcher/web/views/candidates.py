@@ -16,14 +16,14 @@ from matcher.models import Interest, Placement, User
 from matcher.reasons import organisation_sentences
 from matcher.services import interests as service
 from matcher.services import match_queries
-from matcher.services.errors import InvalidState, NotFound, NotPermitted
+from matcher.services.errors import InvalidState
 from matcher.services.interests import TRANSITIONS, Action, Side
-from matcher.services.validation import ValidationFailed
-from matcher.web.auth import get_current_user, login_required
-from matcher.web.forms import add_errors
+from matcher.web.auth import login_required, signed_in_user
 from matcher.web.forms.actions import ActionForm, OfferForm
 from matcher.web.once import first_submission
-from matcher.web.views.matches import CONFIRM_FIRST, refusal, why_not
+from matcher.web.pages import form_page
+from matcher.web.unit_of_work import Tell, answering, unit_of_work
+from matcher.web.wording import CONFIRM_FIRST, why_not
 
 candidates = Blueprint("candidates", __name__)
 
@@ -42,15 +42,12 @@ def organisation_actions(interest: Interest) -> list[str]:
 
 @candidates.get("/placements/<int:placement_id>/interests")
 @login_required
+@unit_of_work
 def placement_interests(placement_id: int) -> str:
     """People interested in the placement, and discoverable people the engine recommends."""
-    user = get_current_user()
-    try:
-        found = service.list_placement_interests(db.session, user.id, placement_id)
-        recommended = match_queries.recommended_people(db.session, user.id, placement_id)
-    except (NotFound, NotPermitted) as error:
-        refusal(error)
-        raise
+    user = signed_in_user()
+    found = service.list_placement_interests(db.session, user.id, placement_id)
+    recommended = match_queries.recommended_people(db.session, user.id, placement_id)
     placement = db.session.get(Placement, placement_id)
     names = match_queries.names_of(db.session, [i.person_id for i in found])
     themes, skills = match_queries.taxonomy_names(
@@ -75,12 +72,8 @@ def placement_interests(placement_id: int) -> str:
 
 def _organisation_interest(placement_id: int, interest_id: int) -> Interest:
     """An interest in the placement that the viewer acts on for its organisation."""
-    user = get_current_user()
-    try:
-        found = service.get_interest(db.session, user.id, interest_id)
-    except (NotFound, NotPermitted) as error:
-        refusal(error)
-        raise
+    user = signed_in_user()
+    found = service.get_interest(db.session, user.id, interest_id)
     if found.placement_id != placement_id:
         abort(404)
     if found.person_id == user.id:
@@ -93,6 +86,7 @@ def _organisation_interest(placement_id: int, interest_id: int) -> Interest:
     methods=["GET", "POST"],
 )
 @login_required
+@unit_of_work
 def decide(placement_id: int, interest_id: int, action: str) -> Any:
     """Shortlist, offer or turn down an interested person; turning down is confirmed first."""
     try:
@@ -122,15 +116,8 @@ def decide(placement_id: int, interest_id: int, action: str) -> Any:
         abort(400)
     if not first_submission(form):
         return redirect(back)
-    try:
-        service.transition(db.session, get_current_user().id, found.id, chosen)
-    except (NotFound, NotPermitted, InvalidState) as error:
-        db.session.rollback()
-        refusal(error)
-        assert isinstance(error, InvalidState)
-        flash(why_not(error, found, chosen))
-        return redirect(back)
-    db.session.commit()
+    with answering(answers={InvalidState: Tell(lambda error: why_not(error, found, chosen), back)}):
+        service.transition(db.session, signed_in_user().id, found.id, chosen)
     done = {
         Action.SHORTLIST: f"{person.display_name} is on your shortlist for {placement.title}",
         Action.REJECT: f"You have told {person.display_name} they were not successful",
@@ -143,6 +130,7 @@ def decide(placement_id: int, interest_id: int, action: str) -> Any:
     "/placements/<int:placement_id>/interests/<int:interest_id>/offer", methods=["GET", "POST"]
 )
 @login_required
+@unit_of_work
 def offer(placement_id: int, interest_id: int) -> Any:
     """Offer the placement to a shortlisted person, with a message about what happens next."""
     found = _organisation_interest(placement_id, interest_id)
@@ -157,22 +145,12 @@ def offer(placement_id: int, interest_id: int) -> Any:
     if form.validate_on_submit():
         if not first_submission(form):
             return redirect(back)
-        try:
-            service.offer(db.session, get_current_user().id, found.id, form.message.data or "")
-        except ValidationFailed as failed:
-            db.session.rollback()
-            add_errors(form, failed.errors)
-        except (NotFound, NotPermitted, InvalidState) as error:
-            db.session.rollback()
-            refusal(error)
-            assert isinstance(error, InvalidState)
-            flash(why_not(error, found, Action.OFFER))
-            return redirect(back)
-        else:
-            db.session.commit()
+        refused = Tell(lambda error: why_not(error, found, Action.OFFER), back)
+        with answering(form, {InvalidState: refused}):
+            service.offer(db.session, signed_in_user().id, found.id, form.message.data or "")
             flash(f"You have offered {placement.title} to {person.display_name}", "success")
             return redirect(back)
-    page = render_template(
+    return form_page(
         "pages/candidates/offer.html",
         form=form,
         interest=found,
@@ -181,11 +159,11 @@ def offer(placement_id: int, interest_id: int) -> Any:
         back_url=back,
         message_max=service.OFFER_MESSAGE_MAX,
     )
-    return page, 422 if form.errors else 200
 
 
 @candidates.post("/placements/<int:placement_id>/recommended/<int:person_id>/invite")
 @login_required
+@unit_of_work
 def invite(placement_id: int, person_id: int) -> Response:
     """Invite a recommended person to express interest; they are told by email."""
     form = ActionForm()
@@ -194,16 +172,11 @@ def invite(placement_id: int, person_id: int) -> Response:
     back = url_for("candidates.placement_interests", placement_id=placement_id)
     if not first_submission(form):
         return redirect(back)
-    try:
-        service.invite_to_express_interest(
-            db.session, get_current_user().id, placement_id, person_id
-        )
-    except (NotFound, NotPermitted, InvalidState) as error:
-        db.session.rollback()
-        refusal(error)
-        flash("You cannot invite this person: the placement is not open, or they have responded")
-        return redirect(back)
-    db.session.commit()
+    refused = Tell(
+        "You cannot invite this person: the placement is not open, or they have responded", back
+    )
+    with answering(answers={InvalidState: refused}):
+        service.invite_to_express_interest(db.session, signed_in_user().id, placement_id, person_id)
     # Their name stays hidden until they say they are interested.
     flash("We have invited this person to say if they are interested", "success")
     return redirect(back)

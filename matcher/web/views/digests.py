@@ -16,10 +16,9 @@ from matcher.extensions import db
 from matcher.models import DigestFrequency, DigestKind, Role, utcnow
 from matcher.security.tokens import InvalidToken
 from matcher.services import digest_preferences
-from matcher.services.errors import NotFound
 from matcher.web.auth import current_user, login_required
 from matcher.web.extensions import csrf
-from matcher.web.refusals import refuse
+from matcher.web.unit_of_work import unit_of_work
 
 digests = Blueprint("digests", __name__)
 
@@ -32,6 +31,7 @@ def _user_id_or_400(token: str) -> int:
 
 
 @digests.get("/digests/unsubscribe/<token>")
+@unit_of_work
 def confirm_unsubscribe(token: str):
     """Ask the person to confirm; a GET must change nothing (link scanners follow links)."""
     _user_id_or_400(token)
@@ -43,12 +43,12 @@ def confirm_unsubscribe(token: str):
 # emails, so the confirmation page's form posts here too and needs no CSRF token either.
 @digests.post("/digests/unsubscribe/<token>")
 @csrf.exempt
+@unit_of_work
 def unsubscribe(token: str):
     """Stop digests to the token's owner; harmless to repeat."""
     user_id = _user_id_or_400(token)
     if not digest_preferences.unsubscribe(db.session, user_id):
         abort(400, description="This unsubscribe link is for an account that no longer exists.")
-    db.session.commit()
     current_app.logger.info("user %s unsubscribed from digests", user_id)
     return render_template("pages/digests/unsubscribed.html")
 
@@ -68,6 +68,7 @@ def preview_context(user_id: int) -> dict:
 
 @digests.get("/digest")
 @login_required
+@unit_of_work
 def preview():
     """Show the signed-in user what their next digest will say."""
     suppressed = digest_preferences.is_suppressed(db.session, current_user)
@@ -78,12 +79,10 @@ def preview():
 
 @digests.get("/digest/<int:delivery_id>")
 @login_required
+@unit_of_work
 def sent(delivery_id: int):
     """Show the signed-in person a digest they were sent, as it was sent ("see it on the web")."""
-    try:
-        found = sent_digest(db.session, current_user.id, delivery_id)
-    except NotFound as error:
-        refuse(error)
+    found = sent_digest(db.session, current_user.id, delivery_id)
     context = template_context(
         current_app.config["MATCHER_SETTINGS"],
         current_app.config["SECRET_KEY"],
@@ -120,6 +119,7 @@ def _current_frequency(user, suppressed: bool) -> DigestFrequency:
 
 @digests.route("/digest/preferences", methods=["GET", "POST"])
 @login_required
+@unit_of_work
 def preferences():
     """How often the signed-in person gets digests; for anyone, profile or not."""
     user = current_user._get_current_object()
@@ -130,7 +130,6 @@ def preferences():
         wanted = {choice.value: choice for choice, _ in choices}.get(request.form.get("frequency"))
         if wanted is not None:
             digest_preferences.set_digest_frequency(db.session, user, wanted)
-            db.session.commit()
             flash("Your email preferences have been saved", "success")
             return redirect(url_for("digests.preferences"))
         error = "Select how often you want digest emails"

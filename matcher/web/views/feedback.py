@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from matcher.extensions import db
 from matcher.models import Role
-from matcher.services.errors import NotPermitted
 from matcher.services.feedback import FeedbackAnswers, feedback_received, give_feedback
-from matcher.services.validation import ValidationFailed
 from matcher.web import ratelimit
-from matcher.web.auth import get_current_user, roles_required
-from matcher.web.forms import add_errors
+from matcher.web.auth import roles_required, signed_in_user
 from matcher.web.forms.feedback import FeedbackForm
 from matcher.web.once import first_submission
-from matcher.web.wording import page_number, pagination, when
+from matcher.web.pages import form_page, page_number, pagination
+from matcher.web.unit_of_work import answering, unit_of_work
+from matcher.web.wording import when
 
 feedback = Blueprint("feedback", __name__)
 
-INVALID = 422
 PER_PAGE = 20
 
 
 def _referrer() -> str | None:
     """The page the feedback link was on, as the app's rule for it (never a token or an id)."""
     rule = request.args.get("referrer", "")
-    known = {item.rule for item in current_app.url_map.iter_rules() if "GET" in item.methods}
+    known = {
+        item.rule for item in current_app.url_map.iter_rules() if "GET" in (item.methods or ())
+    }
     return rule if rule in known else None
 
 
@@ -41,6 +41,7 @@ def _too_much(error: ratelimit.TooManyAttempts) -> Any:
 
 
 @feedback.route("/feedback", methods=["GET", "POST"])
+@unit_of_work
 def give() -> Any:
     """Ask what the person was trying to do and what could be better."""
     form = FeedbackForm()
@@ -56,19 +57,14 @@ def give() -> Any:
             could_be_better=form.could_be_better.data or "",
             reply_email=form.reply_email.data or "",
         )
-        try:
+        with answering(form):
             give_feedback(db.session, answers, page=_referrer())
-        except ValidationFailed as failed:
-            db.session.rollback()
-            add_errors(form, failed.errors)
-        else:
-            db.session.commit()
             return redirect(url_for("feedback.sent"))
-    status = INVALID if form.errors else 200
-    return render_template("pages/feedback/give.html", form=form), status
+    return form_page("pages/feedback/give.html", form=form)
 
 
 @feedback.get("/feedback/sent")
+@unit_of_work
 def sent() -> str:
     """Thank the person for their feedback."""
     return render_template("pages/feedback/sent.html")
@@ -76,13 +72,11 @@ def sent() -> str:
 
 @feedback.get("/admin/feedback")
 @roles_required(Role.ADMINISTRATOR)
+@unit_of_work
 def received() -> str:
     """Feedback people have given, newest first, for platform administrators."""
     page = page_number()
-    try:
-        result = feedback_received(db.session, get_current_user().id, page=page, per_page=PER_PAGE)
-    except NotPermitted:
-        abort(403)
+    result = feedback_received(db.session, signed_in_user().id, page=page, per_page=PER_PAGE)
     return render_template(
         "pages/feedback/received.html",
         result=result,

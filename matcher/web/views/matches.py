@@ -1,8 +1,9 @@
 """A civil servant's matches and interests: "Your matches", "Your interests", one interest.
 
-Views are thin: check the form, call the interest service, commit, and say what happened in a
-notification banner. Service errors roll back: NotFound is a 404 page, NotPermitted a 403 page,
-InvalidState a banner that says in plain English why nothing changed.
+Views are thin: check the form, call the interest service, and say what happened in a
+notification banner. A refusal is answered by ``matcher.web.unit_of_work``: NotFound is a 404
+page, NotPermitted a 403 page, InvalidState a banner that says in plain English why nothing
+changed.
 """
 
 from __future__ import annotations
@@ -17,26 +18,19 @@ from matcher.models import Interest, Placement, Role
 from matcher.reasons import describe_reasons
 from matcher.services import interests as service
 from matcher.services import match_queries
-from matcher.services.errors import InvalidState, NotFound, NotPermitted
+from matcher.services.errors import InvalidState
 from matcher.services.interests import Action, Side
-from matcher.web.auth import get_current_user, login_required, roles_required
+from matcher.web.auth import login_required, roles_required, signed_in_user
 from matcher.web.forms.actions import ActionForm
 from matcher.web.once import first_submission
-from matcher.web.wording import (
-    VERBS,
-    one_time_token,
-    page_number,
-    pagination,
-    status_tag,
-    when,
-)
+from matcher.web.pages import page_number, pagination
+from matcher.web.unit_of_work import Tell, answering, unit_of_work
+from matcher.web.wording import CONFIRM_FIRST, one_time_token, status_tag, when, why_not
 
 matches = Blueprint("matches", __name__)
 
 PER_PAGE = 10
 PERSON_ACTIONS = {Action.ACCEPT, Action.DECLINE, Action.WITHDRAW}
-# Leaving a process is final, so these ask "Are you sure?" first.
-CONFIRM_FIRST = {Action.DECLINE, Action.WITHDRAW, Action.REJECT}
 
 
 matches.add_app_template_global(status_tag, "status_tag")
@@ -44,32 +38,12 @@ matches.add_app_template_global(one_time_token, "one_time_token")
 matches.add_app_template_global(when, "when")
 
 
-def refusal(error: Exception) -> None:
-    """Turn NotFound and NotPermitted into error pages; return for InvalidState."""
-    if isinstance(error, NotFound):
-        abort(404)
-    if isinstance(error, NotPermitted):
-        abort(403)
-
-
-def why_not(error: InvalidState, interest: Interest | None, action: Action) -> str:
-    """A plain-English reason an action on an interest was refused."""
-    message = str(error)
-    if "no places left" in message:
-        return "There are no places left on this placement, so nothing has changed"
-    if interest is not None:
-        db.session.refresh(interest)
-        if (interest.status, action) not in service.TRANSITIONS:
-            words = status_tag(interest.status)["text"].lower()
-            return f"You cannot {VERBS[action]} this interest because it is {words}"
-    return "This placement is no longer open, so nothing has changed"
-
-
 @matches.get("/matches")
 @roles_required(Role.CIVIL_SERVANT)
+@unit_of_work
 def your_matches() -> Any:
     """Open placements matched with the person, best first, with the reasons why."""
-    user = get_current_user()
+    user = signed_in_user()
     profile = user.profile
     if profile is None or profile.completed_at is None:
         return render_template("pages/matches/matches.html", state="incomplete", rows=[])
@@ -105,63 +79,56 @@ def _placement_title(placement_id: int) -> str:
 
 @matches.post("/matches/<int:placement_id>/interested")
 @roles_required(Role.CIVIL_SERVANT)
+@unit_of_work
 def interested(placement_id: int) -> Response:
     """Say "I'm interested" in a placement; the organisation is told by email."""
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    user = get_current_user()
+    user = signed_in_user()
     if not first_submission(form):
         return redirect(url_for("matches.your_interests"))
-    try:
-        interest = service.express_interest(db.session, user.id, placement_id)
-    except (NotFound, NotPermitted, InvalidState) as error:
-        db.session.rollback()
-        refusal(error)
-        flash(
-            f"You cannot say you are interested in {_placement_title(placement_id)}: "
-            "it is closed, or you said it is not for you"
-        )
-        return redirect(url_for("matches.your_matches"))
-    db.session.commit()
-    flash(
-        f"You are interested in {_placement_title(placement_id)}. We have told the organisation",
-        "success",
+    title = _placement_title(placement_id)
+    refused = Tell(
+        f"You cannot say you are interested in {title}: "
+        "it is closed, or you said it is not for you",
+        url_for("matches.your_matches"),
     )
+    with answering(answers={InvalidState: refused}):
+        interest = service.express_interest(db.session, user.id, placement_id)
+    flash(f"You are interested in {title}. We have told the organisation", "success")
     return redirect(url_for("matches.interest", interest_id=interest.id))
 
 
 @matches.post("/matches/<int:placement_id>/not-for-me")
 @roles_required(Role.CIVIL_SERVANT)
+@unit_of_work
 def not_for_me(placement_id: int) -> Response:
     """Say a placement is not for the person: it leaves their matches for good."""
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    user = get_current_user()
+    user = signed_in_user()
     if not first_submission(form):
         return redirect(url_for("matches.your_matches"))
     title = _placement_title(placement_id)
-    try:
+    refused = Tell(
+        f"You are interested in {title}. Withdraw your interest first "
+        "if it is not for you any more",
+        url_for("matches.your_matches"),
+    )
+    with answering(answers={InvalidState: refused}):
         service.dismiss(db.session, user.id, placement_id)
-    except (NotFound, NotPermitted, InvalidState) as error:
-        db.session.rollback()
-        refusal(error)
-        flash(
-            f"You are interested in {title}. Withdraw your interest first "
-            "if it is not for you any more"
-        )
-        return redirect(url_for("matches.your_matches"))
-    db.session.commit()
     flash(f"We will not show you {title} again", "success")
     return redirect(url_for("matches.your_matches"))
 
 
 @matches.get("/interests")
 @roles_required(Role.CIVIL_SERVANT)
+@unit_of_work
 def your_interests() -> str:
     """The person's interests with their status, and invitations from organisations."""
-    user = get_current_user()
+    user = signed_in_user()
     mine = service.list_my_interests(db.session, user.id)
     invitations = service.list_invitations_to_me(db.session, user.id)
     placements = {
@@ -184,16 +151,13 @@ def your_interests() -> str:
 
 @matches.get("/interests/<int:interest_id>")
 @login_required
+@unit_of_work
 def interest(interest_id: int) -> str:
     """One interest: where it stands, its history and what the viewer may do next."""
-    user = get_current_user()
-    try:
-        found = service.get_interest(db.session, user.id, interest_id)
-        history = service.interest_history(db.session, user.id, interest_id)
-        actions = service.allowed_actions(db.session, user.id, interest_id)
-    except (NotFound, NotPermitted) as error:
-        refusal(error)
-        raise
+    user = signed_in_user()
+    found = service.get_interest(db.session, user.id, interest_id)
+    history = service.interest_history(db.session, user.id, interest_id)
+    actions = service.allowed_actions(db.session, user.id, interest_id)
     placement = db.session.get(Placement, found.placement_id)
     names = match_queries.names_of(db.session, [t.actor_id for t in history] + [found.person_id])
     side = Side.PERSON if found.person_id == user.id else Side.ORGANISATION
@@ -217,12 +181,8 @@ def interest(interest_id: int) -> str:
 
 def _person_interest(interest_id: int) -> Interest:
     """The signed-in person's own interest; 404 for anyone else's."""
-    user = get_current_user()
-    try:
-        found = service.get_interest(db.session, user.id, interest_id)
-    except (NotFound, NotPermitted) as error:
-        refusal(error)
-        raise
+    user = signed_in_user()
+    found = service.get_interest(db.session, user.id, interest_id)
     if found.person_id != user.id:
         abort(403)
     return found
@@ -230,6 +190,7 @@ def _person_interest(interest_id: int) -> Interest:
 
 @matches.route("/interests/<int:interest_id>/<action>", methods=["GET", "POST"])
 @login_required
+@unit_of_work
 def person_action(interest_id: int, action: str) -> Any:
     """Accept or decline an offer, or withdraw; decline and withdraw are confirmed first."""
     try:
@@ -255,15 +216,12 @@ def person_action(interest_id: int, action: str) -> Any:
         abort(400)
     if not first_submission(form):
         return redirect(url_for("matches.interest", interest_id=found.id))
-    try:
-        service.transition(db.session, get_current_user().id, found.id, chosen)
-    except (NotFound, NotPermitted, InvalidState) as error:
-        db.session.rollback()
-        refusal(error)
-        assert isinstance(error, InvalidState)
-        flash(why_not(error, found, chosen))
-        return redirect(url_for("matches.interest", interest_id=interest_id))
-    db.session.commit()
+    refused = Tell(
+        lambda error: why_not(error, found, chosen),
+        url_for("matches.interest", interest_id=interest_id),
+    )
+    with answering(answers={InvalidState: refused}):
+        service.transition(db.session, signed_in_user().id, found.id, chosen)
     done = {
         Action.ACCEPT: f"You have accepted the offer of {placement.title}",
         Action.DECLINE: f"You have declined the offer of {placement.title}",

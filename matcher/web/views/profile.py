@@ -38,8 +38,7 @@ from matcher.services.profiles import (
     save_profile,
 )
 from matcher.services.validation import ValidationFailed
-from matcher.web.auth import get_current_user, roles_required
-from matcher.web.forms import BaseForm
+from matcher.web.auth import roles_required, signed_in_user
 from matcher.web.forms.profile import (
     DIGEST_NAMES,
     HOURS_NAMES,
@@ -58,10 +57,10 @@ from matcher.web.forms.profile import (
     ThemesForm,
     TravelForm,
 )
+from matcher.web.pages import INVALID, form_page
+from matcher.web.unit_of_work import answering, unit_of_work
 
 profile = Blueprint("profile", __name__, url_prefix="/profile")
-
-INVALID = 422
 
 
 @dataclass(frozen=True)
@@ -96,11 +95,11 @@ STEP_OF_FIELD = {
 
 
 def _saved_profile() -> CivilServantProfile | None:
-    return get_current_user().profile
+    return signed_in_user().profile
 
 
 def _draft(start_again: bool = False) -> dict[str, Any]:
-    draft = drafts.load(db.session, get_current_user().id, drafts.PROFILE)
+    draft = drafts.load(db.session, signed_in_user().id, drafts.PROFILE)
     if draft is None or start_again:
         saved = _saved_profile()
         draft = answers_from_profile(saved) if saved is not None else {}
@@ -123,13 +122,9 @@ def _back_url(step: Step, draft: dict[str, Any]) -> str:
     return url_for("profile.question", step=STEPS[index - 1].slug)
 
 
-def _render(template: str, form: BaseForm | None = None, **context: Any) -> tuple[str, int]:
-    status = INVALID if form is not None and form.errors else 200
-    return render_template(template, form=form, **context), status
-
-
 @profile.get("")
 @roles_required(Role.CIVIL_SERVANT)
+@unit_of_work
 def summary():
     """Show the saved profile with a Change link for each answer."""
     saved = _saved_profile()
@@ -141,6 +136,7 @@ def summary():
 
 @profile.route("/<step>", methods=["GET", "POST"])
 @roles_required(Role.CIVIL_SERVANT)
+@unit_of_work
 def question(step: str):
     """Ask one question of the profile and keep the answer in the draft."""
     definition = STEP_BY_SLUG.get(step) or abort(404)
@@ -149,54 +145,57 @@ def question(step: str):
     form.prepare(db.session)
     if form.validate_on_submit():
         draft.update(form.answers())
-        drafts.keep(db.session, get_current_user().id, drafts.PROFILE, draft)
-        db.session.commit()
+        drafts.keep(db.session, signed_in_user().id, drafts.PROFILE, draft)
         return redirect(_next_url(draft))
-    drafts.keep(db.session, get_current_user().id, drafts.PROFILE, draft)
-    db.session.commit()
-    return _render(
+    drafts.keep(db.session, signed_in_user().id, drafts.PROFILE, draft)
+    return form_page(
         f"pages/profile/{definition.slug}.html", form=form, back_url=_back_url(definition, draft)
     )
 
 
 @profile.route("/check", methods=["GET", "POST"])
 @roles_required(Role.CIVIL_SERVANT)
+@unit_of_work
 def check():
     """Show every answer with Change links; saving writes the whole profile at once."""
-    draft = drafts.load(db.session, get_current_user().id, drafts.PROFILE)
+    draft = drafts.load(db.session, signed_in_user().id, drafts.PROFILE)
     if draft is None:
         # Already saved (a second click on "Save"), or nothing started.
         return redirect(url_for("profile.summary"))
     next_url = _next_url(draft)
     if next_url != url_for("profile.check"):
         return redirect(next_url)
-    errors: list[dict[str, str]] = []
-    if request.method == "POST":
-        first_time = _saved_profile() is None
-        try:
-            save_profile(db.session, user_id=get_current_user().id, answers=_answers(draft))
-        except ValidationFailed as failed:
-            db.session.rollback()
-            errors = [
+
+    def check_page(errors: list[dict[str, str]]) -> tuple[str, int]:
+        page = render_template("pages/profile/check.html", rows=_summary_rows(draft), errors=errors)
+        return page, INVALID if errors else 200
+
+    def on_the_question_pages(failed: ValidationFailed) -> tuple[str, int]:
+        return check_page(
+            [
                 {
                     "text": message,
                     "href": url_for("profile.question", step=STEP_OF_FIELD.get(field, "about")),
                 }
                 for field, message in failed.errors.items()
             ]
-        else:
-            drafts.discard(db.session, get_current_user().id, drafts.PROFILE)
-            db.session.commit()
-            if first_time:
-                return redirect(url_for("profile.saved"))
-            flash("Your profile has been updated", "success")
-            return redirect(url_for("profile.summary"))
-    page = render_template("pages/profile/check.html", rows=_summary_rows(draft), errors=errors)
-    return page, INVALID if errors else 200
+        )
+
+    if request.method == "POST":
+        first_time = _saved_profile() is None
+        with answering(answers={ValidationFailed: on_the_question_pages}):
+            save_profile(db.session, user_id=signed_in_user().id, answers=_answers(draft))
+        drafts.discard(db.session, signed_in_user().id, drafts.PROFILE)
+        if first_time:
+            return redirect(url_for("profile.saved"))
+        flash("Your profile has been updated", "success")
+        return redirect(url_for("profile.summary"))
+    return check_page([])
 
 
 @profile.get("/saved")
 @roles_required(Role.CIVIL_SERVANT)
+@unit_of_work
 def saved():
     """Confirm a new profile is complete and say what happens next."""
     if _saved_profile() is None:
@@ -229,8 +228,8 @@ def _answers(draft: dict[str, Any]) -> ProfileAnswers:
 def _names(model: Any, key: Any, ids: list[Any]) -> list[str]:
     if not ids:
         return []
-    rows = db.session.execute(select(key, model.name).where(key.in_(ids))).all()
-    names = dict(rows)
+    query = select(key, model.name).where(key.in_(ids))
+    names: dict[Any, str] = dict(db.session.execute(query).tuples())
     return [names[i] for i in ids if i in names]
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.models import Organisation, Placement, PlacementStatus, Role, User, VerificationStatus
 from matcher.web.auth import get_current_user
-from matcher.web.views.guidance import GUIDES
+from matcher.web.guides import GUIDES
 
 public = Blueprint("public", __name__)
 

@@ -8,7 +8,7 @@ import pytest
 
 from matcher.extensions import db
 from matcher.models import CivilServantProfile, Role, utcnow
-from matcher.web.views.guidance import GUIDES
+from matcher.web.guides import GUIDES
 from tests.unit.web.matches_world import browser_of
 from tests.web import confirmed_user
 
