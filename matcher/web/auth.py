@@ -65,6 +65,14 @@ def get_current_user() -> User | None:
     return g.current_user
 
 
+def signed_in_user() -> User:
+    """The signed-in user, in a view that ``login_required`` or ``roles_required`` guards."""
+    user = get_current_user()
+    if user is None:
+        raise RuntimeError("no one is signed in: guard the view with login_required")
+    return user
+
+
 current_user: Any = LocalProxy(get_current_user)
 
 
