@@ -93,6 +93,8 @@ class Settings:
     digest_rate_per_second: float
     digest_retry_base_seconds: float
     digest_claim_timeout_seconds: float
+    digest_reenqueue_after_seconds: float
+    digest_recovery_interval_seconds: float
     match_k: int
     match_block_size: int
     match_chunk_size: int
@@ -377,6 +379,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         digest_rate_per_second=_number(environ, "DIGEST_RATE_PER_SECOND", 50.0, 0.0),
         digest_retry_base_seconds=_number(environ, "DIGEST_RETRY_BASE_SECONDS", 30.0, 0.01),
         digest_claim_timeout_seconds=_number(environ, "DIGEST_CLAIM_TIMEOUT_SECONDS", 1800.0, 1.0),
+        digest_reenqueue_after_seconds=_number(
+            environ, "DIGEST_REENQUEUE_AFTER_SECONDS", 180.0, 1.0
+        ),
+        digest_recovery_interval_seconds=_number(
+            environ, "DIGEST_RECOVERY_INTERVAL_SECONDS", 60.0, 0.5
+        ),
         match_k=_integer(environ, "MATCH_K", 20, 1, 200),
         match_block_size=_integer(environ, "MATCH_BLOCK_SIZE", 512, 16, 65536),
         match_chunk_size=_integer(environ, "MATCH_CHUNK_SIZE", 10_000, 100, 1_000_000),

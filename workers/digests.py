@@ -1,7 +1,8 @@
-"""Digest tasks: plan a period and fan out batches, send one batch, recover after crashes.
+"""Digest tasks: plan a period and fan out batches, send one batch, recover what was lost.
 
 Every task takes ids or names, never objects, and is safe to run twice: planning adds nothing
 the second time, a batch claims only pending deliveries, recovery releases only stale claims.
+Recovery runs on a queue of its own, so it never waits behind the batches it is there to save.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
+from datetime import timedelta
 
 from celery import Task
 from flask import current_app
@@ -21,6 +23,7 @@ from matcher.digests.sending import (
     Pacer,
     RetryLater,
     chunks,
+    mark_enqueued,
     pending_ids,
     plan_period,
     recover,
@@ -29,7 +32,7 @@ from matcher.digests.sending import (
 from matcher.extensions import db
 from matcher.mail import mail_backend_for
 from matcher.models import DigestKind, utcnow
-from workers.queues import MAX_RETRY_DELAY_SECONDS, QUEUE_EMAIL, queued_task
+from workers.queues import MAX_RETRY_DELAY_SECONDS, QUEUE_EMAIL, QUEUE_RECOVERY, queued_task
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +62,9 @@ def batch_retry_delay(base: float, retries: int) -> float:
 def enqueue_batches(ids: Sequence[int], batch_size: int) -> int:
     """Publish a send task per batch of ``ids`` on the email queue; the number published."""
     batches = chunks(ids, batch_size)
+    # Recorded first: if publishing fails, recovery finds the deliveries' task overdue.
+    mark_enqueued(db.session, ids, utcnow())
+    db.session.commit()
     for batch in batches:
         send_digest_batch.apply_async(args=[batch])
     return len(batches)
@@ -96,9 +102,15 @@ def send_digest_batch(self: Task, delivery_ids: list[int]) -> int:
         db.session.rollback()
         if self.request.retries >= self.max_retries:
             # The deliveries are pending again; the recovery job enqueues them later.
-            logger.error("digest batch gave up after %d retries", self.request.retries)
+            logger.error(
+                "digest batch gave up after %d retries; the recovery job enqueues it again",
+                self.request.retries,
+            )
             return 0
         delay = batch_retry_delay(settings.digest_retry_base_seconds, self.request.retries)
+        if isinstance(error, RetryLater):
+            mark_enqueued(db.session, delivery_ids, utcnow() + timedelta(seconds=delay))
+            db.session.commit()
         logger.warning("digest batch: %s; retry in %.1f s", type(error).__name__, delay)
         raise self.retry(countdown=delay) from None
     logger.info(
@@ -111,9 +123,13 @@ def send_digest_batch(self: Task, delivery_ids: list[int]) -> int:
     return outcome.sent
 
 
-@queued_task(RECOVER, queue=QUEUE_EMAIL)
+@queued_task(RECOVER, queue=QUEUE_RECOVERY)
 def recover_digests() -> int:
-    """Release deliveries stuck in sending after a crash and enqueue orphaned pending ones."""
+    """Release deliveries stuck in sending after a crash and enqueue pending ones lost."""
     settings = _settings()
-    ids = recover(db.session, settings.digest_claim_timeout_seconds)
+    ids = recover(
+        db.session,
+        settings.digest_claim_timeout_seconds,
+        settings.digest_reenqueue_after_seconds,
+    )
     return enqueue_batches(ids, settings.digest_batch_size)

@@ -14,7 +14,9 @@ from celery import Task, shared_task
 QUEUE_MATCHING = "matching"
 QUEUE_EMAIL = "email"
 QUEUE_DEFAULT = "default"
-QUEUES = (QUEUE_MATCHING, QUEUE_EMAIL, QUEUE_DEFAULT)
+# Jobs that find and re-enqueue lost work: never queued behind the work they look for.
+QUEUE_RECOVERY = "recovery"
+QUEUES = (QUEUE_MATCHING, QUEUE_EMAIL, QUEUE_DEFAULT, QUEUE_RECOVERY)
 
 # Each task's queue by task name, filled in as task modules declare their tasks; publishers
 # route through it (Celery 5.7 deprecates a queue attribute on the task itself).

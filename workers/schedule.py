@@ -22,8 +22,6 @@ from workers.queues import TASK_QUEUES
 
 Entry = dict[str, Any]
 
-DIGEST_RECOVERY_MINUTES = 5
-
 
 def entry(task: Task, when: crontab | schedule, *args: Any) -> Entry:
     """One beat entry: run ``task`` with ``args`` at ``when`` (Europe/London for crontabs)."""
@@ -45,7 +43,10 @@ def beat_schedule(settings: Settings) -> dict[str, Entry]:
             start_digests, crontab(minute=minute, hour=hour, day_of_week="mon"), "weekly"
         ),
         "daily-digests": entry(start_digests, crontab(minute=minute, hour=hour), "daily"),
-        "digest-recovery": entry(recover_digests, crontab(minute=f"*/{DIGEST_RECOVERY_MINUTES}")),
+        # Often, so a batch lost with the broker's queue goes again within minutes.
+        "digest-recovery": entry(
+            recover_digests, schedule(settings.digest_recovery_interval_seconds)
+        ),
         # Nightly, before the 07:00 digests, so they read freshly rebuilt matches.
         "nightly-match-rebuild": entry(rebuild_all, crontab(minute=30, hour=2)),
         # Processed outbox events are kept OUTBOX_RETENTION_DAYS for tracing, then deleted.

@@ -20,6 +20,7 @@ from matcher.digests.sending import (
     chunks,
     pending_ids,
     plan_period,
+    reopen_failed_for_now,
     reopen_sent,
     send_batch,
     worth_sending,
@@ -73,7 +74,11 @@ def preview_command(email: str) -> None:
     help="Send the period again to everyone it was sent to (after a send that went wrong).",
 )
 def send_command(period: str, dry_run: bool, resend: bool) -> None:
-    """Plan PERIOD's digests and send the pending ones from this process."""
+    """Plan PERIOD's digests and send the pending ones from this process.
+
+    Deliveries that failed for a temporary reason (the mail server refused them for now until
+    the period was over) are pending again and go too, with their Message-ID unchanged.
+    """
     try:
         kind = kind_of(period)
     except BadPeriod as error:
@@ -85,6 +90,7 @@ def send_command(period: str, dry_run: bool, resend: bool) -> None:
         _dry_run(settings, kind, period, now, resend)
         return
     planned = plan_period(db.session, kind, period, now)
+    retried = reopen_failed_for_now(db.session, period)
     reopened = reopen_sent(db.session, kind, period, utcnow()) if resend else 0
     db.session.commit()
     ids = pending_ids(db.session, period)
@@ -113,6 +119,7 @@ def send_command(period: str, dry_run: bool, resend: bool) -> None:
             bar.update(len(batch))
     click.echo(
         f"{period}: planned {planned}"
+        + (f", {retried} failed for now to try again" if retried else "")
         + (f", {reopened} to send again" if resend else "")
         + f", sent {total.sent}, skipped {total.skipped}, "
         f"failed {total.failed}" + (f", left pending {left}" if left else "") + "."
@@ -124,6 +131,7 @@ def _dry_run(
 ) -> None:
     """Plan inside a transaction that is rolled back, and render every digest that would go."""
     planned = plan_period(db.session, kind, period, now)
+    reopen_failed_for_now(db.session, period)
     if resend:
         reopen_sent(db.session, kind, period, utcnow())
     recipient_ids = list(

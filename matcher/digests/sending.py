@@ -1,15 +1,30 @@
 """Planning deliveries, claiming them, sending a batch over one connection, and recovery.
 
-A delivery moves pending -> sending (claimed: ``claimed_at`` is the claim's fence) -> sent |
-skipped | failed. "sent" is written at the mail backend's commit point, just before the final
-"." of DATA, and only while this claim still holds (the UPDATE finds the row still ours and the
-address not suppressed), and committed straight after the "." is written, before the server's
-reply is read; so a row in "sending" was never handed to the mail system, and the recovery job
-may put it back to pending without risking a second copy. The one window left is between
-writing the "." and sending the COMMIT (two socket writes, microseconds): a crash there would
-send it twice. (Committing before the "." instead left a window as long as the commit's fsync
-in which a crash lost the message.) A reply refusing the message after the "." puts the row
-back; a connection lost before the reply leaves it sent (the server most likely took it).
+Every digest is delivered at least once and never lost. A delivery moves pending -> sending
+(claimed: ``claimed_at`` is the claim's fence) -> sent | skipped | failed. "sent" is prepared
+at the mail backend's commit point, just before the final "." of DATA, only while this claim
+still holds (the UPDATE finds the row still ours and the address not suppressed), and committed
+straight after the "." is written: a worker killed at any moment leaves each message either not
+handed over and still "sending" (recovery puts it back to pending) or handed over and "sent",
+bar the microseconds between the two socket writes. (Committing before the "." instead left a
+window as long as the commit's fsync in which a crash lost the message.)
+
+The server becomes responsible for a message only when it answers 250 (RFC 5321, 6.1). A
+refusal after the "." or no reply at all (the server died, the connection dropped) puts the row
+back to pending, and it is sent again with the same Message-ID. So the one duplicate there can
+be is a message the server took but never acknowledged, and it carries the same Message-ID, on
+which receivers de-duplicate.
+
+A temporary failure (a 4xx reply, a refused or dropped connection) puts the batch's unsent
+deliveries back to pending and the batch is retried with backoff. The attempt counts against
+the message that was tried, never the rest of the batch, and while a delivery's period is
+current no number of temporary failures fails it: only after its period, MAX_ATTEMPTS of them
+do, kept as failed for a temporary reason, which ``flask digests send --period P`` sends again.
+A permanent refusal (5xx) fails the delivery and suppresses the address.
+
+Each pending delivery records when the task that will send it is due (``task_due_at``): one
+whose task is long overdue lost it, with the broker's queue, and ``recover`` returns it to be
+enqueued again.
 """
 
 from __future__ import annotations
@@ -28,8 +43,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from config import Settings
+from matcher.database import rows_changed
 from matcher.digests.archive import content_record
 from matcher.digests.content import DigestContent, load_contents
+from matcher.digests.periods import period_for
 from matcher.digests.rendering import render_digest
 from matcher.mail import (
     MailBackend,
@@ -43,6 +60,7 @@ from matcher.models import (
     DeliveryStatus,
     DigestDelivery,
     DigestKind,
+    ErrorKind,
     Membership,
     Organisation,
     Role,
@@ -55,12 +73,13 @@ from matcher.models import (
 
 logger = logging.getLogger(__name__)
 
-# Claims per delivery before a delivery that keeps failing for now is given up as failed.
+# Tries of one message (sends that failed for now, or crashes while sending it) before its
+# delivery is failed; for temporary failures, only once the delivery's period is over.
 MAX_ATTEMPTS = 8
 
 
 class RetryLater(Exception):
-    """The mail system failed for now; the batch's unsent deliveries went back to pending."""
+    """The mail system failed for now; the batch's unsent deliveries are pending again."""
 
     def __init__(self, error: MailError) -> None:
         super().__init__(str(error))
@@ -185,6 +204,7 @@ def reopen_sent(session: Session, kind: DigestKind, period: str, now: datetime) 
                 claimed_at=None,
                 sent_at=None,
                 last_error=None,
+                last_error_kind=None,
             )
             .returning(DigestDelivery.id)
             .execution_options(synchronize_session=False)
@@ -212,8 +232,8 @@ def _claim(session: Session, ids: Sequence[int], claimed_at: datetime) -> list:
         .values(
             status=DeliveryStatus.SENDING,
             claimed_at=claimed_at,
-            attempts=DigestDelivery.attempts + 1,
             last_error=None,
+            last_error_kind=None,
         )
         .returning(
             DigestDelivery.id,
@@ -240,22 +260,19 @@ def _ours(
 
 
 def _finish(
-    session: Session,
-    ids: Sequence[int],
-    claimed_at: datetime,
-    status: DeliveryStatus,
-    error: str | None = None,
+    session: Session, ids: Sequence[int], claimed_at: datetime, status: DeliveryStatus, **values
 ) -> int:
     if not ids:
         return 0
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(DigestDelivery)
         .where(_ours(ids, claimed_at))
-        .values(status=status, last_error=error)
-        .execution_options(synchronize_session=False)
+        .values(status=status, **values)
+        .execution_options(synchronize_session=False),
     )
     session.commit()
-    return result.rowcount or 0
+    return changed
 
 
 def _suppress(session: Session, email: str, reason: SuppressionReason) -> None:
@@ -267,24 +284,66 @@ def _suppress(session: Session, email: str, reason: SuppressionReason) -> None:
     )
 
 
-def _release(session: Session, rows: Sequence, claimed_at: datetime, error: str) -> int:
-    """Put unsent deliveries back to pending, or fail those out of attempts; the count released."""
-    retry = [row.id for row in rows if row.attempts < MAX_ATTEMPTS]
-    give_up = [row.id for row in rows if row.attempts >= MAX_ATTEMPTS]
-    released = session.execute(
+def _release(
+    session: Session,
+    rows: Sequence,
+    claimed_at: datetime,
+    error: MailError,
+    tried: int | None,
+    now: datetime,
+) -> int:
+    """Put unsent deliveries back to pending after a temporary failure; the count released.
+
+    The attempt counts against ``tried``, the one message sent (None when none was). Only a
+    delivery whose period is over is failed, once it has been tried MAX_ATTEMPTS times.
+    """
+    if tried is not None:
+        session.execute(
+            update(DigestDelivery)
+            .where(_ours([tried], claimed_at))
+            .values(attempts=DigestDelivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    give_up = [
+        row.id
+        for row in rows
+        if row.attempts + (row.id == tried) >= MAX_ATTEMPTS
+        and row.period != period_for(row.kind, now)
+    ]
+    retry = [row.id for row in rows if row.id not in give_up]
+    released = rows_changed(
+        session,
         update(DigestDelivery)
         .where(_ours(retry, claimed_at))
-        .values(status=DeliveryStatus.PENDING, last_error=error)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.execute(
+        .values(
+            status=DeliveryStatus.PENDING,
+            last_error=str(error),
+            last_error_kind=ErrorKind.TEMPORARY,
+        )
+        .execution_options(synchronize_session=False),
+    )
+    given_up = rows_changed(
+        session,
         update(DigestDelivery)
         .where(_ours(give_up, claimed_at))
-        .values(status=DeliveryStatus.FAILED, last_error=f"gave up: {error}")
-        .execution_options(synchronize_session=False)
+        .values(
+            status=DeliveryStatus.FAILED,
+            last_error=f"gave up after {MAX_ATTEMPTS} tries, its period over: {error}",
+            last_error_kind=ErrorKind.TEMPORARY,
+        )
+        .execution_options(synchronize_session=False),
     )
     session.commit()
-    return released or 0
+    logger.warning("digest batch: temporary mail failure (%s); %d back to pending", error, released)
+    if given_up:
+        logger.error(
+            "digest batch: %d deliveries failed: each tried %d times, failing for now (%s), and "
+            "their period is over; `flask digests send --period P` sends them again",
+            given_up,
+            MAX_ATTEMPTS,
+            error,
+        )
+    return released
 
 
 def _mark_sent_statement():
@@ -304,6 +363,7 @@ def _mark_sent_statement():
         )
         .values(
             status=DeliveryStatus.SENT,
+            attempts=DigestDelivery.attempts + 1,
             sent_at=bindparam("now", type_=DigestDelivery.sent_at.type),
             content=bindparam("content", type_=DigestDelivery.content.type),
         )
@@ -332,7 +392,7 @@ def _commit_points(
     One connection for the batch rather than the session: the session checked a pooled
     connection out (with its pre-ping) for every message. The commit stays synchronous.
     """
-    with session.get_bind().connect() as connection:
+    with session.get_bind().engine.connect() as connection:
 
         def prepare(delivery_id: int, record: dict) -> Callable[[bool], None]:
             transaction = connection.begin()
@@ -365,11 +425,14 @@ def _commit_points(
 
 
 def _unmark_sent(session: Session, delivery_id: int, claimed_at: datetime) -> None:
-    """The server refused after the commit point: the delivery is ours and unsent again."""
+    """The server refused or never answered after the commit point: ours and unsent again.
+
+    The attempt the commit point counted is taken back: what settles the delivery counts it.
+    """
     session.execute(
         update(DigestDelivery)
         .where(_ours([delivery_id], claimed_at, DeliveryStatus.SENT))
-        .values(status=DeliveryStatus.SENDING, sent_at=None)
+        .values(status=DeliveryStatus.SENDING, sent_at=None, attempts=DigestDelivery.attempts - 1)
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -416,6 +479,34 @@ def send_batch(
     outcome.skipped += _finish(session, skip, claimed_at, DeliveryStatus.SKIPPED)
     if not to_send:
         return outcome
+    try:
+        _send_each(
+            session, settings, secret_key, to_send, contents, mailer, pacer, claimed_at, outcome
+        )
+    except TransientMailError as error:
+        # No connection to begin with: none was tried.
+        session.rollback()
+        outcome.released += _release(session, to_send, claimed_at, error, None, utcnow())
+        raise RetryLater(error) from error
+    return outcome
+
+
+def _send_each(
+    session: Session,
+    settings: Settings,
+    secret_key: str,
+    to_send: Sequence,
+    contents: dict[int, DigestContent],
+    mailer: Callable[[], MailBackend],
+    pacer: Pacer,
+    claimed_at: datetime,
+    outcome: BatchOutcome,
+) -> None:
+    """Send the claimed ``to_send`` in order over one connection, settling each as it goes.
+
+    Raises TransientMailError if the connection cannot be opened, and RetryLater once a
+    temporary failure put the unsent deliveries back to pending.
+    """
     with mailer() as backend, _commit_points(session, claimed_at) as prepare_sent:
         for position, row in enumerate(to_send):
             content = contents[row.recipient_id]
@@ -445,18 +536,12 @@ def send_batch(
                 outcome.skipped += _finish(session, [row.id], claimed_at, DeliveryStatus.SKIPPED)
             except TransientMailError as error:
                 session.rollback()
-                if handed and error.code is None:
-                    # Connection lost after the ".": the server most likely has it. Not again.
-                    logger.warning("delivery %s: no reply after handing over; kept as sent", row.id)
-                    outcome.sent += 1
-                    continue
                 if handed:
+                    # Refused, or no reply at all, after the ".": not delivered (RFC 5321,
+                    # 6.1), so it goes again, with the same Message-ID.
                     _unmark_sent(session, row.id, claimed_at)
-                outcome.released += _release(session, to_send[position:], claimed_at, str(error))
-                logger.warning(
-                    "digest batch: temporary mail failure (%s); %d back to pending",
-                    error,
-                    len(to_send) - position,
+                outcome.released += _release(
+                    session, to_send[position:], claimed_at, error, row.id, utcnow()
                 )
                 raise RetryLater(error) from error
             except PermanentMailError as error:
@@ -466,48 +551,122 @@ def send_batch(
                 if is_recipient_refusal(error):
                     _suppress(session, content.recipient.email, SuppressionReason.BOUNCED)
                 outcome.failed += _finish(
-                    session, [row.id], claimed_at, DeliveryStatus.FAILED, str(error)
+                    session,
+                    [row.id],
+                    claimed_at,
+                    DeliveryStatus.FAILED,
+                    attempts=DigestDelivery.attempts + 1,
+                    last_error=str(error),
+                    last_error_kind=ErrorKind.PERMANENT,
                 )
                 logger.warning("delivery %s failed for good: %s", row.id, error)
-    return outcome
 
 
-def recover(session: Session, timeout_seconds: float, now: datetime | None = None) -> list[int]:
-    """Resolve deliveries stuck after a crash; return the pending ids that need a send task.
-
-    A delivery still "sending" after ``timeout_seconds`` was never handed over (see the module
-    docstring), so it goes back to pending; pending ones that old lost their task and are
-    returned to be enqueued again. Enqueueing one twice is harmless: only one claim wins.
-    """
-    now = now or utcnow()
-    cutoff = now - timedelta(seconds=timeout_seconds)
-    stuck = and_(
-        DigestDelivery.status == DeliveryStatus.SENDING, DigestDelivery.claimed_at < cutoff
-    )
+def mark_enqueued(session: Session, ids: Sequence[int], due_at: datetime) -> None:
+    """Record that a task to send the pending deliveries among ``ids`` is due at ``due_at``."""
     session.execute(
         update(DigestDelivery)
-        .where(stuck, DigestDelivery.attempts >= MAX_ATTEMPTS)
-        .values(status=DeliveryStatus.FAILED, last_error="gave up: stuck in sending too often")
+        .where(DigestDelivery.id.in_(ids), DigestDelivery.status == DeliveryStatus.PENDING)
+        .values(task_due_at=due_at)
         .execution_options(synchronize_session=False)
     )
-    released = session.execute(
+
+
+def reopen_failed_for_now(session: Session, period: str) -> int:
+    """Put ``period``'s deliveries failed for a temporary reason back to pending; the count.
+
+    They were never delivered, so they keep their Message-ID and start their tries afresh.
+    """
+    return rows_changed(
+        session,
+        update(DigestDelivery)
+        .where(
+            DigestDelivery.period == period,
+            DigestDelivery.status == DeliveryStatus.FAILED,
+            DigestDelivery.last_error_kind == ErrorKind.TEMPORARY,
+        )
+        .values(status=DeliveryStatus.PENDING, attempts=0, claimed_at=None)
+        .execution_options(synchronize_session=False),
+    )
+
+
+def recover(
+    session: Session,
+    claim_timeout_seconds: float,
+    reenqueue_after_seconds: float,
+    now: datetime | None = None,
+) -> list[int]:
+    """Resolve deliveries a crash or a lost broker queue left; the pending ids to enqueue again.
+
+    A delivery still "sending" ``claim_timeout_seconds`` after its claim was never handed over
+    (see the module docstring), so it goes back to pending; a pending one whose send task has
+    been due for ``reenqueue_after_seconds`` lost it (a broker restarted without its queue, a
+    task that gave up retrying) and is returned to be enqueued again. Enqueueing one twice is
+    harmless: only one claim wins.
+    """
+    now = now or utcnow()
+    stuck = and_(
+        DigestDelivery.status == DeliveryStatus.SENDING,
+        DigestDelivery.claimed_at < now - timedelta(seconds=claim_timeout_seconds),
+    )
+    # A batch sends in id order, so the first of a crashed batch's deliveries still "sending"
+    # is the one it was sending: the crash counts as its try alone, and a message that kills
+    # the worker every time fails on its own instead of taking its batch with it.
+    in_flight = select(func.min(DigestDelivery.id)).where(stuck).group_by(DigestDelivery.claimed_at)
+    session.execute(
+        update(DigestDelivery)
+        .where(DigestDelivery.id.in_(in_flight))
+        .values(attempts=DigestDelivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    given_up = rows_changed(
+        session,
+        update(DigestDelivery)
+        .where(stuck, DigestDelivery.attempts >= MAX_ATTEMPTS)
+        .values(
+            status=DeliveryStatus.FAILED,
+            last_error=f"gave up: the worker stopped while sending it {MAX_ATTEMPTS} times",
+            last_error_kind=ErrorKind.PERMANENT,
+        )
+        .execution_options(synchronize_session=False),
+    )
+    released = rows_changed(
+        session,
         update(DigestDelivery)
         .where(stuck)
-        .values(status=DeliveryStatus.PENDING, last_error="released by recovery after a crash")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .values(
+            status=DeliveryStatus.PENDING,
+            last_error="released by recovery after a crash",
+            last_error_kind=ErrorKind.TEMPORARY,
+        )
+        .execution_options(synchronize_session=False),
+    )
     session.commit()
-    orphaned = list(
+    task_due = func.coalesce(
+        DigestDelivery.task_due_at, DigestDelivery.claimed_at, DigestDelivery.created_at
+    )
+    lost = list(
         session.scalars(
             select(DigestDelivery.id)
             .where(
                 DigestDelivery.status == DeliveryStatus.PENDING,
-                func.coalesce(DigestDelivery.claimed_at, DigestDelivery.created_at) < cutoff,
+                task_due < now - timedelta(seconds=reenqueue_after_seconds),
             )
             .order_by(DigestDelivery.id)
         )
     )
     session.rollback()
-    if released or orphaned:
-        logger.info("digest recovery: %d released, %d to enqueue", released, len(orphaned))
-    return orphaned
+    if given_up:
+        logger.error(
+            "digest recovery: %d deliveries failed: the worker stopped while sending each of "
+            "them %d times",
+            given_up,
+            MAX_ATTEMPTS,
+        )
+    if released or lost:
+        logger.warning(
+            "digest recovery: %d released after a crash, %d pending without a task to enqueue",
+            released,
+            len(lost),
+        )
+    return lost

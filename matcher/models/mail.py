@@ -25,6 +25,13 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class ErrorKind(enum.StrEnum):
+    """Whether a delivery's last error may pass (worth sending again) or never will."""
+
+    TEMPORARY = "temporary"
+    PERMANENT = "permanent"
+
+
 class DigestDelivery(Base):
     """One digest for one recipient and period; the unique constraint makes planning idempotent."""
 
@@ -46,7 +53,12 @@ class DigestDelivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A delivery failed for a temporary reason is sent again by ``flask digests send``.
+    last_error_kind: Mapped[ErrorKind | None] = mapped_column(enum_column(ErrorKind, "error_kind"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the task that will send it was published, or its retry is due: a pending delivery
+    # whose task is long overdue lost it (with the broker's queue) and is enqueued again.
+    task_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the digest said, written with "sent": the web shows this copy (matcher.digests.archive).

@@ -205,7 +205,7 @@ def test_recovery_releases_stale_claims_but_never_touches_sent(app: Flask):
         .values(status=DeliveryStatus.SENDING, claimed_at=utcnow(), attempts=1)
     )
     db.session.commit()
-    assert recover(db.session, timeout_seconds=1800) == [first]
+    assert recover(db.session, claim_timeout_seconds=1800, reenqueue_after_seconds=60) == [first]
     statuses = dict(db.session.execute(select(DigestDelivery.id, DigestDelivery.status)).all())
     assert statuses == {
         first: DeliveryStatus.PENDING,
