@@ -7,6 +7,7 @@ Handlers translate JSON to and from the services the web pages use (``save_profi
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Any
 
 from flask import url_for
 from pydantic import Field
@@ -24,6 +25,7 @@ from matcher.api.schemas import (
     PageInfo,
     PageNumber,
     PageSize,
+    service_rule,
 )
 from matcher.extensions import db
 from matcher.models import (
@@ -127,7 +129,7 @@ class ProfileInput(Input):
         max_length=REGION_CODE_MAX_LENGTH,
         description="ONS region code from `GET /regions`, used when there is no postcode",
     )
-    travel_limit_km: Integer = Field(ge=0, le=TRAVEL_LIMIT_MAX_KM)
+    travel_limit_km: Integer = service_rule(minimum=0, maximum=TRAVEL_LIMIT_MAX_KM)
     remote_ok: bool
     available_from: date
     available_until: date | None = None
@@ -135,7 +137,7 @@ class ProfileInput(Input):
         max_length=len(PlacementKind), json_schema_extra=NON_EMPTY
     )
     hours: Hours
-    about: str = Field(default="", max_length=ABOUT_MAX_LENGTH)
+    about: Annotated[str, service_rule(maxLength=ABOUT_MAX_LENGTH)] = ""
     discoverable: bool
     digest_frequency: DigestFrequency
 
@@ -458,7 +460,7 @@ def get_my_interest(caller: Caller, interest_id: int) -> InterestOut:
 
 
 _MINE = "/me/interests/<id:interest_id>"
-_MY_DECISION = {
+_MY_DECISION: dict[str, Any] = {
     "tag": TAG,
     "response": InterestOut,
     "roles": [Role.CIVIL_SERVANT],

@@ -42,7 +42,7 @@ def _error_responses(spec: Operation) -> dict[str, Any]:
     statuses = set(spec.errors) | {400, 404, 422}
     if not spec.public:
         statuses |= {401, 403, 429}
-    if spec.body is not None or spec.body_media_type != "application/json":
+    if spec.body is not None or spec.body_media_types != ("application/json",):
         statuses |= {400, 413, 415}
     if spec.if_match:
         statuses |= {412, 428}
@@ -138,12 +138,16 @@ def _operation(
         body_schema = schemas[(spec.body, "validation")]
         document["requestBody"] = {
             "required": True,
-            "content": {spec.body_media_type: {"schema": body_schema}},
+            "content": {
+                media_type: {"schema": body_schema} for media_type in spec.body_media_types
+            },
         }
-    elif spec.body_media_type != "application/json":
+    elif spec.body_media_types != ("application/json",):
         document["requestBody"] = {
             "required": True,
-            "content": {spec.body_media_type: {"schema": {"type": "string"}}},
+            "content": {
+                media_type: {"schema": {"type": "string"}} for media_type in spec.body_media_types
+            },
         }
     document["security"] = [] if spec.public else [{"bearerToken": []}]
     return document

@@ -109,7 +109,9 @@ class Operation:
     status: int
     query: type[BaseModel] | None
     body: type[BaseModel] | None
-    body_media_type: str
+    # A text body (no ``body`` model) may come in several media types; the handler reads
+    # ``request.mimetype`` to tell them apart.
+    body_media_types: tuple[str, ...]
     body_max: int
     roles: frozenset[Role] | None
     errors: frozenset[int]
@@ -149,7 +151,7 @@ def operation(
     status: int = 200,
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
-    body_media_type: str = "application/json",
+    body_media_type: str | tuple[str, ...] = "application/json",
     body_max: int = JSON_BODY_MAX,
     roles: Collection[Role] | None = None,
     errors: Collection[int] = (),
@@ -179,7 +181,9 @@ def operation(
             status=status,
             query=query,
             body=body,
-            body_media_type=body_media_type,
+            body_media_types=(
+                (body_media_type,) if isinstance(body_media_type, str) else body_media_type
+            ),
             body_max=body_max,
             roles=frozenset(roles) if roles is not None else None,
             errors=frozenset(errors),
@@ -266,8 +270,9 @@ class _Refused(Exception):
 def _body(spec: Operation) -> Any:
     request.max_content_length = spec.body_max
     media_type = request.mimetype
-    if media_type != spec.body_media_type:
-        raise _Refused(problem(415, f"Send the body as {spec.body_media_type}"))
+    if media_type not in spec.body_media_types:
+        accepted = " or ".join(spec.body_media_types)
+        raise _Refused(problem(415, f"Send the body as {accepted}"))
     if spec.body is None:
         try:
             return request.get_data().decode("utf-8")

@@ -8,16 +8,13 @@ path (404 otherwise), and the token must act for that organisation (403 otherwis
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from flask import url_for
+from flask import request, url_for
 from pydantic import Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from matcher.api.operations import Caller, Link, Reply, operation
 from matcher.api.schemas import (
@@ -29,6 +26,7 @@ from matcher.api.schemas import (
     PageNumber,
     PageSize,
     WholeNumber,
+    service_rule,
 )
 from matcher.extensions import db
 from matcher.models import (
@@ -39,11 +37,11 @@ from matcher.models import (
     PlacementKind,
     PlacementStatus,
     Role,
-    Skill,
-    Theme,
 )
+from matcher.services import imports
 from matcher.services import placements as service
 from matcher.services.errors import NotFound
+from matcher.services.imports import Action
 from matcher.services.placements import (
     CAPACITY_MAX,
     DESCRIPTION_MAX,
@@ -72,21 +70,25 @@ SEARCH_TEXT_MAX = 200
 CURSOR_MAX = 200
 # The alphabet of the URL-safe base64 the service encodes cursors in, without padding.
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
-CSV_BODY_MAX = 2 * 1024 * 1024
-CSV_ROWS_MAX = 1_000
+IMPORT_BODY_MAX = 2 * 1024 * 1024
 
-Title = Annotated[str, Field(max_length=TITLE_MAX)]
-Summary = Annotated[str, Field(max_length=SUMMARY_MAX)]
-Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
-GradeCode = Annotated[str, Field(max_length=GRADE_CODE_MAX, description="From `GET /grades`")]
-Postcode = Annotated[str, Field(max_length=POSTCODE_MAX)]
-Weeks = Annotated[int, Field(ge=1, le=DURATION_WEEKS_MAX), WholeNumber]
-Places = Annotated[int, Field(ge=1, le=CAPACITY_MAX), WholeNumber]
+Title = Annotated[str, service_rule(maxLength=TITLE_MAX)]
+Summary = Annotated[str, service_rule(maxLength=SUMMARY_MAX)]
+Description = Annotated[str, service_rule(maxLength=DESCRIPTION_MAX)]
+GradeCode = Annotated[
+    str, service_rule(maxLength=GRADE_CODE_MAX), Field(description="From `GET /grades`")
+]
+Postcode = Annotated[str, service_rule(maxLength=POSTCODE_MAX)]
+Weeks = Annotated[int, service_rule(minimum=1, maximum=DURATION_WEEKS_MAX), WholeNumber]
+Places = Annotated[int, service_rule(minimum=1, maximum=CAPACITY_MAX), WholeNumber]
 ThemeIds = Annotated[
     list[Id],
-    Field(max_length=THEMES_MAX, json_schema_extra=NON_EMPTY, description="From `GET /themes`"),
+    service_rule(maxItems=THEMES_MAX, **NON_EMPTY),
+    Field(description="From `GET /themes`"),
 ]
-SkillIds = Annotated[list[Id], Field(max_length=SKILLS_MAX, description="From `GET /skills`")]
+SkillIds = Annotated[
+    list[Id], service_rule(maxItems=SKILLS_MAX), Field(description="From `GET /skills`")
+]
 
 
 # Schemas
@@ -169,7 +171,7 @@ class OrganisationPlacementPage(Output):
 
 
 class NewPlacement(Input):
-    """Every answer about a placement; the rules are the web form's."""
+    """Every answer about a placement; the rules, and their words, are the web form's."""
 
     title: Title
     summary: Summary
@@ -190,39 +192,32 @@ class NewPlacement(Input):
     closing_date: date = Field(description="In the future")
 
 
+# The default of a field that may be left out but not given as null: None, typed as Any since
+# it is no value of the field's own type.
+OMITTED: Any = None
+
+
 class PlacementChanges(Input):
     """The answers to change; a field left out keeps its value. Only `location_postcode` may
     be null (no postcode, for a remote placement)."""
 
-    # Left-out fields default to None and are told apart by ``model_fields_set``; an explicit
+    # Left-out fields default to OMITTED and are told apart by ``model_fields_set``; an explicit
     # null fails validation, as each field's type does not allow it.
-    title: Title = None
-    summary: Summary = None
-    description: Description = None
-    kind: PlacementKind = None
-    theme_ids: ThemeIds = None
-    skill_ids: SkillIds = None
-    grade_min: GradeCode = None
-    grade_max: GradeCode = None
-    remote_possible: bool = None
+    title: Title = OMITTED
+    summary: Summary = OMITTED
+    description: Description = OMITTED
+    kind: PlacementKind = OMITTED
+    theme_ids: ThemeIds = OMITTED
+    skill_ids: SkillIds = OMITTED
+    grade_min: GradeCode = OMITTED
+    grade_max: GradeCode = OMITTED
+    remote_possible: bool = OMITTED
     location_postcode: Postcode | None = None
-    start_date: date = None
-    duration_weeks: Weeks = None
-    hours: Hours = None
-    capacity: Places = None
-    closing_date: date = None
-
-
-class ImportedRow(Output):
-    row: int = Field(description="The row's number in the file; the header is row 1")
-    status: str = Field(description="`created`: saved as a draft")
-    placement_id: int
-    version: int
-
-
-class ImportReport(Output):
-    created: int
-    rows: list[ImportedRow]
+    start_date: date = OMITTED
+    duration_weeks: Weeks = OMITTED
+    hours: Hours = OMITTED
+    capacity: Places = OMITTED
+    closing_date: date = OMITTED
 
 
 # Translations
@@ -476,7 +471,7 @@ def _change_status(
     return _reply(moved)
 
 
-_STATUS_CHANGE = {
+_STATUS_CHANGE: dict[str, Any] = {
     "tag": TAG,
     "response": PlacementOut,
     "roles": MEMBERS,
@@ -531,234 +526,100 @@ def withdraw_placement(
     return _change_status(caller, organisation_id, placement_id, expected_version, service.withdraw)
 
 
-# CSV import
-
-CSV_COLUMNS = (
-    "title",
-    "summary",
-    "description",
-    "kind",
-    "themes",
-    "skills",
-    "grade_min",
-    "grade_max",
-    "remote",
-    "postcode",
-    "start_date",
-    "duration_weeks",
-    "hours",
-    "capacity",
-    "closing_date",
-)
-CSV_REQUIRED = frozenset(CSV_COLUMNS) - {"skills", "remote", "postcode", "capacity"}
-# The service names some fields differently from the columns.
-_COLUMN_OF = {
-    "theme_ids": "themes",
-    "skill_ids": "skills",
-    "location_postcode": "postcode",
-    "remote_possible": "remote",
-}
-_YES = frozenset({"yes", "y", "true"})
-_NO = frozenset({"no", "n", "false", ""})
+# Import
 
 
-class _Terms:
-    """Theme or skill ids by name or slug, looked up once per distinct value in an import."""
-
-    def __init__(self, model: type[Theme] | type[Skill], most: int) -> None:
-        self.model = model
-        self.most = most
-        self.known: dict[str, int | None] = {}
-
-    def ids(self, cell: str, errors: dict[str, str], column: str, what: str) -> tuple[int, ...]:
-        names = list(dict.fromkeys(part.strip() for part in cell.split(";") if part.strip()))
-        found = []
-        # One more than allowed is enough for the service to say there are too many.
-        for name in names[: self.most + 1]:
-            key = name.lower()
-            if key not in self.known:
-                model = self.model
-                self.known[key] = db.session.scalar(
-                    select(model.id).where(
-                        or_(func.lower(model.name) == key, func.lower(model.slug) == key)
-                    )
-                )
-            term_id = self.known[key]
-            if term_id is None:
-                errors.setdefault(column, f"There is no {what} called '{name[:80]}'")
-            else:
-                found.append(term_id)
-        return tuple(found)
-
-
-def _date(cell: str, errors: dict[str, str], column: str) -> date | None:
-    if not cell:
-        return None
-    try:
-        return date.fromisoformat(cell)
-    except ValueError:
-        errors[column] = "Enter a date like 2027-01-31"
-        return None
-
-
-def _whole(cell: str, errors: dict[str, str], column: str) -> int | None:
-    if not cell:
-        return None
-    if not (cell.isascii() and cell.isdigit()) or len(cell) > 6:
-        errors[column] = "Enter a whole number"
-        return None
-    return int(cell)
-
-
-def _row_data(
-    cells: dict[str, str], themes: _Terms, skills: _Terms
-) -> tuple[PlacementData, dict[str, str]]:
-    """A row as the service's input, and the errors of cells that are not even the right type."""
-    errors: dict[str, str] = {}
-    remote = cells.get("remote", "").lower()
-    if remote not in _YES | _NO:
-        errors["remote"] = "Enter yes or no"
-    capacity = cells.get("capacity", "")
-    data = PlacementData(
-        title=cells["title"],
-        summary=cells["summary"],
-        description=cells["description"],
-        kind=cells["kind"].lower(),
-        theme_ids=themes.ids(cells["themes"], errors, "themes", "theme"),
-        skill_ids=skills.ids(cells.get("skills", ""), errors, "skills", "skill"),
-        grade_min=cells["grade_min"],
-        grade_max=cells["grade_max"],
-        remote_possible=remote in _YES,
-        location_postcode=cells.get("postcode", ""),
-        start_date=_date(cells["start_date"], errors, "start_date"),
-        duration_weeks=_whole(cells["duration_weeks"], errors, "duration_weeks"),
-        hours=cells["hours"].lower(),
-        capacity=_whole(capacity, errors, "capacity") if capacity else 1,
-        closing_date=_date(cells["closing_date"], errors, "closing_date"),
+class ImportedRow(Output):
+    row: int = Field(description="The line's number in the file; a CSV file's header is row 1")
+    status: Action = Field(
+        description="`created`: saved as a draft; `updated`: the placement imported before "
+        "with the same `external_id` was changed; `unchanged`: it already said the same"
     )
-    return data, errors
+    placement_id: int
+    version: int
 
 
-def _header(header: list[str] | None) -> list[str]:
-    columns = [name.strip().lower() for name in header or []]
-    if not any(columns):
-        raise ValidationFailed(
-            {"body": "The file is empty: send a header row, then one row per placement"}
-        )
-    if "" in columns:
-        raise ValidationFailed({"header": f"Column {columns.index('') + 1} has no name"})
-    unknown = [name for name in columns if name not in CSV_COLUMNS]
-    if unknown:
-        shown = ", ".join(f"'{name[:40]}'" for name in unknown[:5])
-        raise ValidationFailed(
-            {"header": f"Unknown columns {shown}; the columns are {', '.join(CSV_COLUMNS)}"}
-        )
-    repeated = sorted(name for name, times in Counter(columns).items() if times > 1)
-    if repeated:
-        raise ValidationFailed({"header": f"Columns appear twice: {', '.join(repeated)}"})
-    missing = [name for name in CSV_COLUMNS if name in CSV_REQUIRED and name not in columns]
-    if missing:
-        raise ValidationFailed({"header": f"Columns missing: {', '.join(missing)}"})
-    return columns
+class ImportReport(Output):
+    created: int
+    updated: int
+    unchanged: int
+    rows: list[ImportedRow]
+
+
+IMPORT_MEDIA_TYPES = ("text/csv", "application/jsonl")
 
 
 @operation(
     "POST",
     "/organisations/<id:organisation_id>/placements:import",
-    summary="Save many draft placements from CSV, all or none",
+    summary="Save or update many draft placements from CSV or JSON Lines, all or none",
     tag=TAG,
     response=ImportReport,
     status=201,
-    body_media_type="text/csv",
-    body_max=CSV_BODY_MAX,
+    body_media_type=IMPORT_MEDIA_TYPES,
+    body_max=IMPORT_BODY_MAX,
     roles=MEMBERS,
     errors=[409],
 )
 def import_placements(caller: Caller, organisation_id: int, body: str) -> ImportReport:
-    """Save one draft placement per row of a CSV file (UTF-8, comma-separated, a header row).
+    """One draft placement per CSV row or JSON Lines line, for an HR system to send again and
+    again: a line with an `external_id` updates the placement imported with it before.
 
-    Columns, in any order; the first eleven are required:
+    Send `text/csv` (UTF-8, comma-separated, a header row naming the columns) or
+    `application/jsonl` (one JSON object per line). The fields, in any order; the first eleven
+    are required:
     `title`, `summary`, `description`, `kind` (`secondment`, `placement`,
-    `partnership_project`, `job_shadowing`, `mentoring`), `themes` (theme names or slugs
-    separated by `;`), `grade_min` and `grade_max` (grade codes such as `EO`, `G7`),
-    `start_date` and `closing_date` (`YYYY-MM-DD`; closing in the future, starting after it),
-    `duration_weeks` (1 to 260), `hours` (`full_time`, `part_time`, `flexible`); optional:
-    `skills` (names or slugs separated by `;`), `remote` (`yes` or `no`, default `no`),
-    `postcode` (required unless remote), `capacity` (default 1).
+    `partnership_project`, `job_shadowing`, `mentoring`), `themes` (theme names or slugs: a
+    JSON list, or separated by `;` in CSV), `grade_min` and `grade_max` (grade codes such as
+    `EO` or names such as `Grade 7`), `start_date` and `closing_date` (`YYYY-MM-DD`; closing
+    in the future, starting after it), `duration_weeks` (1 to 260), `hours` (`full_time`,
+    `part_time`, `flexible`; `Full time` is read as `full_time`); optional: `external_id`
+    (your own id for the placement, unique in the organisation), `skills` (names or slugs),
+    `remote` (`yes` or `no`, or true or false; default no), `postcode` (required unless
+    remote), `capacity` (1 to 100, default 1).
 
-    Every row is checked with the same rules as the web form. If every row passes, all are
-    saved as drafts (201, with each row's new placement id). If any row fails, nothing is
-    saved and the 422 problem lists each failing cell as `rows.N.column`, where N is the row's
-    number in the file counting the header as row 1. At most 1,000 rows and 2 MiB; unknown or
-    missing columns, an empty file or a file with no rows are 422; a file that is not UTF-8
-    is 400.
+    Every line is checked with the same rules, and in the same words, as the web form. If
+    every line passes, each is saved (201, with its placement id and what happened to it): a
+    new `external_id`, or none, makes a draft; a known one updates that placement (drafts and
+    open placements only), or leaves it alone if nothing changed, so sending the same file
+    twice changes nothing. If any line fails, nothing is saved and the 422 problem lists each
+    failing field as `rows.N.field` (CSV, counting the header as row 1) or `lines.N.field`
+    (JSON Lines). A field that is not one of the above is refused by name, with the field
+    it was probably meant to be. At most 1,000 lines and 2 MiB; an empty file or one with no
+    lines is 422; a file that is not UTF-8 is 400.
     """
     caller.require_organisation(organisation_id)
-    columns, records = _records(body)
-    themes, skills = _Terms(Theme, THEMES_MAX), _Terms(Skill, SKILLS_MAX)
-    errors: dict[str, str] = {}
-    created: list[ImportedRow] = []
-    for number, record in records:
-        if len(record) > len(columns):
-            errors[f"rows.{number}"] = (
-                f"The row has {len(record)} cells but the header has {len(columns)}"
+    if request.mimetype == "text/csv":
+        lines, prefix = imports.read_csv(body), "rows"
+    else:
+        lines, prefix = _json_lines(body), "lines"
+    member = imports.Importer(actor_id=caller.user_id, organisation_id=organisation_id)
+    report = imports.import_lines(db.session, member, lines)
+    if report.refused:
+        # Raising rolls back the whole request, the lines that passed included.
+        raise ValidationFailed(report.errors(prefix))
+    counts = report.counts()
+    return ImportReport(
+        created=counts[Action.CREATED],
+        updated=counts[Action.UPDATED],
+        unchanged=counts[Action.UNCHANGED],
+        rows=[
+            ImportedRow(
+                row=outcome.line,
+                status=outcome.action,
+                placement_id=outcome.record_id or 0,
+                version=outcome.version or 0,
             )
-            continue
-        cells = dict.fromkeys(CSV_COLUMNS, "")
-        cells.update(zip(columns, (cell.strip() for cell in record), strict=False))
-        saved = _import_row(caller, organisation_id, number, cells, themes, skills)
-        if isinstance(saved, ImportedRow):
-            created.append(saved)
-        else:
-            errors.update({f"rows.{number}.{column}": text for column, text in saved.items()})
-    if errors:
-        # Raising rolls back the whole request, the rows that passed included.
-        raise ValidationFailed(errors)
-    return ImportReport(created=len(created), rows=created)
-
-
-def _records(body: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header's columns and the non-blank rows with their numbers; the whole file is
-    read before anything is saved, so a file that is too long or not CSV costs no work."""
-    # Strict: a stray quote is an error to report, not two rows silently run together.
-    rows = csv.reader(io.StringIO(body.removeprefix("\ufeff"), newline=""), strict=True)
-    number = 1
-    try:
-        columns = _header(next(rows, None))
-        records = []
-        for number, record in enumerate(rows, start=2):
-            if any(cell.strip() for cell in record):
-                records.append((number, record))
-            if len(records) > CSV_ROWS_MAX:
-                raise ValidationFailed({"body": f"Send at most {CSV_ROWS_MAX:,} rows in a file"})
-    except csv.Error as error:
-        raise ValidationFailed({"body": f"Row {number + 1} is not valid CSV: {error}"}) from None
-    if not records:
-        raise ValidationFailed({"body": "The file has a header but no placements"})
-    return columns, records
-
-
-def _import_row(
-    caller: Caller,
-    organisation_id: int,
-    number: int,
-    cells: dict[str, str],
-    themes: _Terms,
-    skills: _Terms,
-) -> ImportedRow | dict[str, str]:
-    """Save one row as a draft inside a savepoint; its errors by column if it fails."""
-    data, cell_errors = _row_data(cells, themes, skills)
-    try:
-        # The savepoint keeps each row's writes apart, so a row that fails halfway leaves
-        # nothing behind for the rows after it to trip over.
-        with db.session.begin_nested():
-            placement = service.create_draft(db.session, caller.user_id, organisation_id, data)
-            if cell_errors:
-                raise ValidationFailed(cell_errors)
-    except ValidationFailed as failed:
-        rule_errors = {_COLUMN_OF.get(name, name): text for name, text in failed.errors.items()}
-        # A cell of the wrong type reaches the service as empty; say what was wrong with it.
-        return {**rule_errors, **cell_errors}
-    return ImportedRow(
-        row=number, status="created", placement_id=placement.id, version=placement.version_id
+            for outcome in report.outcomes
+        ],
     )
+
+
+def _json_lines(body: str) -> list[imports.Line]:
+    """The file's lines, read before anything is saved, so a file too long costs no work."""
+    lines = list(imports.read_json_lines(body.removeprefix("\ufeff").splitlines()))
+    if not lines:
+        raise ValidationFailed({"body": "The file is empty: send one placement per line"})
+    if len(lines) > imports.ROWS_MAX:
+        raise ValidationFailed({"body": f"Send at most {imports.ROWS_MAX:,} lines in a file"})
+    return lines

@@ -41,6 +41,16 @@ class Output(BaseModel):
 # For a list the service refuses when empty, in its own words: the document says minItems 1.
 NON_EMPTY: dict[str, Any] = {"minItems": 1}
 
+
+def service_rule(**keywords: Any) -> Any:
+    """Say in the document a limit the service checks, without pydantic checking it first.
+
+    Models only parse types; a length or a range is a rule, which the service words the same
+    for the web form, the API and the imports (``matcher.services.messages``).
+    """
+    return Field(json_schema_extra=keywords)
+
+
 Id = Annotated[int, Field(ge=1, le=ID_MAX), WholeNumber]
 PageNumber = Annotated[int, Field(ge=1, le=10_000, description="1 for the first page"), WholeNumber]
 PageSize = Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX, description="Items per page"), WholeNumber]

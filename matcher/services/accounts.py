@@ -36,6 +36,7 @@ from matcher.security import tokens
 from matcher.security.password_policy import password_problem
 from matcher.security.passwords import hash_password, needs_rehash, verify_password
 from matcher.services.errors import NotFound, ServiceError
+from matcher.services.messages import message
 from matcher.services.text import has_hidden_characters, hidden_characters_message
 from matcher.services.validation import ValidationFailed
 
@@ -142,6 +143,58 @@ def checked_display_name(name: str) -> str:
             {"display_name": f"Your name must be {DISPLAY_NAME_MAX} characters or fewer"}
         )
     return name
+
+
+# An imported person sets a password through "forgotten your password": no password matches this.
+NO_PASSWORD = "!imported"
+
+
+def import_person(
+    session: Session,
+    *,
+    email: str,
+    display_name: str,
+    external_id: str | None,
+    government_domains: tuple[str, ...],
+) -> User:
+    """Create a civil servant's account from an HR system's import, with no password yet.
+
+    ValidationFailed for an address outside government or already in use, or a bad name.
+    """
+    email = normalise_email(email)
+    errors: dict[str, str] = {}
+    if "@" not in email or not within_domains(domain_of(email), government_domains):
+        errors["email"] = GOVERNMENT_EMAIL_MESSAGE
+    elif session.scalar(select(User.id).where(User.email == email)) is not None:
+        errors["email"] = message("account.email.taken")
+    try:
+        display_name = checked_display_name(display_name)
+    except ValidationFailed as failed:
+        errors.update(failed.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        email=email,
+        password_hash=NO_PASSWORD,
+        role=Role.CIVIL_SERVANT,
+        display_name=display_name,
+        external_id=external_id,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, None, "account.imported", "user", user.id, {"role": user.role.value})
+    return user
+
+
+def rename_imported_person(session: Session, user: User, display_name: str) -> bool:
+    """Give an imported person the name their HR system now has; whether it changed."""
+    display_name = checked_display_name(display_name)
+    if user.display_name == display_name:
+        return False
+    user.display_name = display_name
+    session.flush()
+    audit.record(session, None, "account.renamed", "user", user.id, {"fields": ["display_name"]})
+    return True
 
 
 def _check_password(password: str, email: str, field: str = "password") -> None:

@@ -55,6 +55,29 @@ MESSAGES: Final[dict[str, str]] = {
     ),
     "profile.wanted_kinds.missing": "Select the kinds of placement you want",
     "profile.hours.missing": "Select the hours you could work",
+    # Imported people
+    "account.email.taken": "An account already uses this email address",
+    "person.email.changed": (
+        "This person was imported with another email address; people change their own"
+    ),
+    # Imports
+    "import.field.unknown": "`{name}` is not a field; the fields are {fields}",
+    "import.field.misspelt": "`{name}` is not a field; did you mean `{suggestion}`?",
+    "import.type.unknown": 'Give each line a type: "person" or "placement"',
+    "import.line.not_json": "The line is not a JSON object: {reason}",
+    "import.line.duplicate": "This {field} is also on line {line}",
+    "import.reference.unknown": "There is no {what} called '{name}'",
+    "import.organisation.unknown": (
+        "There is no organisation called '{name}': give its name or ONS code"
+    ),
+    "import.organisation.missing": "Enter the organisation's name or ONS code",
+    "import.organisation.unverified": (
+        "The organisation is not verified yet: import its placements as drafts"
+    ),
+    "import.placement.final": "The placement is {status}, so it can no longer be changed",
+    "import.text.malformed": "Enter text",
+    "import.list.malformed": "Enter a list of names",
+    "import.stale": "Someone changed this record while it was being imported: import it again",
     # Rules shared by both
     "text.too_long": "{label} must be {most:,} characters or fewer",
     "terms.too_many": "Select {most} {what} or fewer",

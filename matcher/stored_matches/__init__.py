@@ -3,5 +3,6 @@
 One job per module: ``loading`` reads frames in bulk, ``storing`` writes matches in bulk,
 ``publishing`` swaps a full rebuild in atomically, ``snapshot`` keeps a fitted engine per
 process, ``incremental`` re-scores what an event changed, ``rebuild`` runs a full rebuild in
-chunks, ``exporting`` and ``importing`` move data in and out as JSON Lines.
+chunks, ``exporting`` writes the stored matches out as JSON Lines (imports are
+``matcher.services.imports``).
 """

@@ -10,13 +10,15 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from matcher.api.placements import CSV_COLUMNS, CSV_ROWS_MAX
 from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.models import Placement, PlacementStatus, Skill, Theme
+from matcher.services.imports import PLACEMENT_FIELDS, ROWS_MAX
 from tests.api_world import ApiWorld, call, fixtures
 
 api_world_template, world, http = fixtures()
+# The columns of a file without external ids, as the first HR systems sent them.
+CSV_COLUMNS = tuple(name for name in PLACEMENT_FIELDS if name != "external_id")
 
 
 def _row(**changes: str) -> dict[str, str]:
@@ -160,7 +162,7 @@ def test_row_numbers_count_the_header_and_blank_lines_as_in_the_file(
 
     response = _import(http, world, text)
 
-    assert _errors(response) == {"rows.4.hours": "Select the hours"}
+    assert _errors(response) == {"rows.4.hours": "Enter one of: full_time, part_time, flexible"}
 
 
 def test_a_row_with_more_cells_than_the_header_is_reported(http: FlaskClient, world: ApiWorld):
@@ -189,7 +191,9 @@ def test_the_header_must_name_known_columns_once_and_every_required_one(
     missing = _import(http, world, "title,summary\r\nA,B\r\n")
 
     assert unknown.status_code == twice.status_code == missing.status_code == 422
-    assert _errors(unknown)["header"].startswith("Unknown columns 'salary'")
+    assert _errors(unknown)["header"].startswith(
+        "`salary` is not a field; the fields are external_id, title"
+    )
     assert _errors(twice) == {"header": "Columns appear twice: title"}
     assert _errors(missing)["header"].startswith("Columns missing: description, kind")
 
@@ -206,11 +210,11 @@ def test_an_empty_file_or_one_without_rows_is_422(http: FlaskClient, world: ApiW
 def test_a_file_with_too_many_rows_is_refused_before_any_is_checked(
     http: FlaskClient, world: ApiWorld
 ):
-    text = _csv([_row()] * (CSV_ROWS_MAX + 1))
+    text = _csv([_row()] * (ROWS_MAX + 1))
 
     response = _import(http, world, text)
 
-    assert _errors(response) == {"body": f"Send at most {CSV_ROWS_MAX:,} rows in a file"}
+    assert _errors(response) == {"body": f"Send at most {ROWS_MAX:,} rows in a file"}
 
 
 def test_a_file_that_is_not_utf8_or_not_csv_is_refused(http: FlaskClient, world: ApiWorld):
