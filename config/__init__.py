@@ -40,6 +40,9 @@ MAIL_KINDS = (
 )
 NOTIFY_DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 DIGEST_FREQUENCIES = ("weekly", "daily", "never")
+LOG_FORMATS = ("text", "json")
+# A shorter bearer token for /metrics could be guessed; the web app compares it in constant time.
+METRICS_TOKEN_MIN_LENGTH = 32
 # Relevance components of the matching engine, each weighted by MATCH_WEIGHT_<NAME>.
 MATCH_WEIGHT_DEFAULTS = (
     ("themes", 0.5),
@@ -69,6 +72,9 @@ class Settings:
     host: str
     port: int
     log_level: str
+    log_format: str
+    metrics_token: str = field(repr=False)
+    metrics_dir: Path
     mail_backend: str
     mail_outbox_dir: Path
     mail_from: str
@@ -291,6 +297,14 @@ def _clock_time(environ: Mapping[str, str], name: str, default: str) -> tuple[in
     return int(hour), int(minute)
 
 
+def _metrics_token(environ: Mapping[str, str]) -> str:
+    """The bearer token that opens /metrics; empty keeps the endpoint closed."""
+    token = _text(environ, "METRICS_TOKEN", "")
+    if token and len(token) < METRICS_TOKEN_MIN_LENGTH:
+        raise ConfigError(f"METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters")
+    return token
+
+
 def _development_secret_key(instance_dir: Path) -> str:
     """Read the key generated on first run, or generate it; never used in production."""
     path = instance_dir / "secret_key"
@@ -352,6 +366,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=_choice(
             environ, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
         ).upper(),
+        log_format=_choice(
+            environ, "LOG_FORMAT", "json" if env == "production" else "text", LOG_FORMATS
+        ),
+        metrics_token=_metrics_token(environ),
+        metrics_dir=Path(
+            _text(environ, "PROMETHEUS_MULTIPROC_DIR", str(instance_dir / "metrics"))
+        ).resolve(),
         mail_backend=mail_backend,
         mail_outbox_dir=Path(
             _text(environ, "MAIL_OUTBOX_DIR", str(instance_dir / "outbox"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -10,6 +9,7 @@ from flask import Flask
 from config import Settings, load_settings
 from matcher.database import engine_options, prepare_engine
 from matcher.extensions import db, migrate
+from matcher.observability import init_observability
 from matcher.security.passwords import parameters_for, use_parameters
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -30,9 +30,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         PREFERRED_URL_SCHEME="https" if settings.is_production else "http",
         MATCHER_SETTINGS=settings,
     )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    # First, so that the request id is set before any other request hook runs.
+    init_observability(app, settings)
 
     use_parameters(parameters_for(settings.env))
     db.init_app(app)

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from matcher.database import rows_changed
 from matcher.extensions import db
 from matcher.models import OutboxEvent, utcnow
+from matcher.observability.context import current_request_id
+from matcher.observability.tasks import request_id_header
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ class Claimed:
     id: int
     task_name: str
     claimed_at: datetime
+    request_id: str | None = None
 
 
 class PayloadNotIds(ValueError):
@@ -71,7 +74,12 @@ def record_event(session: Session, task_name: str, payload: dict[str, Any]) -> O
     ``payload`` maps names ending in ``_id`` to integer ids, nothing else (``PayloadNotIds``).
     """
     _check_ids_only(payload)
-    event = OutboxEvent(task_name=task_name, payload=payload, publish_attempts=0)
+    event = OutboxEvent(
+        task_name=task_name,
+        payload=payload,
+        publish_attempts=0,
+        request_id=current_request_id(),
+    )
     session.add(event)
     session.flush([event])
     session.info.setdefault(_SESSION_KEY, []).append(event.id)
@@ -121,10 +129,13 @@ def claim_events(
         update(OutboxEvent)
         .where(OutboxEvent.id.in_(candidates.scalar_subquery()), _publishable(now))
         .values(dispatched_at=now, publish_attempts=OutboxEvent.publish_attempts + 1)
-        .returning(OutboxEvent.id, OutboxEvent.task_name)
+        .returning(OutboxEvent.id, OutboxEvent.task_name, OutboxEvent.request_id)
     ).all()
     return sorted(
-        (Claimed(id=row.id, task_name=row.task_name, claimed_at=now) for row in rows),
+        (
+            Claimed(id=row.id, task_name=row.task_name, claimed_at=now, request_id=row.request_id)
+            for row in rows
+        ),
         key=lambda claimed: claimed.id,
     )
 
@@ -159,7 +170,12 @@ def publish(celery: Celery, claimed: Claimed) -> None:
         raise UnknownTask(f"no task is registered as {claimed.task_name!r}")
     # retry=False: a dead broker must fail this call within the connection timeout instead of
     # holding up a web request; the relay publishes the event later.
-    celery.send_task(claimed.task_name, kwargs={"event_id": claimed.id}, retry=False)
+    celery.send_task(
+        claimed.task_name,
+        kwargs={"event_id": claimed.id},
+        retry=False,
+        headers=request_id_header(claimed.request_id),
+    )
 
 
 def describe_error(error: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from config import Settings, load_settings
 from matcher import create_app
 from matcher.extensions import db
+from matcher.observability.metrics import MULTIPROCESS_DIRECTORY
 from tests.services import fresh_postgres_database
 
 # Our own markup shown as text: a tag that carries a GOV.UK or app class, escaped. People's own
@@ -56,6 +58,15 @@ def migrated_app(settings: Settings) -> Flask:
     with app.app_context():
         upgrade()
     return app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def metrics_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this session's processes write Prometheus samples: test runs side by side (and
+    their workers) would otherwise add up each other's in a shared instance folder."""
+    directory = tmp_path_factory.mktemp("metrics")
+    os.environ[MULTIPROCESS_DIRECTORY] = str(directory)
+    return directory
 
 
 @pytest.fixture(scope="session")

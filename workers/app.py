@@ -12,6 +12,7 @@ from kombu import Exchange, Queue
 
 import workers
 from config import Settings
+from matcher.observability.tasks import connect_task_signals
 from workers.queues import QUEUE_DEFAULT, QUEUES, TASK_QUEUES
 from workers.relay import relay_step
 from workers.schedule import beat_schedule
@@ -93,5 +94,6 @@ def make_celery(settings: Settings, flask_app: Flask) -> Celery:
         beat_schedule_filename=str(settings.instance_dir / "celerybeat-schedule"),
     )
     celery.steps["worker"].add(relay_step(flask_app, settings.outbox_relay_interval_seconds))
+    connect_task_signals()
     import_task_modules()
     return celery

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.models.base import Base, BigId, JSONDocument, UTCDateTime, utcnow
@@ -18,6 +18,13 @@ class OutboxEvent(Base):
     __table_args__ = (
         CheckConstraint("publish_attempts >= 0", name="publish_attempts_not_negative"),
         Index("ix_outbox_events_dispatched_at", "dispatched_at", "id"),
+        # The backlog and the age of its oldest event, which /metrics reads on every scrape.
+        Index(
+            "ix_outbox_events_unprocessed",
+            "created_at",
+            sqlite_where=text("processed_at IS NULL"),
+            postgresql_where=text("processed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -28,3 +35,5 @@ class OutboxEvent(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     publish_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The X-Request-Id of the web request that recorded the event, for the task's log lines.
+    request_id: Mapped[str | None] = mapped_column(String(64))

@@ -12,7 +12,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from matcher.models import CivilServantProfile, MatchRun, MatchRunChunk, StagedMatch
+from matcher.models import CivilServantProfile, MatchRun, MatchRunChunk, StagedMatch, utcnow
+from matcher.observability.metrics import observe_rebuild
 from matcher.stored_matches.incremental import placement_changed, recompute_people
 from matcher.stored_matches.publishing import (
     changed_since,
@@ -124,6 +125,7 @@ def finish_rebuild(session: Session, settings: Settings, run_id: int) -> Publish
     for placement_id in sorted(changed.placement_ids):
         placement_changed(session, settings, placement_id)
         session.commit()
+    observe_rebuild((utcnow() - started_at).total_seconds())
     return Published(
         run_id=run_id,
         rows=rows,
