@@ -202,7 +202,7 @@ def _decide(
     return _interest_out(caller, moved, names)
 
 
-_DECISION = {
+_DECISION: dict[str, Any] = {
     "tag": TAG,
     "response": PlacementInterest,
     "roles": MEMBERS,

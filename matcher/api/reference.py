@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import func, or_, select
 
 from matcher.api.operations import operation
@@ -94,7 +96,10 @@ class OrganisationPage(Output):
     page: PageInfo
 
 
-def _terms(model: type[Theme] | type[Skill]) -> TermList:
+TermModel = TypeVar("TermModel", Theme, Skill)
+
+
+def _terms(model: type[TermModel]) -> TermList:
     rows = db.session.scalars(select(model).where(model.active).order_by(model.name))
     return TermList(
         items=[Term(id=t.id, slug=t.slug, name=t.name, description=t.description) for t in rows]

@@ -224,7 +224,7 @@ def _names(
     wanted = set(ids)
     if not wanted:
         return {}
-    return dict(session.execute(select(model.id, model.name).where(model.id.in_(wanted))).all())
+    return dict(session.execute(select(model.id, model.name).where(model.id.in_(wanted))).tuples())
 
 
 def _person_news(

@@ -29,7 +29,8 @@ def grid_scores(
 ) -> NDArray[np.float32]:
     """Weighted sum of every component over a grid of pairs (float32, unfiltered)."""
     w = config.weights
-    pa, qa = (slice(None), None), (None, slice(None))
+    pa: tuple[slice | None, slice | None] = (slice(None), None)
+    qa: tuple[slice | None, slice | None] = (None, slice(None))
     if people_rows:
         # Themes, text, bridging and the "not for me" penalty are one dense product.
         scores = fitted.p_u[people] @ fitted.q_v[placements].T

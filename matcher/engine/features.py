@@ -332,7 +332,7 @@ def fit(people: PeopleFrame, placements: PlacementFrame, config: EngineConfig) -
 
 def take_rows(frame: Frame, index: NDArray[np.intp]) -> Frame:
     """The rows ``index`` of a frame, in that order."""
-    values = {}
+    values: dict[str, Any] = {}
     for f in dataclasses.fields(frame):
         value = getattr(frame, f.name)
         values[f.name] = (
@@ -388,7 +388,9 @@ def _regather(
     stacked_index[fresh] = len(old_ids) + np.arange(len(fresh))
     out: dict[str, Any] = {}
     for name in names:
-        old, new = getattr(fitted, name), computed[name]
+        # Any: a sparse matrix (scipy has no types) or an array.
+        old: Any = getattr(fitted, name)
+        new = computed[name]
         if sp.issparse(old):
             out[name] = sp.vstack([old, new.astype(old.dtype)], format="csr")[stacked_index]
         else:

@@ -38,7 +38,8 @@ def pair_mask(
     The grid is people x placements when ``people_rows``, else placements x people.
     Discoverability is the caller's concern: it only applies on the organisation side.
     """
-    pa, qa = (slice(None), None), (None, slice(None))
+    pa: tuple[slice | None, slice | None] = (slice(None), None)
+    qa: tuple[slice | None, slice | None] = (None, slice(None))
     if not people_rows:
         pa, qa = qa, pa
     de = fitted.p_e[people][pa] - fitted.q_e[placements][qa]

@@ -204,6 +204,7 @@ def _same(a: Any, b: Any) -> bool:
 def _replace_rows(old: Frame, new: Frame, rows: NDArray[np.intp]) -> tuple[Frame, set[str]]:
     values: dict[str, Any] = {}
     changed: set[str] = set()
+    value: Any
     for f in dataclasses.fields(old):
         before, after = getattr(old, f.name), getattr(new, f.name)
         if isinstance(before, np.ndarray):

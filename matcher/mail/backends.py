@@ -190,6 +190,7 @@ class SMTPBackend:
             # The body and the final "." go out in two writes (the commit point sits between
             # them); with Nagle's algorithm on, the "." would wait for the server's delayed ACK
             # of the body (40 ms on Linux) on every message.
+            assert connection.sock is not None, "connect() opened it"
             connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connection.ehlo()
             if self.starttls:

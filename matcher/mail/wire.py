@@ -60,7 +60,7 @@ class WireMessage:
 
     def as_email(self) -> EmailMessage:
         """The message parsed back, for previews and tests."""
-        return message_from_bytes(self.data, policy=policy.default)  # type: ignore[return-value]
+        return message_from_bytes(self.data, policy=policy.default)
 
 
 @cache

@@ -30,6 +30,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
+from matcher.database import rows_changed
 from matcher.mail import (
     MailError,
     PermanentMailError,
@@ -148,7 +149,8 @@ def _claim_next(session: Session, key: str | None) -> NotificationDelivery | Non
     if key is not None:
         due = due.where(NotificationDelivery.message_key == key)
     for row_id in session.scalars(due).all():
-        claimed = session.execute(
+        claimed = rows_changed(
+            session,
             update(NotificationDelivery)
             .where(
                 NotificationDelivery.id == row_id,
@@ -162,8 +164,8 @@ def _claim_next(session: Session, key: str | None) -> NotificationDelivery | Non
                 claimed_at=now,
                 attempts=NotificationDelivery.attempts + 1,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         session.commit()
         if claimed:
             return session.get(NotificationDelivery, row_id, populate_existing=True)

@@ -393,4 +393,6 @@ def names_of(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]
     ids = {user_id for user_id in user_ids if user_id is not None}
     if not ids:
         return {}
-    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    return dict(
+        session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).tuples()
+    )

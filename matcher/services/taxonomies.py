@@ -78,7 +78,7 @@ def add_term(session: Session, actor_id: int, kind: Kind, name: str) -> Theme | 
 
 def _load(session: Session, kind: str, term_id: int) -> Theme | Skill:
     term = session.get(_model(kind), term_id, with_for_update=True)
-    if term is None:
+    if not isinstance(term, Theme | Skill):
         raise NotFound(f"{kind} {term_id} does not exist")
     return term
 

@@ -11,7 +11,7 @@ people who marked it "not for me" (their person vector holds it), whose lists ar
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,7 +127,7 @@ class _Lists:
 def _stored_lists(session: Session, person_ids: NDArray[np.int64]) -> _Lists:
     """The stored rows of ``person_ids`` (sorted and unique)."""
     ids = person_ids.tolist()
-    rows: list[Any] = []
+    rows: Sequence[Any] = []
     if _postgres(session) and ids:
         rows = session.execute(
             text(
@@ -138,9 +138,13 @@ def _stored_lists(session: Session, person_ids: NDArray[np.int64]) -> _Lists:
         ).all()
     else:
         columns = (Match.person_id, Match.placement_id, Match.score, Match.rank)
-        for start in range(0, len(ids), ID_BATCH):
-            batch = ids[start : start + ID_BATCH]
-            rows.extend(session.execute(select(*columns).where(Match.person_id.in_(batch))).all())
+        rows = [
+            row
+            for start in range(0, len(ids), ID_BATCH)
+            for row in session.execute(
+                select(*columns).where(Match.person_id.in_(ids[start : start + ID_BATCH]))
+            )
+        ]
     # Plain tuples: numpy would probe each Row for the array protocols, which is slow.
     table = np.array([tuple(r) for r in rows], np.float64).reshape(-1, 4)
     person, placement = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)

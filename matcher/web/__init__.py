@@ -20,9 +20,11 @@ GOVUK_ASSETS = Path(__file__).resolve().parent.parent / "static" / "govuk-fronte
 
 def init_web(app: Flask) -> None:
     """Wire templates, assets, headers, error pages and the page blueprints into ``app``."""
+    templates = app.jinja_loader
+    assert templates is not None, "the app has a templates folder"
     app.jinja_loader = ChoiceLoader(
         [
-            app.jinja_loader,
+            templates,
             PrefixLoader(
                 {
                     "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),

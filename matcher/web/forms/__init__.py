@@ -122,7 +122,7 @@ class GovukDateField(Field):
         self.raw_data = None
         if formdata is not None and any(f"{self.name}-{p}" in formdata for p in _PARTS):
             parts = tuple(formdata.get(f"{self.name}-{part}", "").strip() for part in _PARTS)
-            self.parts = parts  # type: ignore[assignment]
+            self.parts = parts
             self.raw_data = list(parts)
             self.data = None
             return

@@ -270,9 +270,9 @@ class AvailabilityForm(QuestionForm):
                 raise ValidationError(problem)
 
     def answers(self) -> dict[str, Any]:
-        until = self.available_until.data
+        start, until = self.available_from.data, self.available_until.data
         return {
-            "available_from": self.available_from.data.isoformat(),
+            "available_from": start.isoformat() if start else None,
             "available_until": until.isoformat() if until else None,
         }
 
