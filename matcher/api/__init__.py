@@ -36,7 +36,7 @@ def init_api(app: Flask) -> None:
     """Register the API's operations, its document and docs page; bearer tokens, not CSRF."""
     from importlib import import_module
 
-    from matcher.web.extensions import csrf
+    from matcher.http.extensions import csrf
 
     for area in AREAS:
         import_module(area)

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from matcher.api.operations import OPERATIONS, Operation
-from matcher.api.problems import PROBLEM_JSON, Problem
 from matcher.api.schemas import ID_MAX
+from matcher.http.problems import PROBLEM_JSON, Problem
 
 REF = "#/components/schemas/{model}"
 # What ``operations._expected_version`` accepts: an ETag as read ("3", or weak W/"3"), or *.

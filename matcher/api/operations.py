@@ -22,15 +22,15 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BaseConverter
 
-from matcher.api.problems import problem
 from matcher.api.schemas import ID_MAX
 from matcher.extensions import db
+from matcher.http.problems import problem
+from matcher.http.ratelimit import TooManyAttempts, count_api_request
 from matcher.models import Role
 from matcher.services.api_tokens import token_for_secret
 from matcher.services.concurrency import StaleObject
 from matcher.services.errors import InvalidState, NotFound, NotPermitted, ServiceError
 from matcher.services.validation import ValidationFailed
-from matcher.web.ratelimit import TooManyAttempts, count_api_request
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 JSON_BODY_MAX = 64 * 1024

@@ -7,12 +7,12 @@ from pathlib import Path
 from flask import Blueprint, Flask
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
+from matcher.http.extensions import csrf
+from matcher.http.ratelimit import init_rate_limits
 from matcher.web.auth import init_auth
 from matcher.web.errors import register_error_pages
-from matcher.web.extensions import csrf
 from matcher.web.headers import install_security_headers
 from matcher.web.input_guards import install_input_guards
-from matcher.web.ratelimit import init_rate_limits
 from matcher.web.templating import GovukUndefined
 
 GOVUK_ASSETS = Path(__file__).resolve().parent.parent / "static" / "govuk-frontend" / "assets"

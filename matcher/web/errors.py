@@ -6,8 +6,8 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from matcher.api.problems import problem
 from matcher.extensions import db
+from matcher.http.problems import problem
 
 
 def _wants_json() -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Response, after_this_request
 
-from matcher.web.extensions import limiter
+from matcher.http.extensions import limiter
 from matcher.web.forms import SubmitOnceForm
 
 REMEMBER_SECONDS = 24 * 3600

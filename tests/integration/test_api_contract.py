@@ -29,10 +29,10 @@ from sqlalchemy import text
 
 from matcher import create_app
 from matcher.extensions import db
+from matcher.http.ratelimit import API_PER_TOKEN
 from matcher.models import InterestStatus
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
-from matcher.web.ratelimit import API_PER_TOKEN
 from tests.api import complete_profile, token_for
 from tests.conftest import make_settings
 from tests.live import LiveServer

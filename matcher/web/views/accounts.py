@@ -18,11 +18,11 @@ from flask import (
 
 from config import Settings
 from matcher.extensions import db
+from matcher.http import ratelimit
 from matcher.models import Role, User, utcnow
 from matcher.services import accounts as service
 from matcher.services import memberships
 from matcher.services.personal_data import export_personal_data
-from matcher.web import ratelimit
 from matcher.web.auth import (
     get_current_user,
     login_required,

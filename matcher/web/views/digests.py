@@ -13,11 +13,11 @@ from matcher.digests.links import user_from_unsubscribe_token
 from matcher.digests.periods import period_for
 from matcher.digests.rendering import template_context
 from matcher.extensions import db
+from matcher.http.extensions import csrf
 from matcher.models import DigestFrequency, DigestKind, Role, utcnow
 from matcher.security.tokens import InvalidToken
 from matcher.services import digest_preferences
 from matcher.web.auth import current_user, login_required
-from matcher.web.extensions import csrf
 from matcher.web.unit_of_work import unit_of_work
 
 digests = Blueprint("digests", __name__)

@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from matcher.extensions import db
+from matcher.http import ratelimit
 from matcher.models import Role
 from matcher.services.feedback import FeedbackAnswers, feedback_received, give_feedback
-from matcher.web import ratelimit
 from matcher.web.auth import roles_required, signed_in_user
 from matcher.web.forms.feedback import FeedbackForm
 from matcher.web.once import first_submission

@@ -15,11 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from matcher.api.operations import JSON_BODY_MAX
-from matcher.api.problems import PROBLEM_JSON
 from matcher.extensions import db
+from matcher.http.problems import PROBLEM_JSON
+from matcher.http.ratelimit import API_PER_TOKEN
 from matcher.models import ApiToken, Membership, utcnow
 from matcher.services.api_tokens import revoke_token, token_for_secret
-from matcher.web.ratelimit import API_PER_TOKEN
 from tests.api import bearer, complete_profile, profile_body, token_for
 from tests.unit.api.conftest import Callers
 

@@ -11,6 +11,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
 from matcher.extensions import db
+from matcher.http.ratelimit import SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP
 from matcher.models import (
     AuditEntry,
     CivilServantProfile,
@@ -27,7 +28,6 @@ from matcher.security.passwords import hash_password
 from matcher.security.tokens import CONFIRM_EMAIL, fingerprint
 from matcher.services import accounts as accounts_service
 from matcher.services import api_tokens, memberships
-from matcher.web.ratelimit import SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP
 from tests import builders
 from tests.unit.services.world import build_world, interest_in, open_placement
 from tests.web import (

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from matcher.extensions import db
+from matcher.http.ratelimit import FEEDBACK_PER_IP
 from matcher.models import Feedback, Role, utcnow
-from matcher.web.ratelimit import FEEDBACK_PER_IP
 from tests.unit.web.matches_world import browser_of
 from tests.web import (
     confirmed_user,

@@ -20,9 +20,9 @@ from flask import Flask, current_app, render_template
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 
+from matcher.http.extensions import limiter
 from matcher.security.tokens import fingerprint
 from matcher.services.accounts import normalise_email
-from matcher.web.extensions import limiter
 
 SIGN_IN_PER_ACCOUNT = "RATELIMIT_SIGN_IN_PER_ACCOUNT"
 SIGN_IN_PER_ACCOUNT_AND_IP = "RATELIMIT_SIGN_IN_PER_ACCOUNT_AND_IP"

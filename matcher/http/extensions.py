@@ -1,4 +1,5 @@
-"""Web-only Flask extensions, created once here and bound to the app in ``init_web``."""
+"""Flask extensions of the pages and the API, created once here and bound to the app in
+``init_web``."""
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
