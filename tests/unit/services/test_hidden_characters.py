@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from matcher.extensions import db
@@ -26,9 +26,9 @@ from matcher.services import (
     placements,
     taxonomies,
 )
+from matcher.services.imports import Importer, Report, import_lines, read_json_lines
 from matcher.services.text import has_hidden_characters
 from matcher.services.validation import ValidationFailed
-from matcher.stored_matches.importing import import_lines
 from tests import builders
 from tests.unit.services.world import World, interest_in, open_placement, valid_data
 from tests.unit.stored_matches.test_data_in_out import PERSON, _fill_taxonomy, _placement
@@ -147,10 +147,10 @@ def test_json_lines_import_refuses_a_name_with_a_line_break(app: Flask):
     db.session.commit()
     person = _fill_taxonomy({**PERSON, "name": "Mallory\r\nX-Evil: 1"})
 
-    result = import_lines(db.session, [json.dumps(person)])
+    report = _import([json.dumps(person)])
 
-    assert [number for number, _ in result.errors] == [1]
-    assert result.errors[0][1].startswith("name: Your name must be one line")
+    assert [outcome.line for outcome in report.refused] == [1]
+    assert report.refused[0].errors["name"].startswith("Your name must be one line")
 
 
 def test_json_lines_import_refuses_a_title_with_a_line_break(app: Flask):
@@ -163,6 +163,13 @@ def test_json_lines_import_refuses_a_title_with_a_line_break(app: Flask):
     )
     placement = _fill_taxonomy({**_placement(council), "title": "Line\nbreak"})
 
-    result = import_lines(db.session, [json.dumps(placement)])
+    report = _import([json.dumps(placement)])
 
-    assert len(result.errors) == 1 and "title: Title must be one line" in result.errors[0][1]
+    assert len(report.refused) == 1
+    assert report.refused[0].errors["title"].startswith("Title must be one line")
+
+
+def _import(lines: list[str]) -> Report:
+    domains = current_app.config["MATCHER_SETTINGS"].government_email_domains
+    operator = Importer(actor_id=None, organisation_id=None, government_domains=domains)
+    return import_lines(db.session, operator, read_json_lines(lines))
