@@ -63,7 +63,6 @@ class Fitted:
     p_lim2: NDArray[np.float32]
     p_inv_lim: NDArray[np.float32]
     p_remote_ok: NDArray[np.bool_]
-    p_from: NDArray[np.int32]
     p_until: NDArray[np.int32]
     p_anchor: NDArray[np.int32]  # first day the person could start: max(available_from, today)
     p_grade: NDArray[np.int16]
@@ -83,7 +82,6 @@ class Fitted:
     q_n: NDArray[np.float32]
     q_remote: NDArray[np.bool_]
     q_start: NDArray[np.int32]
-    q_end: NDArray[np.int32]
     q_eligible: NDArray[np.bool_]  # open and not past its closing date
     q_gmin: NDArray[np.int16]
     q_gmax: NDArray[np.int16]
@@ -192,7 +190,6 @@ def _person_rows(
         # A zero limit still lets a placement at the person's own location count as near.
         "p_inv_lim": (1.0 / np.maximum(limit, 1e-3)).astype(np.float32),
         "p_remote_ok": people.remote_ok.copy(),
-        "p_from": np.clip(people.available_from, -(2**30), 2**30).astype(np.int32),
         "p_until": np.clip(people.available_until, -(2**30), 2**30).astype(np.int32),
         "p_anchor": np.maximum(people.available_from, today).astype(np.int32),
         "p_grade": people.grade_rank.astype(np.int16),
@@ -225,7 +222,6 @@ def _placement_rows(
         "q_n": _km(placements.northing, MISSING_PLACEMENT_KM),
         "q_remote": placements.remote_possible.copy(),
         "q_start": placements.start_date.astype(np.int32),
-        "q_end": placements.end_date.astype(np.int32),
         "q_eligible": placements.is_open & (placements.closing_date >= today),
         "q_gmin": placements.grade_min_rank.astype(np.int16),
         "q_gmax": placements.grade_max_rank.astype(np.int16),

@@ -49,7 +49,10 @@ def pair_mask(
     ok = d2 <= fitted.p_lim2[people][pa]
     # Out of range is still fine when both sides accept remote work.
     ok |= fitted.p_remote_ok[people][pa] & fitted.q_remote[placements][qa]
-    ok &= fitted.p_from[people][pa] <= fitted.q_end[placements][qa]
+    # The person can start it: it starts inside their window, from the first day they are free
+    # (today at the earliest). Overlapping windows are not enough: a placement that started
+    # weeks before someone is free is not one they can take.
+    ok &= fitted.p_anchor[people][pa] <= fitted.q_start[placements][qa]
     ok &= fitted.q_start[placements][qa] <= fitted.p_until[people][pa]
     grade = fitted.p_grade[people][pa]
     ok &= fitted.q_gmin[placements][qa] <= grade

@@ -99,8 +99,8 @@ def eligible(
         return False
     if placement["kind"] not in person["wanted_kinds"]:
         return False
-    end = placement["start_date"] + timedelta(weeks=placement["duration_weeks"], days=-1)
-    if person["available_from"] is not None and person["available_from"] > end:
+    first_free_day = max(person["available_from"] or TODAY, TODAY)
+    if placement["start_date"] < first_free_day:
         return False
     if (
         person["available_until"] is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -52,14 +52,15 @@ def violations(session: Session) -> list[str]:
             problems.append(f"{pair}: unknown person or placement")
             continue
         assert organisations[placement.organisation_id] is not None
-        last_day = placement.start_date + timedelta(weeks=placement.duration_weeks, days=-1)
+        first_free_day = max(person.available_from or today, today)
         checks: dict[str, Any] = {
             "open": str(placement.status) == "open" and placement.closing_date >= today,
             "grade": placement.grade_min_rank
             <= (person.grade_rank or 0)
             <= placement.grade_max_rank,
-            "availability": (person.available_from or date.min) <= last_day
-            and placement.start_date <= (person.available_until or date.max),
+            "can start": first_free_day
+            <= placement.start_date
+            <= (person.available_until or date.max),
             "kind": str(placement.kind) in kinds.get(person.user_id, set()),
             "travel": _reachable(person, placement),
             "not for me": (person.user_id, placement.id) not in dismissed,
