@@ -62,7 +62,7 @@ from matcher.services.validation import ValidationFailed
 
 ROWS_MAX = 1_000
 
-PLACEMENT_FIELDS = (
+PLACEMENT_FIELDS: tuple[str, ...] = (
     "external_id",
     "title",
     "summary",
@@ -500,14 +500,14 @@ def _person(session: Session, importer: Importer, read: _Reader) -> tuple[Action
     if errors:
         raise ValidationFailed(errors)
     renamed = accounts.rename_imported_person(session, existing, name)
-    profile = existing.profile
-    if profile is not None and _same_profile(profile, answers):
-        return (Action.UPDATED if renamed else Action.UNCHANGED), existing.id, profile.version_id
+    current = existing.profile
+    if current is not None and _same_profile(current, answers):
+        return (Action.UPDATED if renamed else Action.UNCHANGED), existing.id, current.version_id
     profile = profiles.save_profile(
         session,
         user_id=existing.id,
         answers=answers,
-        expected_version=profile.version_id if profile is not None else 0,
+        expected_version=current.version_id if current is not None else 0,
     )
     return Action.UPDATED, existing.id, profile.version_id
 
