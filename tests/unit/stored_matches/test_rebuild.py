@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,12 @@ from matcher.models import CivilServantProfile, Match, MatchRun, MatchRunStatus,
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
 from tests.unit.stored_matches.helpers import seed, violations
+
+
+@pytest.fixture(params=["app", "pg_app"], ids=["sqlite", "postgresql"])
+def either_app(request: pytest.FixtureRequest) -> Flask:
+    """The app on SQLite, then on PostgreSQL: the hard filters must hold on both."""
+    return request.getfixturevalue(request.param)
 
 
 @settings(
@@ -31,7 +38,7 @@ from tests.unit.stored_matches.helpers import seed, violations
     close_first=st.booleans(),
 )
 def test_no_stored_match_breaks_a_hard_filter(
-    app: Flask,
+    either_app: Flask,
     grades: list[int],
     limits: list[int],
     remote: bool,
@@ -64,7 +71,7 @@ def test_no_stored_match_breaks_a_hard_filter(
         db.session.execute(update(Placement).where(Placement.id == first).values(status="closed"))
     db.session.commit()
     forget_snapshots()
-    rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
+    rebuild_sync(db.session, either_app.config["MATCHER_SETTINGS"])
     assert db.session.scalar(select(func.count()).select_from(Match)) > 0
     assert violations(db.session) == []
 
