@@ -239,7 +239,7 @@ def membership_invitation_sent(
     organisation = session.get(Organisation, invitation.organisation_id)
     inviter = session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
     assert organisation is not None
-    token = invitation_token(invitation)
+    token = invitation_token(invitation, secret_key=settings.secret_key)
     return Message(
         [(invitation.email, "")],
         f"You are invited to join {organisation.name} on matcher",

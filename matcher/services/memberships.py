@@ -15,8 +15,9 @@ an organisation always keeps at least one administrator. Every membership change
 organisation's row first, so two concurrent changes cannot both remove "the other" last
 administrator.
 
-Invitation tokens are signed (with the app's secret key) and name the invitation's id; the row
-holds no secret, so the email task can rebuild the link and revoking the row kills the token.
+Invitation tokens are signed with the secret key the caller passes and name the invitation's
+id; the row holds no secret, so the email task can rebuild the link and revoking the row kills
+the token.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -326,19 +326,19 @@ def join_by_confirmed_address(session: Session, user_id: int) -> Membership | Jo
     return join_organisation(session, user.id, organisation.id)
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_TOKEN_SALT)
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=_TOKEN_SALT)
 
 
-def invitation_token(invitation: Invitation) -> str:
+def invitation_token(invitation: Invitation, *, secret_key: str) -> str:
     """The signed token that lets the invitee accept ``invitation``; goes in the email link."""
-    return str(_serializer().dumps({"invitation": invitation.id}))
+    return str(_serializer(secret_key).dumps({"invitation": invitation.id}))
 
 
-def invitation_id_from_token(token: str) -> int | None:
+def invitation_id_from_token(token: str, *, secret_key: str) -> int | None:
     """The id of the invitation a genuine link names; None for a forged or mangled link."""
     try:
-        claims = _serializer().loads(token)
+        claims = _serializer(secret_key).loads(token)
         return int(claims["invitation"])
     except (BadSignature, KeyError, TypeError, ValueError):
         return None
@@ -412,8 +412,8 @@ def invite_member(
     return invitation
 
 
-def _invitation_from_token(session: Session, token: str) -> Invitation:
-    invitation_id = invitation_id_from_token(token)
+def _invitation_from_token(session: Session, token: str, secret_key: str) -> Invitation:
+    invitation_id = invitation_id_from_token(token, secret_key=secret_key)
     if invitation_id is None:
         raise NotFound("no invitation matches this link")
     invitation = session.get(
@@ -424,10 +424,12 @@ def _invitation_from_token(session: Session, token: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(session: Session, actor_id: int, token: str) -> Membership:
+def accept_invitation(
+    session: Session, actor_id: int, token: str, *, secret_key: str
+) -> Membership:
     """Accept an invitation sent to the actor's own email address; returns the membership."""
     actor = load_actor(session, actor_id)
-    invitation = _invitation_from_token(session, token)
+    invitation = _invitation_from_token(session, token, secret_key)
     if actor.email.lower() != invitation.email:
         raise NotPermitted(f"invitation {invitation.id} was sent to another email address")
     _require_organisation_member_role(actor, "accept an invitation")

@@ -9,9 +9,9 @@ from matcher.models import Invitation, Organisation, VerificationStatus, utcnow
 from matcher.services.memberships import invitation_id_from_token
 
 
-def pending_invitation(session: Session, token: str) -> Invitation | None:
+def pending_invitation(session: Session, token: str, *, secret_key: str) -> Invitation | None:
     """The still-pending invitation a genuine link names, without locking it; None otherwise."""
-    invitation_id = invitation_id_from_token(token)
+    invitation_id = invitation_id_from_token(token, secret_key=secret_key)
     if invitation_id is None:
         return None
     invitation = session.get(Invitation, invitation_id)

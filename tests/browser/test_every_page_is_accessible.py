@@ -249,7 +249,7 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "reset": password_reset_token(secret, world.other_person),
         "change email": email_change_token(secret, world.person, "nia.new@cabinetoffice.gov.uk"),
         "unsubscribe": unsubscribe_token(secret, world.person.id),
-        "invitation": memberships.invitation_token(invitation),
+        "invitation": memberships.invitation_token(invitation, secret_key=secret),
     }
     return emails, ids, tokens, interests
 
@@ -324,10 +324,15 @@ class Visitor:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:60]
         name = f"every-page-{self.role}-{endpoint}-{slug}{label}"
-        self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        screenshots = bool(os.environ.get("MATCHER_SCREENSHOTS"))
+        # Photographing every page slows the walk down: photographs are for `make screenshots`,
+        # and of a page that fails.
+        if screenshots:
+            self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         try:
             assert_accessible(self.tab)
         except AssertionError as failure:
+            self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
             raise AssertionError(f"{where}: {failure}") from None
         found = self.tab.evaluate(READING_PROBLEMS)
         found += [
@@ -341,7 +346,7 @@ class Visitor:
         too_wide = self.tab.evaluate(TOO_WIDE)
         if too_wide:
             found.append(f"scrolls sideways on a phone: {too_wide}")
-        if os.environ.get("MATCHER_SCREENSHOTS"):
+        if screenshots or found:
             self.tab.screenshot(path=str(ARTIFACTS / f"{name}-390px.png"), full_page=True)
         self.tab.set_viewport_size(DESKTOP)
         self.problems.extend(f"{where}: {problem}" for problem in found)

@@ -70,6 +70,14 @@ def test_a_view_module_imports_no_other_view_module():
     assert {module: names for module, names in crossing.items() if names} == {}
 
 
+def test_services_take_settings_from_their_caller():
+    readers = {
+        module: names & {"flask.current_app", "flask.g", "flask.request"}
+        for module, names in _imports_under("matcher.services").items()
+    }
+    assert {module: sorted(names) for module, names in readers.items() if names} == {}
+
+
 def test_the_walk_sees_imports_inside_functions_and_from_packages():
     assert _imports(MATCHER / "web" / "__init__.py") >= {
         "matcher.web.views.accounts",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask import session as cookie
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -473,7 +473,9 @@ def accept_invitation(token: str):
             NotPermitted: lambda _: (render_template(not_valid, other_person=True), 403),
         }
         with answering(answers=answers):
-            membership = service.accept_invitation(db.session, signed_in_user().id, token)
+            membership = service.accept_invitation(
+                db.session, signed_in_user().id, token, secret_key=current_app.config["SECRET_KEY"]
+            )
         flash(f"You have joined {membership.organisation.name}", "success")
         return redirect(url_for("organisations.mine"))
     return render_template(
@@ -483,4 +485,4 @@ def accept_invitation(token: str):
 
 def _invitation_for(token: str) -> Invitation | None:
     """The invitation a link names, if it is still pending and the link is genuine."""
-    return pending_invitation(db.session, token)
+    return pending_invitation(db.session, token, secret_key=current_app.config["SECRET_KEY"])

@@ -6,7 +6,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from matcher.events import INTEREST_CHANGED, MEMBERSHIP_INVITATION_SENT
@@ -122,6 +122,8 @@ def test_the_invitation_email_carries_a_link_that_accepts_it(app: Flask, world: 
     invitee = builders.user(
         db.session, role=Role.ORGANISATION_MEMBER, email="analyst@elsewhere.example.org"
     )
-    membership = memberships.accept_invitation(db.session, invitee.id, token)
+    membership = memberships.accept_invitation(
+        db.session, invitee.id, token, secret_key=current_app.config["SECRET_KEY"]
+    )
     assert membership.organisation_id == world.org_a.id
     assert invitation.accepted_at is not None

@@ -25,6 +25,9 @@ from tests import builders
 from tests.unit.services.test_interest_notifications import delivered, run_pending
 from tests.unit.services.world import World, verified_organisation
 
+# Services take the key from their caller; any key signs and checks its own tokens.
+SECRET_KEY = "the key these tests sign invitations with"
+
 
 def requester(email: str = "analyst@elsewhere.example.org") -> User:
     return builders.user(db.session, role=Role.ORGANISATION_MEMBER, email=email)
@@ -235,12 +238,12 @@ def test_a_member_chooses_only_their_own_organisations(world: World):
 
 def test_invitation_links_are_read_through_the_public_function(world: World):
     invitation = memberships.invite_member(db.session, world.admin_a.id, world.org_a.id, "a@x.org")
-    token = memberships.invitation_token(invitation)
-    assert memberships.invitation_id_from_token(token) == invitation.id
-    assert memberships.invitation_id_from_token(token + "x") is None
-    assert memberships.invitation_id_from_token("") is None
-    assert pending_invitation(db.session, token) is invitation
-    assert pending_invitation(db.session, "forged") is None
+    token = memberships.invitation_token(invitation, secret_key=SECRET_KEY)
+    assert memberships.invitation_id_from_token(token, secret_key=SECRET_KEY) == invitation.id
+    assert memberships.invitation_id_from_token(token + "x", secret_key=SECRET_KEY) is None
+    assert memberships.invitation_id_from_token("", secret_key=SECRET_KEY) is None
+    assert pending_invitation(db.session, token, secret_key=SECRET_KEY) is invitation
+    assert pending_invitation(db.session, "forged", secret_key=SECRET_KEY) is None
 
 
 def test_the_deciders_hear_of_a_request_and_the_requester_of_the_decision(app: Flask, world: World):

@@ -28,6 +28,9 @@ from matcher.services.validation import ValidationFailed
 from tests import builders
 from tests.unit.services.world import World, verified_organisation
 
+# Services take the key from their caller; any key signs and checks its own tokens.
+SECRET_KEY = "the key these tests sign invitations with"
+
 
 def count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
@@ -165,20 +168,20 @@ def test_an_admin_invites_and_the_invitee_accepts(world: World):
     assert memberships.list_pending_invitations(db.session, world.admin_a.id, world.org_a.id) == [
         invitation
     ]
-    token = memberships.invitation_token(invitation)
+    token = memberships.invitation_token(invitation, secret_key=SECRET_KEY)
 
     stranger = newcomer("someone@elsewhere.example.org")
     with pytest.raises(NotPermitted):
-        memberships.accept_invitation(db.session, stranger.id, token)
+        memberships.accept_invitation(db.session, stranger.id, token, secret_key=SECRET_KEY)
     with pytest.raises(NotFound):
-        memberships.accept_invitation(db.session, stranger.id, token + "x")
+        memberships.accept_invitation(db.session, stranger.id, token + "x", secret_key=SECRET_KEY)
 
     invitee = newcomer("analyst@elsewhere.example.org")
-    membership = memberships.accept_invitation(db.session, invitee.id, token)
+    membership = memberships.accept_invitation(db.session, invitee.id, token, secret_key=SECRET_KEY)
     assert (membership.organisation_id, membership.role) == (world.org_a.id, MembershipRole.MEMBER)
     assert invitation.accepted_by_id == invitee.id
     with pytest.raises(InvalidState):
-        memberships.accept_invitation(db.session, invitee.id, token)
+        memberships.accept_invitation(db.session, invitee.id, token, secret_key=SECRET_KEY)
     assert actions()[-2:] == ["invitation.accepted", "membership.created"]
 
 
@@ -202,12 +205,22 @@ def test_expired_and_revoked_invitations_cannot_be_accepted(world: World):
     expired.created_at = utcnow() - timedelta(days=20)
     expired.expires_at = utcnow() - timedelta(seconds=1)
     with pytest.raises(InvalidState):
-        memberships.accept_invitation(db.session, invitee.id, memberships.invitation_token(expired))
+        memberships.accept_invitation(
+            db.session,
+            invitee.id,
+            memberships.invitation_token(expired, secret_key=SECRET_KEY),
+            secret_key=SECRET_KEY,
+        )
 
     other = memberships.invite_member(db.session, world.admin_b.id, world.org_b.id, "late@x.org")
     memberships.revoke_invitation(db.session, world.admin_b.id, other.id)
     with pytest.raises(InvalidState):
-        memberships.accept_invitation(db.session, invitee.id, memberships.invitation_token(other))
+        memberships.accept_invitation(
+            db.session,
+            invitee.id,
+            memberships.invitation_token(other, secret_key=SECRET_KEY),
+            secret_key=SECRET_KEY,
+        )
     with pytest.raises(InvalidState):
         memberships.revoke_invitation(db.session, world.admin_b.id, other.id)
 

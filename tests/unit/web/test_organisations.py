@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -179,7 +179,7 @@ def test_an_admin_invites_and_the_invitee_accepts(site: Flask, org: dict[str, An
     assert response.status_code == 302
     assert "colleague@elsewhere.gov.uk" in admin.get("/organisation/members").get_data(as_text=True)
     invitation = db.session.scalar(select(Invitation))
-    token = memberships.invitation_token(invitation)
+    token = memberships.invitation_token(invitation, secret_key=current_app.config["SECRET_KEY"])
 
     invitee = confirmed_user(Role.ORGANISATION_MEMBER, email="colleague@elsewhere.gov.uk")
     signed_out = site.test_client().get(f"/invitations/{token}")
@@ -198,7 +198,7 @@ def test_someone_else_cannot_accept_an_invitation(site: Flask, org: dict[str, An
         db.session, org["admin"].id, org["a"].id, "colleague@elsewhere.gov.uk"
     )
     db.session.commit()
-    token = memberships.invitation_token(invitation)
+    token = memberships.invitation_token(invitation, secret_key=current_app.config["SECRET_KEY"])
     response = submit(client_for(site, org["other"]), f"/invitations/{token}", {})
     assert response.status_code == 403
     assert memberships.organisations_of(db.session, org["other"].id)[0].organisation_id == (
