@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from config import ConfigError, load_settings
-from matcher import create_app
+from matcher import create_app, outbox
 from matcher.events import ORGANISATION_VERIFIED
 from matcher.extensions import db
 from matcher.models import (
@@ -60,6 +60,14 @@ def scrape(app: Flask) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
         for family in text_string_to_metric_families(response.get_data(as_text=True))
         for sample in family.samples
     }
+
+
+def queued(app: Flask) -> list[dict]:
+    """The task messages waiting in the embedded broker's SQLite file."""
+    broker = app.config["MATCHER_SETTINGS"].instance_dir / "broker.sqlite3"
+    with closing(sqlite3.connect(broker)) as connection:
+        rows = connection.execute("SELECT payload FROM kombu_message ORDER BY id").fetchall()
+    return [json.loads(payload) for (payload,) in rows]
 
 
 def sample(samples: dict, name: str, **labels: str) -> float:
@@ -148,12 +156,27 @@ def test_a_web_requests_id_is_stored_with_its_outbox_event_and_sent_as_a_task_he
     assert response.status_code == 302
     event = db.session.scalars(select(OutboxEvent)).one()
     assert event.request_id == "reset-request-7"
-    broker = app.config["MATCHER_SETTINGS"].instance_dir / "broker.sqlite3"
-    with closing(sqlite3.connect(broker)) as connection:
-        [(payload,)] = connection.execute("SELECT payload FROM kombu_message").fetchall()
-    message = json.loads(payload)
+    [message] = queued(app)
     assert message["headers"]["task"] == event.task_name
     assert message["headers"]["request_id"] == "reset-request-7"
+
+
+def test_the_relay_publishes_an_events_request_id_long_after_the_request(app: Flask):
+    # Recorded while the broker was down: no request is running when the relay publishes it.
+    db.session.add(
+        OutboxEvent(
+            task_name=ORGANISATION_VERIFIED,
+            payload={"organisation_id": 1},
+            publish_attempts=0,
+            request_id="request-before-the-outage",
+        )
+    )
+    db.session.commit()
+
+    assert outbox.dispatch(db.engine, app.extensions["celery"]) == 1
+
+    [message] = queued(app)
+    assert message["headers"]["request_id"] == "request-before-the-outage"
 
 
 def test_metrics_is_not_found_without_a_token_setting(app: Flask):
