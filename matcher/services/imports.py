@@ -128,6 +128,16 @@ _PERSON_FIELD_OF = {
     "region_code": "region",
     "display_name": "name",
 }
+# Names other systems, and this service's own API, give fields that spelling alone would not
+# lead to.
+_MEANT = {
+    "available_to": "available_until",
+    "display_name": "name",
+    "location_postcode": "postcode",
+    "remote_possible": "remote",
+    "skill_ids": "skills",
+    "theme_ids": "themes",
+}
 _PUBLISHABLE = ("draft", "open")
 _YES = frozenset({"yes", "y", "true"})
 _NO = frozenset({"no", "n", "false"})
@@ -273,7 +283,8 @@ def _unknown_field(name: str, known: Iterable[str]) -> str | None:
     known = tuple(known)
     if name in known:
         return None
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    close = [_MEANT[name]] if _MEANT.get(name) in known else []
+    close = close or difflib.get_close_matches(name, known, n=1, cutoff=0.75)
     if close:
         return message("import.field.misspelt", name=name, suggestion=close[0])
     return message("import.field.unknown", name=name, fields=", ".join(known))

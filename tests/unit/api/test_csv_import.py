@@ -1,9 +1,10 @@
-"""POST /organisations/{id}/placements:import: every row saved, or none and a report of why."""
+"""POST /organisations/{id}/placements:import: CSV or JSON Lines, every line saved or none."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -235,3 +236,80 @@ def test_only_a_token_for_the_organisation_may_import(http: FlaskClient, world: 
 
     assert response.status_code == 403
     assert _placements_of_a(world) == before
+
+
+# JSON Lines, and sending a file again
+
+
+def _json_lines(records: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(record) + "\n" for record in records)
+
+
+def _line(**changes: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {**_row(**changes), "external_id": changes.get("external_id", "HR-7")}
+    row.update(themes=[row["themes"]], skills=[], remote=False, duration_weeks=26, capacity=1)
+    del row["skills"]
+    return row
+
+
+def test_json_lines_go_to_the_same_endpoint_and_a_second_send_changes_nothing(
+    http: FlaskClient, world: ApiWorld
+):
+    before = _placements_of_a(world)
+    lines = _json_lines([_line(), _line(external_id="HR-8", title="Second")])
+
+    first = _import(http, world, lines, content_type="application/jsonl")
+    again = _import(http, world, lines, content_type="application/jsonl")
+    changed = _import(
+        http,
+        world,
+        _json_lines([_line(title="Renamed"), _line(external_id="HR-8", title="Second")]),
+        content_type="application/jsonl",
+    )
+
+    assert first.status_code == again.status_code == changed.status_code == 201
+    assert (first.json["created"], first.json["updated"], first.json["unchanged"]) == (2, 0, 0)
+    assert (again.json["created"], again.json["updated"], again.json["unchanged"]) == (0, 0, 2)
+    assert (changed.json["created"], changed.json["updated"], changed.json["unchanged"]) == (
+        0,
+        1,
+        1,
+    )
+    assert changed.json["rows"][0]["placement_id"] == first.json["rows"][0]["placement_id"]
+    assert changed.json["rows"][0]["version"] > first.json["rows"][0]["version"]
+    assert _placements_of_a(world) == before + 2
+
+
+def test_a_csv_row_with_an_external_id_is_not_imported_twice(http: FlaskClient, world: ApiWorld):
+    before = _placements_of_a(world)
+    text = _csv([{**_row(), "external_id": "HR-9"}], columns=("external_id", *CSV_COLUMNS))
+
+    assert _import(http, world, text).json["created"] == 1
+    assert _import(http, world, text).json["unchanged"] == 1
+    assert _placements_of_a(world) == before + 1
+
+
+def test_json_lines_errors_name_the_line_and_the_field_in_the_files_words(
+    http: FlaskClient, world: ApiWorld
+):
+    line = {**_line(), "titel": "Typo", "location_postcode": "LS1 1UR"}
+    del line["title"]
+
+    response = _import(http, world, _json_lines([_line(), line]), content_type="application/jsonl")
+
+    assert response.status_code == 422
+    assert _errors(response) == {
+        "lines.2.titel": "`titel` is not a field; did you mean `title`?",
+        "lines.2.location_postcode": "`location_postcode` is not a field; did you mean `postcode`?",
+        "lines.2.title": "Enter a title",
+        "lines.2.external_id": "This external_id is also on line 1",
+    }
+
+
+def test_the_document_offers_both_kinds_of_file(http: FlaskClient, world: ApiWorld):
+    document = http.get("/api/openapi.json").json
+    body = document["paths"]["/api/v1/organisations/{organisation_id}/placements:import"]["post"][
+        "requestBody"
+    ]
+
+    assert set(body["content"]) == {"text/csv", "application/jsonl"}
