@@ -62,10 +62,10 @@ def batch_retry_delay(base: float, retries: int) -> float:
 def enqueue_batches(ids: Sequence[int], batch_size: int) -> int:
     """Publish a send task per batch of ``ids`` on the email queue; the number published."""
     batches = chunks(ids, batch_size)
-    # Recorded first: if publishing fails, recovery finds the deliveries' task overdue.
-    mark_enqueued(db.session, ids, utcnow())
-    db.session.commit()
     for batch in batches:
+        # Recorded first: if publishing fails, recovery finds the deliveries' task overdue.
+        mark_enqueued(db.session, batch, utcnow())
+        db.session.commit()
         send_digest_batch.apply_async(args=[batch])
     return len(batches)
 

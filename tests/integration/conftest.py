@@ -23,8 +23,9 @@ from tests.conftest import make_settings
 from tests.services import unavailable
 from tests.smtp import SMTPSink, running_smtp_sink
 from tests.waiting import unused_port
+from workers.queues import QUEUES
 
-WORKER_START_SECONDS = 30
+WORKER_START_SECONDS = 60
 STOP_SECONDS = 15
 
 # Settings a worker must not inherit from the shell that runs the tests.
@@ -77,21 +78,26 @@ class WorkerProcess:
         _stop(self.process)
 
 
+def _celery_environment(tmp_path: Path, environment: dict[str, str]) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in _CONFIG_VARIABLES}
+    env.update(
+        MATCHER_ENV="test",
+        SECRET_KEY="test-secret-key-that-is-long-enough-for-signing",
+        INSTANCE_DIR=str(tmp_path / "worker-instance"),
+        OUTBOX_RELAY_INTERVAL_SECONDS="0.5",
+        LOG_LEVEL="info",
+    )
+    env.update(environment)
+    return env
+
+
 @pytest.fixture
 def celery_worker_process(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start real worker processes: ``start(**environment)``; all are stopped at teardown."""
     started: list[WorkerProcess] = []
 
     def start(**environment: str) -> WorkerProcess:
-        env = {key: value for key, value in os.environ.items() if key not in _CONFIG_VARIABLES}
-        env.update(
-            MATCHER_ENV="test",
-            SECRET_KEY="test-secret-key-that-is-long-enough-for-signing",
-            INSTANCE_DIR=str(tmp_path / "worker-instance"),
-            OUTBOX_RELAY_INTERVAL_SECONDS="0.5",
-            LOG_LEVEL="info",
-        )
-        env.update(environment)
+        env = _celery_environment(tmp_path, environment)
         log_path = tmp_path / f"worker-{len(started)}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
@@ -101,7 +107,7 @@ def celery_worker_process(tmp_path: Path) -> Iterator[Callable[..., WorkerProces
                     "workers",
                     "worker",
                     "-Q",
-                    "matching,email,default",
+                    ",".join(QUEUES),
                     "--pool=solo",
                     "--loglevel=INFO",
                     f"--hostname=test-{uuid.uuid4().hex[:8]}@%h",
@@ -126,6 +132,38 @@ def celery_worker_process(tmp_path: Path) -> Iterator[Callable[..., WorkerProces
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def celery_beat_process(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start a real ``celery beat``: ``start(**environment)``; stopped at teardown."""
+    started: list[WorkerProcess] = []
+
+    def start(**environment: str) -> WorkerProcess:
+        log_path = tmp_path / "beat.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [
+                    str(PROJECT_ROOT / ".venv" / "bin" / "celery"),
+                    "-A",
+                    "workers",
+                    "beat",
+                    "--schedule",
+                    str(tmp_path / "celerybeat-schedule"),
+                    "--loglevel=INFO",
+                ],
+                cwd=PROJECT_ROOT,
+                env=_celery_environment(tmp_path, environment),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        beat = WorkerProcess(process, log_path)
+        started.append(beat)
+        return beat
+
+    yield start
+    for beat in started:
+        beat.stop()
 
 
 @dataclass

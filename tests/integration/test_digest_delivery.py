@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import signal
-import time
 from collections import Counter
 
 import pytest
@@ -143,6 +142,12 @@ def test_every_message_parses_with_both_parts_headers_and_working_links(service_
                 assert response.status_code == 200, link
 
 
+def _wait_until_all_sent(smtp: SMTPSink, expected: int) -> None:
+    """Wait until every delivery is sent and its message arrived; no copy can follow after."""
+    wait_until(lambda: _statuses() == {DeliveryStatus.SENT: expected}, 60, "every delivery sent")
+    wait_until(lambda: len(smtp.messages()) >= expected, 10, "every digest to arrive")
+
+
 def _worker_env(postgres_url: str, redis_url: str, smtp: SMTPSink, **extra: str) -> dict:
     return {
         "DATABASE_URL": postgres_url,
@@ -172,11 +177,14 @@ def test_a_worker_killed_mid_batch_leaves_every_recipient_exactly_one_digest(
         arrived_before_restart = len(smtp_server.messages())
         assert arrived_before_restart < expected
         celery_worker_process(**env)
-        # What the beat's recovery job does every few minutes, once the claims are stale.
-        time.sleep(2.5)
-        enqueue_batches(recover(db.session, timeout_seconds=2), 50)
-        wait_until(lambda: len(smtp_server.messages()) >= expected, 60, "every digest")
-        time.sleep(0.5)
+        # What the beat's recovery job does, once the claims are stale.
+        lost = wait_until(
+            lambda: recover(db.session, claim_timeout_seconds=2, reenqueue_after_seconds=2),
+            30,
+            "the killed batch's claims to go stale",
+        )
+        enqueue_batches(lost, 50)
+        _wait_until_all_sent(smtp_server, expected)
         counts = _per_recipient(smtp_server)
         assert len(counts) == expected
         assert set(counts.values()) == {1}
@@ -202,8 +210,7 @@ def test_a_server_answering_421_for_a_while_gets_everything_once_after(
         wait_until(lambda: worker.log().count("retry in") >= 3, 30, "retries")
         assert smtp_server.messages() == []
         smtp_server.refuse_all = None
-        wait_until(lambda: len(smtp_server.messages()) >= expected, 60, "every digest")
-        time.sleep(0.5)
+        _wait_until_all_sent(smtp_server, expected)
         counts = _per_recipient(smtp_server)
         assert len(counts) == expected and set(counts.values()) == {1}
         assert _statuses() == {DeliveryStatus.SENT: expected}
