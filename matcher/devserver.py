@@ -21,6 +21,7 @@ from pathlib import Path
 
 from config import ConfigError, Settings, load_settings, record_served_base_url
 from matcher.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
+from matcher.observability.metrics import empty_directory
 from workers.queues import QUEUES
 
 BIN = Path(sys.executable).parent
@@ -181,6 +182,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
 
     beat_schedule = settings.instance_dir / "celerybeat-schedule"
+    empty_directory(settings.metrics_dir)
     supervisor.start(
         "web",
         _flask("run", "--host", settings.host, "--port", str(settings.port), "--no-reload"),

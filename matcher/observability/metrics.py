@@ -59,6 +59,16 @@ def use_directory(directory: Path) -> Path:
     return chosen
 
 
+def empty_directory(directory: Path) -> None:
+    """Forget the samples of processes that have stopped; call before a machine's processes start.
+
+    Each process's counters stay in its own file after it exits, so that totals never go down
+    while the others run; a fresh start begins from nothing.
+    """
+    for samples in directory.glob("*.db"):
+        samples.unlink()
+
+
 @dataclass(frozen=True)
 class Instruments:
     """The metrics that code records into; the database's figures are read at scrape time."""
@@ -176,7 +186,7 @@ class DatabaseCollector:
         yield GaugeMetricFamily(
             "matcher_outbox_oldest_event_age_seconds",
             "Age of the oldest outbox event whose task has not finished; 0 when there is none.",
-            value=_age_seconds(_aware(oldest), now),
+            value=_age_seconds(oldest, now),
         )
         for name, model in (
             ("matcher_digest_deliveries", DigestDelivery),
@@ -198,13 +208,8 @@ class DatabaseCollector:
         yield GaugeMetricFamily(
             "matcher_digest_oldest_sending_age_seconds",
             "How long the longest-claimed digest has been sending; 0 when none is.",
-            value=_age_seconds(_aware(oldest_sending), now),
+            value=_age_seconds(oldest_sending, now),
         )
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # Core queries of func.min() skip the column type that adds the time zone on SQLite.
-    return moment.replace(tzinfo=utcnow().tzinfo) if moment and moment.tzinfo is None else moment
 
 
 def exposition(engine: Engine) -> tuple[bytes, str]:

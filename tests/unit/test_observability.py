@@ -31,6 +31,7 @@ from matcher.models import (
 )
 from matcher.observability.context import LogContext, accepted_request_id, bound
 from matcher.observability.logs import ContextFilter, JsonFormatter, TextFormatter
+from matcher.observability.metrics import empty_directory
 from matcher.stored_matches.rebuild import rebuild_sync
 from tests import builders
 from tests.conftest import make_settings
@@ -277,3 +278,13 @@ def test_a_full_rebuild_is_timed(metrics_app: Flask):
     rebuild_sync(db.session, metrics_app.config["MATCHER_SETTINGS"])
 
     assert sample(scrape(metrics_app), count) == before + 1
+
+
+def test_a_fresh_start_forgets_the_samples_of_stopped_processes(tmp_path: Path):
+    (tmp_path / "counter_123.db").write_bytes(b"\0" * 8)
+    (tmp_path / "histogram_123.db").write_bytes(b"\0" * 8)
+    (tmp_path / "notes.txt").write_text("kept")
+
+    empty_directory(tmp_path)
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
