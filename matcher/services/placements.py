@@ -13,7 +13,13 @@ Every change is audited with the names of the fields it changed. A change that a
 people can be matched with (publishing, reopening, editing an open placement, and any move
 away from open) records ``matching.placement_changed`` so the engine adds or removes matches.
 Authorisation: only members (any role) of the placement's organisation create, edit and move
-it; see ``matcher.services.access`` for when a refusal is NotFound and when NotPermitted.
+it; see ``matcher.services.access`` for when a refusal is NotFound and when NotPermitted. An
+operator importing at the command line (``matcher.services.imports``) acts with no actor
+(``actor_id`` None) on create, update and publish: access to the server authorises them, and the
+audit log records the change as the service's own.
+
+Every rule is checked here, in the words of ``matcher.services.messages``: the web form shows
+``check_placement``'s verdict, and the API and the imports get the same from the use cases.
 """
 
 from __future__ import annotations
