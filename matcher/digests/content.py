@@ -224,7 +224,9 @@ def _names(
     wanted = set(ids)
     if not wanted:
         return {}
-    return dict(session.execute(select(model.id, model.name).where(model.id.in_(wanted))).tuples())
+    # .all(): a Result has keys(), so dict() would read it as a mapping of column names.
+    query = select(model.id, model.name).where(model.id.in_(wanted))
+    return dict(session.execute(query).tuples().all())
 
 
 def _person_news(

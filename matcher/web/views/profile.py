@@ -229,7 +229,7 @@ def _names(model: Any, key: Any, ids: list[Any]) -> list[str]:
     if not ids:
         return []
     query = select(key, model.name).where(key.in_(ids))
-    names: dict[Any, str] = dict(db.session.execute(query).tuples())
+    names: dict[Any, str] = dict(db.session.execute(query).tuples().all())
     return [names[i] for i in ids if i in names]
 
 
