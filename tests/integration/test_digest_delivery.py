@@ -8,13 +8,29 @@ from collections import Counter
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from matcher.clock import london_today
-from matcher.digests.sending import Pacer, pending_ids, plan_period, recover, send_batch
+from matcher.digests.periods import period_for
+from matcher.digests.sending import (
+    MAX_ATTEMPTS,
+    Pacer,
+    RetryLater,
+    pending_ids,
+    plan_period,
+    recover,
+    send_batch,
+)
 from matcher.extensions import db
 from matcher.mail import mail_backend_for
-from matcher.models import DeliveryStatus, DigestDelivery, DigestKind, SuppressedAddress, utcnow
+from matcher.models import (
+    DeliveryStatus,
+    DigestDelivery,
+    DigestKind,
+    ErrorKind,
+    SuppressedAddress,
+    utcnow,
+)
 from tests import digest_world
 from tests.smtp import SMTPSink
 from tests.waiting import wait_until
@@ -23,6 +39,7 @@ from workers.digests import enqueue_batches
 pytestmark = pytest.mark.integration
 
 PERIOD = "2026-W48"
+PERIOD_OVER = "2026-W40"
 
 
 def _smtp_env(smtp: SMTPSink, **extra: str) -> dict[str, str]:
@@ -89,6 +106,36 @@ def test_550_for_one_address_fails_that_delivery_and_suppresses_it(service_app, 
         counts = _per_recipient(smtp_server)
         assert "person3@example.gov.uk" not in counts
         assert len(counts) == len(world.people) and set(counts.values()) == {1}
+
+
+def test_refusals_for_now_fail_a_delivery_only_after_its_period_and_send_resends_it(
+    service_app, smtp_server
+):
+    app = service_app(**_smtp_env(smtp_server))
+    with app.app_context():
+        digest_world.build(db.session, 3, today=london_today())
+        current = period_for(DigestKind.WEEKLY, utcnow())
+        for period in (current, PERIOD_OVER):
+            plan_period(db.session, DigestKind.WEEKLY, period, utcnow())
+        # One more refusal each and they have been tried MAX_ATTEMPTS times.
+        db.session.execute(update(DigestDelivery).values(attempts=MAX_ATTEMPTS - 1))
+        db.session.commit()
+        for period in (current, PERIOD_OVER):
+            smtp_server.refuse_next = 1
+            with pytest.raises(RetryLater):
+                _send_in_process(app, period)
+        failed = db.session.scalars(
+            select(DigestDelivery).where(DigestDelivery.status == DeliveryStatus.FAILED)
+        ).all()
+        # Only the one tried, and only in the period that is over.
+        assert [(row.period, row.last_error_kind, row.attempts) for row in failed] == [
+            (PERIOD_OVER, ErrorKind.TEMPORARY, MAX_ATTEMPTS)
+        ]
+        assert _statuses() == {DeliveryStatus.PENDING: 7, DeliveryStatus.FAILED: 1}
+        result = app.test_cli_runner().invoke(args=["digests", "send", "--period", PERIOD_OVER])
+        assert "1 failed for now to try again" in result.output, result.output
+        assert _statuses() == {DeliveryStatus.PENDING: 4, DeliveryStatus.SENT: 4}
+        assert len(smtp_server.per_recipient()) == 4
 
 
 def test_one_click_unsubscribe_stops_the_next_digest(service_app, smtp_server):
