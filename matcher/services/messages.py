@@ -41,6 +41,10 @@ MESSAGES: Final[dict[str, str]] = {
     "profile.skills.missing": "Select your skills",
     "profile.location.missing": "Enter your home postcode or select your region",
     "profile.region.unknown": "Select your region",
+    "profile.travel_limit.missing": "Enter how far you could travel, in miles",
+    "profile.remote_ok.missing": "Select yes if remote work would suit you",
+    "profile.discoverable.missing": "Select yes if organisations can find your profile",
+    "profile.digest_frequency.missing": "Select how often we should email you",
     "profile.travel_limit.range": "How far you could travel must be between 0 and {most} {unit}",
     "profile.travel_limit.malformed": (
         "How far you could travel must be a whole number of miles, like 25"
@@ -84,6 +88,9 @@ MESSAGES: Final[dict[str, str]] = {
     "terms.unknown": "Select {what} from the list",
     "whole_number.malformed": "Enter a whole number",
     "date.malformed": "Enter a date like 2027-01-31",
+    "date.part_missing": "{subject} must include a {parts}",
+    "date.not_real": "{subject} must be a real date",
+    "date.year_digits": "Year must include 4 numbers",
     "flag.malformed": "Enter yes or no",
     "choice.unknown": "Enter one of: {allowed}",
 }

@@ -25,6 +25,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import Field, HiddenField, SelectChoice
 from wtforms.validators import StopValidation
 
+from matcher.services import messages
+
 __all__ = [
     "BaseForm",
     "GovCharacterCount",
@@ -141,15 +143,19 @@ class GovukDateField(Field):
         missing = [name for name, value in zip(_PARTS, self.parts, strict=True) if not value]
         if missing:
             self.data = None
-            raise StopValidation(f"{self.subject} must include a {' and '.join(missing)}")
+            raise StopValidation(
+                messages.message(
+                    "date.part_missing", subject=self.subject, parts=" and ".join(missing)
+                )
+            )
         try:
             parsed = date(int(year), int(month), int(day))
         except ValueError:
             self.data = None
-            raise StopValidation(f"{self.subject} must be a real date") from None
+            raise StopValidation(messages.message("date.not_real", subject=self.subject)) from None
         if len(year) != 4:
             self.data = None
-            raise StopValidation("Year must include 4 numbers")
+            raise StopValidation(messages.message("date.year_digits"))
         self.data = parsed
 
     def _value(self) -> str:

@@ -88,7 +88,9 @@ def _select(label: str, message: str) -> SelectField:
 
 class DepartmentForm(QuestionForm):
     keys = ("department_id",)
-    department_id = _select("Which department do you work for?", "Select your department")
+    department_id = _select(
+        "Which department do you work for?", message("profile.department.missing")
+    )
 
     def prepare(self, session: Session) -> None:
         rows = session.execute(select(Department.id, Department.name).order_by(Department.name))
@@ -100,7 +102,7 @@ class GradeForm(QuestionForm):
     grade_rank = RadioField(
         "What is your grade?",
         validate_choice=False,
-        validators=[in_choices("Select your grade")],
+        validators=[in_choices(message("profile.grade.missing"))],
         widget=GovRadios(),
     )
 
@@ -113,7 +115,7 @@ class GradeForm(QuestionForm):
 
 class ProfessionForm(QuestionForm):
     keys = ("profession_id",)
-    profession_id = _select("What is your profession?", "Select your profession")
+    profession_id = _select("What is your profession?", message("profile.profession.missing"))
 
     def prepare(self, session: Session) -> None:
         rows = session.execute(select(Profession.id, Profession.name).order_by(Profession.name))
@@ -126,7 +128,7 @@ class ThemesForm(QuestionForm):
         "Which policy themes interest you?",
         description="Select all that apply",
         validate_choice=False,
-        validators=[in_choices("Select the policy themes that interest you")],
+        validators=[in_choices(message("profile.themes.missing"))],
         widget=GovCheckboxes(),
     )
 
@@ -142,7 +144,7 @@ class SkillsForm(QuestionForm):
     skill_ids = SelectMultipleField(
         "What are your skills?",
         validate_choice=False,
-        validators=[in_choices("Select your skills")],
+        validators=[in_choices(message("profile.skills.missing"))],
     )
 
     def prepare(self, session: Session) -> None:
@@ -203,7 +205,7 @@ class TravelForm(QuestionForm):
         "How far could you travel to a placement, in miles?",
         description="Measured in a straight line from your home. For example, 25",
         validators=[
-            InputRequired("Enter how far you could travel, in miles"),
+            InputRequired(message("profile.travel_limit.missing")),
         ],
         widget=GovTextInput(),
     )
@@ -211,7 +213,7 @@ class TravelForm(QuestionForm):
         "Would a placement you can mostly do remotely suit you?",
         choices=options(YES_NO),
         validate_choice=False,
-        validators=[in_choices("Select yes if remote work would suit you")],
+        validators=[in_choices(message("profile.remote_ok.missing"))],
         widget=GovRadios(),
     )
 
@@ -288,14 +290,14 @@ class PlacementsForm(QuestionForm):
         description="Select all that apply",
         choices=options((kind.value, name) for kind, name in KIND_NAMES.items()),
         validate_choice=False,
-        validators=[in_choices("Select the kinds of placement you want")],
+        validators=[in_choices(message("profile.wanted_kinds.missing"))],
         widget=GovCheckboxes(),
     )
     hours = RadioField(
         "What hours could you work on a placement?",
         choices=options((hours.value, name) for hours, name in HOURS_NAMES.items()),
         validate_choice=False,
-        validators=[in_choices("Select the hours you could work")],
+        validators=[in_choices(message("profile.hours.missing"))],
         widget=GovRadios(),
     )
 
@@ -330,7 +332,7 @@ class DiscoverableForm(QuestionForm):
             ]
         ),
         validate_choice=False,
-        validators=[in_choices("Select yes if organisations can find your profile")],
+        validators=[in_choices(message("profile.discoverable.missing"))],
         widget=GovRadios(),
     )
 
@@ -349,6 +351,6 @@ class EmailsForm(QuestionForm):
         "How often should we email you new matches?",
         choices=options((frequency.value, name) for frequency, name in DIGEST_NAMES.items()),
         validate_choice=False,
-        validators=[in_choices("Select how often we should email you")],
+        validators=[in_choices(message("profile.digest_frequency.missing"))],
         widget=GovRadios(),
     )
