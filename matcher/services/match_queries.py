@@ -393,6 +393,7 @@ def names_of(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]
     ids = {user_id for user_id in user_ids if user_id is not None}
     if not ids:
         return {}
+    # .all(): a Result has keys(), so dict() would read it as a mapping of column names.
     return dict(
-        session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).tuples()
+        session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).tuples().all()
     )
