@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy import text
 
 from config import Settings, load_settings
 from matcher import create_app
+from matcher.clock import london_date, now, set_now
 from matcher.extensions import db
 from matcher.observability.metrics import MULTIPROCESS_DIRECTORY
 from tests.services import fresh_postgres_database
@@ -38,6 +41,32 @@ class PageCheckingClient(FlaskClient):
 
 
 Flask.test_client_class = PageCheckingClient
+
+# The instant the test session starts at: a weekday morning in London, days from a change of
+# month or of the clocks, so that no test depends on the day or the hour it runs.
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+TODAY = london_date(NOW)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_clock() -> Iterator[None]:
+    """Set the service's clock to ``NOW`` before any fixture builds data, for the session."""
+    set_now(NOW)
+    yield
+    set_now(None)
+
+
+@pytest.fixture(autouse=True)
+def clock(request: pytest.FixtureRequest, session_clock: None) -> Iterator[None]:
+    """The session's clock for the test, which may set it; it runs on from there afterwards.
+
+    Tests that start worker processes read the machine's clock, as those processes do.
+    """
+    before, started = now(), time.monotonic()
+    if "celery_worker_process" in request.fixturenames:
+        set_now(None)
+    yield
+    set_now(before + timedelta(seconds=time.monotonic() - started))
 
 
 def make_settings(instance_dir: Path, **overrides: str) -> Settings:
@@ -91,10 +120,11 @@ def app(tmp_path: Path, sqlite_template: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL database migrated to head once per session."""
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL database migrated to head once per session (per xdist worker)."""
     with fresh_postgres_database() as url:
-        app = migrated_app(make_settings(Path("/tmp/matcher-test-pg-instance"), DATABASE_URL=url))
+        instance = tmp_path_factory.mktemp("postgres-instance")
+        app = migrated_app(make_settings(instance, DATABASE_URL=url))
         with app.app_context():
             db.engine.dispose()
         yield url

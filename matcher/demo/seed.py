@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from matcher.clock import london_today
 from matcher.demo import writing
 from matcher.demo.bulk import bulk_insert, insert_returning_ids, table_of
 from matcher.models import (
@@ -149,7 +150,7 @@ def seed_demo(
     progress: Progress | None = None,
 ) -> DemoSummary:
     """Insert demo accounts, people, members and placements; the caller commits."""
-    today = today or date.today()
+    today = today or london_today()
     advance = progress or (lambda _: None)
     if not reference_data_loaded(session):
         load_reference_data(session)

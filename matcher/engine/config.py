@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 
+from matcher.clock import london_today
+
 
 @dataclass(frozen=True, slots=True)
 class Weights:
@@ -39,4 +41,4 @@ class EngineConfig:
 
     def reference_date(self) -> date:
         """The day eligibility and start-date fit are computed for."""
-        return self.today if self.today is not None else date.today()
+        return self.today if self.today is not None else london_today()

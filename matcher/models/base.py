@@ -11,6 +11,8 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
+from matcher import clock
+
 # Stable names for every constraint, so Alembic revisions can refer to them on both databases.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,7 +56,8 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current instant in UTC, from the service's clock."""
+    return clock.now()
 
 
 def enum_column(enum_class: type[enum.Enum], name: str) -> SAEnum:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -20,7 +19,7 @@ from matcher.models import (
     Skill,
     Theme,
 )
-from matcher.models.base import Base
+from matcher.models.base import Base, utcnow
 from matcher.reference import catalogue
 
 Row = Mapping[str, Any]
@@ -42,7 +41,7 @@ def _by(column: str) -> Callable[[Row], Hashable]:
 
 
 def _verified() -> dict[str, Any]:
-    return {"status": "verified", "verified_at": datetime.now(UTC)}
+    return {"status": "verified", "verified_at": utcnow()}
 
 
 def _organisation_key(row: Row) -> Hashable:

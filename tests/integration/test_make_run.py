@@ -9,7 +9,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -102,12 +101,16 @@ def test_make_run_serves_restarts_a_killed_worker_and_stops_every_process_on_ctr
     banner = f"matcher is running at http://127.0.0.1:{port}/"
     try:
         # make run announces the URL only once its own readiness check has passed.
-        deadline = time.monotonic() + START_DEADLINE_SECONDS
-        output = ""
-        while time.monotonic() < deadline and runner.poll() is None and banner not in output:
-            time.sleep(0.5)
+        def log_text() -> str:
             log.seek(0)
-            output = log.read()
+            return log.read()
+
+        wait_until(
+            lambda: banner in log_text() or runner.poll() is not None,
+            timeout=START_DEADLINE_SECONDS,
+            what="make run to announce its URL",
+        )
+        output = log_text()
         assert banner in output, output
         status, body = get_json(f"http://127.0.0.1:{port}/readyz")
         assert status == 200, output
@@ -149,10 +152,11 @@ def test_make_run_serves_restarts_a_killed_worker_and_stops_every_process_on_ctr
         # Ctrl-C in a terminal signals the whole foreground process group.
         os.killpg(runner.pid, signal.SIGINT)
         runner.wait(timeout=STOP_DEADLINE_SECONDS)
-        deadline = time.monotonic() + STOP_DEADLINE_SECONDS
-        while processes_with_environment(str(instance)) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert processes_with_environment(str(instance)) == []
+        wait_until(
+            lambda: processes_with_environment(str(instance)) == [],
+            timeout=STOP_DEADLINE_SECONDS,
+            what="every process of make run to stop",
+        )
     finally:
         if runner.poll() is None:
             os.killpg(runner.pid, signal.SIGKILL)

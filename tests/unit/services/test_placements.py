@@ -10,7 +10,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from matcher.clock import london_today
 from matcher.events import PLACEMENT_CHANGED
 from matcher.extensions import db
 from matcher.models import (
@@ -30,9 +29,8 @@ from matcher.services.placements import (
     placement_data,
 )
 from matcher.services.validation import ValidationFailed
+from tests.conftest import TODAY
 from tests.unit.services.world import World, draft, open_placement, valid_data
-
-TODAY = london_today()
 
 
 def audit_actions() -> list[str]:

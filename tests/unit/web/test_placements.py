@@ -16,6 +16,7 @@ from matcher.models import FormDraft, MembershipRole, Placement, PlacementStatus
 from matcher.services import drafts
 from matcher.services import placements as service
 from tests import builders
+from tests.conftest import TODAY
 from tests.unit.services.world import World, valid_data, verified_organisation
 from tests.web import confirmed_user, error_summary, inline_errors, sign_in, submit
 
@@ -150,7 +151,6 @@ def test_saving_twice_creates_one_draft(site: Flask, world: World):
     assert _count() == 1
 
 
-TODAY = london_today()
 BAD_INPUT = [
     ({"title": ""}, "Enter a title"),
     ({"title": "x" * 151}, "Title must be 150 characters or fewer"),
