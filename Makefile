@@ -12,7 +12,8 @@ run: install
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -n auto
 
 # Full-page PNGs of every page for every role, at 1024 and 390 px wide, in test-artifacts/screenshots/.
 screenshots: install

@@ -44,8 +44,13 @@ def fresh_postgres_database() -> Iterator[str]:
 
 
 def redis_database_url(index: int = 15) -> str:
-    """Return the URL of an emptied Redis logical database, or skip/fail when Redis is absent."""
-    url = f"{REDIS_URL}/{index}"
+    """Return the URL of an emptied Redis logical database, or skip/fail when Redis is absent.
+
+    Each pytest-xdist worker gets a database of its own: ``index`` for the first, the next
+    for the second, and so on round Redis's 16.
+    """
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    url = f"{REDIS_URL}/{(index + worker) % 16}"
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=3)
         client.flushdb()
