@@ -81,7 +81,7 @@ def drill(service_app, smtp_server, redis_server, celery_worker_process, celery_
         env = _environment(postgres_url, redis_server.url, smtp_server, batch_size, **extra)
         worker = celery_worker_process(**env)
         beat = celery_beat_process(**env)
-        wait_until(lambda: "beat: Starting" in beat.log(), 60, "beat to start")
+        wait_until(lambda: "beat: Starting" in beat.log(), 120, "beat to start")
         app = service_app(**{key: value for key, value in env.items() if key != "DATABASE_URL"})
         return Drill(app, worker)
 
