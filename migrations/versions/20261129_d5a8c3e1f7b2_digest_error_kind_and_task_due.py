@@ -40,4 +40,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("digest_deliveries", schema=None) as batch_op:
         batch_op.drop_column("task_due_at")
+        # The enum's CHECK names the column: SQLite's copy of the table would keep it otherwise.
+        batch_op.drop_constraint(batch_op.f("ck_digest_deliveries_error_kind"), type_="check")
         batch_op.drop_column("last_error_kind")
