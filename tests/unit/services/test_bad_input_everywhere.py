@@ -21,7 +21,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.models import (
     Department,
@@ -37,11 +36,11 @@ from matcher.security.passwords import hash_password
 from matcher.services.text import hidden_characters_message
 from tests.api import profile_body
 from tests.api_world import ApiWorld, call, fixtures
+from tests.conftest import TODAY
 from tests.web import PASSWORD, error_summary, inline_errors, sign_in, submit
 
 api_world_template, world, http = fixtures()
 
-TODAY = london_today()
 CLOSING = TODAY + timedelta(days=40)
 
 
