@@ -1,19 +1,86 @@
 """Plain-English sentences for the reasons the matching engine stores with each match.
 
 Pure functions, for both sides of a match: the person (digest, matches page, API) and the
-organisation (recommended people, page and API). Callers pass in the stored reasons and the
-theme and skill names they already loaded, and get back short sentences, strongest first.
+organisation (recommended people, page and API). Callers pass in the cards they show together
+(each a match's stored reasons and the ``MatchFacts`` of its pair) and the theme and skill names
+they already loaded, and get back each card's short sentences, strongest first.
+
+A match is stored when the engine runs; it is read days or weeks later. So a sentence never
+repeats a stored figure that ages (the stored ``days_to_start`` was right on the day of the
+run only): dates come from ``MatchFacts``, read when the sentence is shown, and are stated
+plainly ("Starts 14 February 2027") with the gap to the person's first free day beside them.
+
+Every sentence has to tell one placement (or person) from another, so a sentence that would be
+said on every one of two or more cards shown together (a page of matches, one digest, a page of
+recommended people) is said on none of them: a person whose every match can be done remotely,
+or shares their one theme, is not told so ten times over. Two things the engine weighs need
+more than that:
+
+- Distance. A pair within the person's travel limit is stored with its distance; a pair beyond
+  it passed only because both sides accept remote work, and its distance counts nothing, so
+  the engine stores no distance reason for it. "Can be done remotely" is said for such a pair
+  (both sides accept remote work and no distance reason was stored), and the distance in miles
+  otherwise, even when remote work is possible too.
+- Bridging. The engine favours every council, police force and regional partnership alike, so
+  "a chance to work in local public service" would be on every card. It names a kind of
+  organisation the person has never had a placement with (their accepted interests:
+  ``MatchFacts.worked_with``): "Your first placement with a police force". Someone with no
+  accepted placement yet is making their first move from central to local government, which
+  the same sentence says for each kind. So a recruit whose matches are all councils is not told
+  "Your first placement with a council" on each of them, and an organisation is told "Their
+  first placement with a police force" only of the people beside others who have worked with
+  one. Callers read the kinds of every person on a page in one query
+  (``match_queries.organisation_kinds_worked_with``).
+
+Grade is a hard filter, true of every match, so no sentence says it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from matcher.distances import miles_in_words
 
+Reasons = Sequence[Mapping[str, Any]]
+
 # Below this cosine similarity the texts share little more than common words.
 TEXT_SIMILARITY_WORTH_SAYING = 0.2
+
+# The organisation kinds the bridging weight favours, as a sentence names them.
+ORGANISATION_KIND_WORDS = {
+    "council": "a council",
+    "police_force": "a police force",
+    "regional_partnership": "a regional partnership",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MatchFacts:
+    """What a pair's sentences need beyond its stored reasons, read when they are shown."""
+
+    today: date  # from matcher.clock, so tests set it
+    start_date: date  # the placement's
+    available_from: date | None  # the person's, as their profile says it
+    remote: bool  # the placement can be done remotely and the person accepts remote work
+    organisation_kind: str  # of the placement's organisation
+    worked_with: frozenset[str]  # organisation kinds of the person's accepted placements
+
+    @property
+    def first_free_day(self) -> date:
+        """The first day the person could start: today, or later if they said so."""
+        if self.available_from is None:
+            return self.today
+        return max(self.today, self.available_from)
+
+    @property
+    def new_kind(self) -> str | None:
+        """The placement's kind of organisation in words, if the person has never worked in one."""
+        if self.organisation_kind in self.worked_with:
+            return None
+        return ORGANISATION_KIND_WORDS.get(self.organisation_kind)
 
 
 def list_in_words(items: Sequence[str], most: int = 3) -> str:
@@ -24,32 +91,80 @@ def list_in_words(items: Sequence[str], most: int = 3) -> str:
     return f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
+def date_in_words(day: date) -> str:
+    """A date as GOV.UK writes it: "14 February 2027"."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def days_in_words(days: int) -> str:
+    """A number of days (1 or more) as people say it: "1 day", "6 days", "11 weeks", "4 months".
+
+    Weeks up to 13 and months after: the date beside it is exact, this is its size.
+    """
+    if days < 14:
+        return "1 day" if days == 1 else f"{days} days"
+    if days < 91:
+        return f"{round(days / 7)} weeks"
+    return f"{round(days / 30.44)} months"
+
+
 def _names(ids: Iterable[int], names: Mapping[int, str]) -> list[str]:
     # An id missing from the taxonomy (deleted since the match was stored) is left out.
     return [names[i] for i in ids if i in names]
 
 
-def _starts_in(days: int) -> str | None:
-    if days < 0:
+def _helpful(reasons: Reasons) -> list[Mapping[str, Any]]:
+    """The reasons that raised the score, strongest first."""
+    return sorted(
+        (reason for reason in reasons if (reason.get("contribution") or 0.0) > 0),
+        key=lambda reason: -reason["contribution"],
+    )
+
+
+def _only_remote(helpful: Sequence[Mapping[str, Any]], facts: MatchFacts) -> bool:
+    """Whether the pair passed the travel filter only because both sides accept remote work."""
+    return facts.remote and not any(reason.get("component") == "distance" for reason in helpful)
+
+
+def start_in_words(facts: MatchFacts) -> str:
+    """When the placement starts, for the person: its date and how long after they are free."""
+    starts = f"Starts {date_in_words(facts.start_date)}"
+    free = facts.first_free_day
+    gap = (facts.start_date - free).days
+    if gap < 0:
+        # The person moved their availability since the match was stored; the date is still true.
+        return starts
+    if free == facts.today:
+        if gap == 0:
+            return f"{starts}, today"
+        return f"{starts}, tomorrow" if gap == 1 else f"{starts}, in {days_in_words(gap)}"
+    if gap == 0:
+        return f"{starts}, the day you are free"
+    return f"{starts}, {days_in_words(gap)} after you are free"
+
+
+def free_in_words(facts: MatchFacts) -> str | None:
+    """When the person is free, for the organisation: the date and how long before the start."""
+    free = facts.first_free_day
+    gap = (facts.start_date - free).days
+    if gap < 0:
         return None
-    if days == 0:
-        return "Starts today"
-    if days == 1:
-        return "Starts tomorrow"
-    if days < 14:
-        return f"Starts in {days} days"
-    if days < 61:
-        return f"Starts in {round(days / 7)} weeks"
-    return f"Starts in {round(days / 30.44)} months"
+    since = "Free now" if free == facts.today else f"Free from {date_in_words(free)}"
+    return (
+        f"{since}, the day it starts"
+        if gap == 0
+        else f"{since}, {days_in_words(gap)} before it starts"
+    )
 
 
 def sentence_for(
     component: str,
     evidence: Mapping[str, Any],
+    facts: MatchFacts,
     theme_names: Mapping[int, str],
     skill_names: Mapping[int, str],
 ) -> str | None:
-    """One reason component as a sentence, or None when there is nothing worth saying."""
+    """One reason component, bridging aside, as a sentence for the person, or None."""
     if component == "themes":
         themes = _names(evidence.get("shared_theme_ids", ()), theme_names)
         return f"Shares your interest in {list_in_words(themes)}" if themes else None
@@ -62,93 +177,112 @@ def sentence_for(
             return "Close to what you wrote about yourself"
         return None
     if component == "distance":
-        if evidence.get("remote"):
-            return "Can be done remotely"
         km = evidence.get("distance_km")
-        if km is None:
-            return None
-        return f"{miles_in_words(km).capitalize()} from your home"
+        return None if km is None else f"{miles_in_words(km).capitalize()} from your home"
     if component == "start":
-        days = evidence.get("days_to_start")
-        return _starts_in(int(days)) if days is not None else None
-    if component == "bridging":
-        return (
-            "A chance to work in local public service"
-            if evidence.get("local_organisation")
-            else None
-        )
+        return start_in_words(facts)
     return None
 
 
+def organisation_sentence_for(
+    component: str,
+    evidence: Mapping[str, Any],
+    facts: MatchFacts,
+    theme_names: Mapping[int, str],
+    skill_names: Mapping[int, str],
+) -> str | None:
+    """One reason component, bridging aside, as a sentence for the organisation, or None."""
+    if component == "themes":
+        themes = _names(evidence.get("shared_theme_ids", ()), theme_names)
+        return f"Interested in {list_in_words(themes)}" if themes else None
+    if component == "skills":
+        skills = _names(evidence.get("shared_skill_ids", ()), skill_names)
+        return f"Has skills in {list_in_words(skills)}" if skills else None
+    if component == "text":
+        if (evidence.get("similarity") or 0.0) >= TEXT_SIMILARITY_WORTH_SAYING:
+            return "What they wrote about themselves is close to your description"
+        return None
+    if component == "distance":
+        km = evidence.get("distance_km")
+        return None if km is None else f"Lives {miles_in_words(km)} away"
+    if component == "start":
+        return free_in_words(facts)
+    return None
+
+
+SentenceFor = Callable[
+    [str, Mapping[str, Any], MatchFacts, Mapping[int, str], Mapping[int, str]], str | None
+]
+
+
+def _cards_in_words(
+    cards: Sequence[tuple[Reasons, MatchFacts]],
+    theme_names: Mapping[int, str],
+    skill_names: Mapping[int, str],
+    words: SentenceFor,
+    first_placement: str,
+    remote: str,
+) -> list[list[str]]:
+    """Each card's helpful reasons as sentences, strongest first, then ``remote`` if it applies;
+    leaving out any sentence said on every one of two or more cards."""
+    described = []
+    for reasons, facts in cards:
+        helpful = _helpful(reasons)
+        sentences = []
+        for reason in helpful:
+            component = reason.get("component", "")
+            if component == "bridging":
+                kind = facts.new_kind
+                sentence = f"{first_placement} {kind}" if kind else None
+            else:
+                evidence = reason.get("evidence") or {}
+                sentence = words(component, evidence, facts, theme_names, skill_names)
+            if sentence:
+                sentences.append(sentence)
+        if _only_remote(helpful, facts):
+            sentences.append(remote)
+        described.append(sentences)
+    if len(described) < 2:
+        return described
+    on_every_card = set.intersection(*(set(sentences) for sentences in described))
+    return [[s for s in sentences if s not in on_every_card] for sentences in described]
+
+
 def describe_reasons(
-    reasons: Sequence[Mapping[str, Any]],
+    cards: Sequence[tuple[Reasons, MatchFacts]],
     theme_names: Mapping[int, str],
     skill_names: Mapping[int, str],
     *,
-    grade_fits: bool = False,
     limit: int | None = None,
-) -> list[str]:
-    """The reasons that helped a match, strongest first, as sentences; at most ``limit``.
+) -> list[list[str]]:
+    """Why each placement shown together fits the person, as sentences; at most ``limit`` each.
 
     Components that lowered the score ("not for me" similarity) are left out: the digest says
-    why a placement fits, not why it fits less. ``grade_fits`` adds "Open to your grade", which
-    is a filter rather than a scored component, so it comes last.
+    why a placement fits, not why it fits less. "Can be done remotely" counts nothing towards
+    the score, so it comes last.
     """
-    helpful = sorted(
-        (reason for reason in reasons if (reason.get("contribution") or 0.0) > 0),
-        key=lambda reason: -reason["contribution"],
+    described = _cards_in_words(
+        cards,
+        theme_names,
+        skill_names,
+        sentence_for,
+        "Your first placement with",
+        "Can be done remotely",
     )
-    sentences = []
-    for reason in helpful:
-        sentence = sentence_for(
-            reason.get("component", ""), reason.get("evidence") or {}, theme_names, skill_names
-        )
-        if sentence:
-            sentences.append(sentence)
-    if grade_fits:
-        sentences.append("Open to your grade")
-    return sentences if limit is None else sentences[:limit]
+    return described if limit is None else [sentences[:limit] for sentences in described]
 
 
 def organisation_sentences(
-    reasons: Sequence[Mapping[str, Any]],
+    cards: Sequence[tuple[Reasons, MatchFacts]],
     theme_names: Mapping[int, str],
     skill_names: Mapping[int, str],
-) -> list[str]:
-    """Why a person fits a placement, strongest first, in words for the organisation."""
-    helpful = sorted(
-        (reason for reason in reasons if (reason.get("contribution") or 0.0) > 0),
-        key=lambda reason: -reason["contribution"],
+) -> list[list[str]]:
+    """Why each person shown together fits the placement, strongest first, for the organisation."""
+    return _cards_in_words(
+        cards,
+        theme_names,
+        skill_names,
+        organisation_sentence_for,
+        "Their first placement with",
+        "Can work remotely",
     )
-    sentences = []
-    for reason in helpful:
-        evidence = reason.get("evidence") or {}
-        component = reason.get("component")
-        sentence = None
-        if component == "themes":
-            themes = [
-                theme_names[i] for i in evidence.get("shared_theme_ids", ()) if i in theme_names
-            ]
-            sentence = f"Interested in {list_in_words(themes)}" if themes else None
-        elif component == "skills":
-            skills = [
-                skill_names[i] for i in evidence.get("shared_skill_ids", ()) if i in skill_names
-            ]
-            sentence = f"Has skills in {list_in_words(skills)}" if skills else None
-        elif component == "text":
-            if (evidence.get("similarity") or 0.0) >= TEXT_SIMILARITY_WORTH_SAYING:
-                sentence = "What they wrote about themselves is close to your description"
-        elif component == "distance":
-            km = evidence.get("distance_km")
-            if evidence.get("remote"):
-                sentence = "Can work remotely"
-            elif km is not None:
-                sentence = f"Lives {miles_in_words(km)} away"
-        elif component == "start":
-            sentence = "Available when the placement starts"
-        elif component == "bridging" and evidence.get("local_organisation"):
-            sentence = "Would bring central government experience to local public service"
-        if sentence:
-            sentences.append(sentence)
-    sentences.append("Their grade is in your range")
-    return sentences

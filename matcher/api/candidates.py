@@ -98,7 +98,10 @@ class Candidate(Output):
     person: RecommendedPerson
     score: float
     reasons: list[MatchReason]
-    sentences: list[str] = Field(description="Why they fit, strongest first, in plain English")
+    sentences: list[str] = Field(
+        description="Why they fit, strongest first, in plain English; a sentence that would be "
+        "said of everyone on the page is left out"
+    )
     invited: bool = Field(description="Whether a member already invited them")
 
 
@@ -274,6 +277,9 @@ def list_placement_candidates(
     )
     shown = found[: query.per_page]
     themes, skills = match_queries.taxonomy_names(db.session, [r.match.reasons for r in shown])
+    sentences = organisation_sentences(
+        [(r.match.reasons or [], r.facts) for r in shown], themes, skills
+    )
     return CandidatePage(
         items=[
             Candidate(
@@ -287,10 +293,10 @@ def list_placement_candidates(
                 ),
                 score=r.match.score,
                 reasons=MatchReason.listed(r.match.reasons),
-                sentences=organisation_sentences(r.match.reasons or [], themes, skills),
+                sentences=said,
                 invited=r.invited,
             )
-            for r in shown
+            for r, said in zip(shown, sentences, strict=True)
         ],
         page=_links(query.page, query.per_page, len(found) > query.per_page),
     )

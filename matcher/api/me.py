@@ -162,7 +162,10 @@ class MatchItem(Output):
     rank: int = Field(description="1 for the best match")
     score: float
     reasons: list[MatchReason]
-    sentences: list[str] = Field(description="The reasons in plain English, strongest first")
+    sentences: list[str] = Field(
+        description="The reasons in plain English, strongest first; a sentence that would be "
+        "said of every match on the page is left out"
+    )
     interest: InterestBrief | None = Field(description="The caller's interest, if they have one")
 
 
@@ -362,8 +365,9 @@ def list_my_matches(caller: Caller, query: MatchesQuery) -> MatchList:
         db.session, caller.user_id, page=query.page, per_page=query.per_page
     )
     themes, skills = taxonomy_names(db.session, [row.reasons for row in result.items])
+    sentences = describe_reasons([(row.reasons, row.facts) for row in result.items], themes, skills)
     items = []
-    for row in result.items:
+    for row, said in zip(result.items, sentences, strict=True):
         placement = row.placement
         items.append(
             MatchItem(
@@ -377,8 +381,7 @@ def list_my_matches(caller: Caller, query: MatchesQuery) -> MatchList:
                 rank=row.rank,
                 score=row.score,
                 reasons=MatchReason.listed(row.reasons),
-                # Every stored match passed the grade filter, as on the web page.
-                sentences=describe_reasons(row.reasons, themes, skills, grade_fits=True),
+                sentences=said,
                 interest=InterestBrief(id=row.interest[0], status=row.interest[1])
                 if row.interest
                 else None,

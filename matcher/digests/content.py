@@ -8,10 +8,11 @@ news once: when they entered the last seven days after the previous digest.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -43,7 +44,8 @@ from matcher.models import (
     User,
     VerificationStatus,
 )
-from matcher.reasons import describe_reasons
+from matcher.reasons import MatchFacts, describe_reasons
+from matcher.services.match_queries import organisation_kinds_worked_with
 
 CLOSING_SOON_DAYS = 7
 NEW_MATCHES_SHOWN = 5
@@ -253,9 +255,11 @@ def _person_news(
             Placement.title,
             Placement.closing_date,
             Organisation.name,
-            Placement.grade_min_rank,
-            Placement.grade_max_rank,
-            CivilServantProfile.grade_rank,
+            Organisation.kind.label("organisation_kind"),
+            Placement.start_date,
+            Placement.remote_possible,
+            CivilServantProfile.available_from,
+            CivilServantProfile.remote_ok,
         )
         .join(Placement, Placement.id == Match.placement_id)
         .join(Organisation, Organisation.id == Placement.organisation_id)
@@ -279,26 +283,47 @@ def _person_news(
             skill_ids.update(evidence.get("shared_skill_ids", ()))
     themes = _names(session, Theme, theme_ids)
     skills = _names(session, Skill, skill_ids)
+    worked_with = organisation_kinds_worked_with(session, {row.person_id for row in matches})
+    # Each person's digest is one set of cards: its reasons are worded together.
+    shown: dict[int, list[tuple[list[PlacementLine], Any]]] = defaultdict(list)
+    counts: Counter[tuple[int, str]] = Counter()
     for row in matches:
-        content = contents[row.person_id]
-        since = content.recipient.since
+        since = contents[row.person_id].recipient.since
         is_new = row.computed_at > since
         closing = row.closing_date <= horizon and _entered_closing_window(row.closing_date, since)
-        if is_new and len(content.new_matches) < NEW_MATCHES_SHOWN:
-            target = content.new_matches
-        elif closing and len(content.closing_soon) < CLOSING_SOON_SHOWN:
-            target = content.closing_soon
+        if is_new and counts[row.person_id, "new"] < NEW_MATCHES_SHOWN:
+            section = "new"
+        elif closing and counts[row.person_id, "closing"] < CLOSING_SOON_SHOWN:
+            section = "closing"
         else:
             continue
-        grade_fits = row.grade_rank is not None and (
-            row.grade_min_rank <= row.grade_rank <= row.grade_max_rank
+        counts[row.person_id, section] += 1
+        content = contents[row.person_id]
+        shown[row.person_id].append(
+            (content.new_matches if section == "new" else content.closing_soon, row)
         )
-        reasons = describe_reasons(
-            row.reasons, themes, skills, grade_fits=grade_fits, limit=REASONS_SHOWN
-        )
-        target.append(
-            PlacementLine(row.placement_id, row.title, row.name, row.closing_date, tuple(reasons))
-        )
+    for person_id, lines in shown.items():
+        cards = [
+            (
+                row.reasons,
+                MatchFacts(
+                    today=today,
+                    start_date=row.start_date,
+                    available_from=row.available_from,
+                    remote=row.remote_possible and row.remote_ok,
+                    organisation_kind=row.organisation_kind,
+                    worked_with=worked_with[person_id],
+                ),
+            )
+            for _, row in lines
+        ]
+        described = describe_reasons(cards, themes, skills, limit=REASONS_SHOWN)
+        for (target, row), reasons in zip(lines, described, strict=True):
+            target.append(
+                PlacementLine(
+                    row.placement_id, row.title, row.name, row.closing_date, tuple(reasons)
+                )
+            )
 
     changes = session.execute(
         select(

@@ -32,6 +32,7 @@ from matcher.models import (
     User,
 )
 from matcher.models.users import profile_skills, profile_themes
+from matcher.reasons import MatchFacts
 from matcher.services.access import load_actor, load_placement_for_member, membership_of
 from matcher.services.errors import NotFound
 
@@ -46,6 +47,9 @@ class MatchedPlacement:
     kind: PlacementKind
     closing_date: date
     organisation_name: str
+    start_date: date
+    remote_possible: bool
+    organisation_kind: str
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class MatchRow:
     rank: int
     score: float
     reasons: list[dict[str, Any]]
+    facts: MatchFacts
     interest: tuple[int, InterestStatus] | None
 
 
@@ -96,6 +101,7 @@ class Recommendation:
     match: Match
     person_id: int
     profile: ProfileSummary
+    facts: MatchFacts
     invited: bool
 
 
@@ -127,14 +133,18 @@ def _open_matches(person_id: int) -> Any:
 def matches_for_person(session: Session, person_id: int, *, page: int, per_page: int) -> MatchPage:
     """The person's stored matches with open placements, best first, one page at a time.
 
-    One statement: the API serves this on every request, so the total comes from a window
-    count and the organisation and the person's interest are joined rather than fetched after.
+    One statement for the matches, and one for the kinds of organisation the person has
+    worked with: the API serves this on every request, so the total comes from a window count
+    and the organisation, the profile and the person's interest are joined rather than fetched
+    after.
     """
+    today = london_today()
     interest = aliased(Interest)
     # Plain columns, not ORM objects: this is the API's busiest read and the page's too.
     rows = session.execute(
         _open_matches(person_id)
         .join(Organisation, Organisation.id == Placement.organisation_id)
+        .join(CivilServantProfile, CivilServantProfile.user_id == Match.person_id)
         .outerjoin(
             interest,
             (interest.person_id == person_id) & (interest.placement_id == Placement.id),
@@ -143,12 +153,17 @@ def matches_for_person(session: Session, person_id: int, *, page: int, per_page:
             Match.rank,
             Match.score,
             Match.reasons,
+            CivilServantProfile.available_from,
+            CivilServantProfile.remote_ok,
             Placement.id,
             Placement.title,
             Placement.summary,
             Placement.kind,
             Placement.closing_date,
             Organisation.name,
+            Placement.start_date,
+            Placement.remote_possible,
+            Organisation.kind,
             interest.id,
             interest.status,
             func.count().over(),
@@ -163,17 +178,30 @@ def matches_for_person(session: Session, person_id: int, *, page: int, per_page:
         # Past the last page the window has nothing to count over.
         counted = select(func.count()).select_from(_open_matches(person_id).subquery())
         total = session.scalar(counted) or 0
-    return MatchPage(
-        items=[
+    worked_with = organisation_kinds_worked_with(session, [person_id]) if rows else {}
+    items = []
+    for rank, score, reasons, available_from, remote_ok, *columns, interest_id, status, _ in rows:
+        placement = MatchedPlacement(*columns)
+        facts = MatchFacts(
+            today=today,
+            start_date=placement.start_date,
+            available_from=available_from,
+            remote=placement.remote_possible and remote_ok,
+            organisation_kind=placement.organisation_kind,
+            worked_with=worked_with[person_id],
+        )
+        items.append(
             MatchRow(
-                placement=MatchedPlacement(*placement),
+                placement=placement,
                 rank=rank,
                 score=score,
                 reasons=reasons or [],
+                facts=facts,
                 interest=(interest_id, status) if interest_id else None,
             )
-            for rank, score, reasons, *placement, interest_id, status, _ in rows
-        ],
+        )
+    return MatchPage(
+        items=items,
         total=total,
         page=page,
         per_page=per_page,
@@ -350,16 +378,61 @@ def recommended_people(
             )
         )
     )
-    summaries = profile_summaries(session, [match.person_id for match in rows])
-    return [
-        Recommendation(
-            match=match,
-            person_id=match.person_id,
-            profile=summaries[match.person_id],
-            invited=match.person_id in invited,
+    if not rows:
+        return []
+    person_ids = [match.person_id for match in rows]
+    summaries = profile_summaries(session, person_ids)
+    worked_with = organisation_kinds_worked_with(session, person_ids)
+    availability = {
+        person_id: (available_from, remote_ok)
+        for person_id, available_from, remote_ok in session.execute(
+            select(
+                CivilServantProfile.user_id,
+                CivilServantProfile.available_from,
+                CivilServantProfile.remote_ok,
+            ).where(CivilServantProfile.user_id.in_(person_ids))
         )
-        for match in rows
-    ]
+    }
+    today = london_today()
+    recommendations = []
+    for match in rows:
+        available_from, remote_ok = availability[match.person_id]
+        facts = MatchFacts(
+            today=today,
+            start_date=placement.start_date,
+            available_from=available_from,
+            remote=placement.remote_possible and remote_ok,
+            organisation_kind=placement.organisation.kind,
+            worked_with=worked_with[match.person_id],
+        )
+        recommendations.append(
+            Recommendation(
+                match=match,
+                person_id=match.person_id,
+                profile=summaries[match.person_id],
+                facts=facts,
+                invited=match.person_id in invited,
+            )
+        )
+    return recommendations
+
+
+def organisation_kinds_worked_with(
+    session: Session, person_ids: Iterable[int]
+) -> dict[int, frozenset[str]]:
+    """The kinds of organisation each person has accepted a placement with, in one query."""
+    ids = set(person_ids)
+    kinds: dict[int, set[str]] = {person_id: set() for person_id in ids}
+    if ids:
+        for person_id, kind in session.execute(
+            select(Interest.person_id, Organisation.kind)
+            .distinct()
+            .join(Placement, Placement.id == Interest.placement_id)
+            .join(Organisation, Organisation.id == Placement.organisation_id)
+            .where(Interest.person_id.in_(ids), Interest.status == InterestStatus.ACCEPTED)
+        ):
+            kinds[person_id].add(kind)
+    return {person_id: frozenset(found) for person_id, found in kinds.items()}
 
 
 def taxonomy_names(

@@ -53,6 +53,9 @@ def placement_interests(placement_id: int) -> str:
     themes, skills = match_queries.taxonomy_names(
         db.session, [r.match.reasons for r in recommended]
     )
+    sentences = organisation_sentences(
+        [(r.match.reasons, r.facts) for r in recommended], themes, skills
+    )
     return render_template(
         "pages/candidates/placement_interests.html",
         placement=placement,
@@ -61,11 +64,8 @@ def placement_interests(placement_id: int) -> str:
             for i in found
         ],
         recommended=[
-            {
-                "recommendation": r,
-                "reasons": organisation_sentences(r.match.reasons, themes, skills),
-            }
-            for r in recommended
+            {"recommendation": r, "reasons": reasons}
+            for r, reasons in zip(recommended, sentences, strict=True)
         ],
     )
 

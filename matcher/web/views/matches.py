@@ -55,13 +55,10 @@ def your_matches() -> Any:
         state = "none" if match_queries.matched_since(db.session, profile) else "finding"
         return render_template("pages/matches/matches.html", state=state, rows=[])
     themes, skills = match_queries.taxonomy_names(db.session, [row.reasons for row in result.items])
+    sentences = describe_reasons([(row.reasons, row.facts) for row in result.items], themes, skills)
     rows = [
-        {
-            "placement": row.placement,
-            "reasons": describe_reasons(row.reasons, themes, skills, grade_fits=True),
-            "interest": row.interest,
-        }
-        for row in result.items
+        {"placement": row.placement, "reasons": reasons, "interest": row.interest}
+        for row, reasons in zip(result.items, sentences, strict=True)
     ]
     return render_template(
         "pages/matches/matches.html",

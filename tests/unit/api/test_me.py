@@ -15,7 +15,7 @@ from matcher.services.profiles import answers_from_profile
 from tests.api import bearer, complete_profile, profile_body
 from tests.unit.api.conftest import Callers
 from tests.unit.services.world import draft, interest_in, open_placement
-from tests.unit.web.matches_world import stored_match
+from tests.unit.web.matches_world import stored_match, stored_reasons
 
 ME = "/api/v1/me"
 PROFILE = "/api/v1/me/profile"
@@ -168,7 +168,7 @@ def test_matches_come_best_first_with_reasons_and_sentences(client: FlaskClient,
     best = open_placement(db.session, world, title="Best")
     dismissed = open_placement(db.session, world, title="Not for me")
     db.session.commit()
-    stored_match(world, world.person, second, rank=2)
+    stored_match(world, world.person, second, rank=2, reasons=stored_reasons(world, 1, 30.0))
     stored_match(world, world.person, best, rank=1)
     stored_match(world, world.person, dismissed, rank=3)
     db.session.add(Dismissal(person_id=world.person.id, placement_id=dismissed.id))
@@ -194,7 +194,6 @@ def test_matches_come_best_first_with_reasons_and_sentences(client: FlaskClient,
     assert first["sentences"] == [
         f"Shares your interest in {theme.name}",
         "11 miles from your home",
-        "Open to your grade",
     ]
     assert other["placement"]["id"] == second.id
     assert other["interest"] == {"id": interest.id, "status": "interested"}

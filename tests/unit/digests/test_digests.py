@@ -90,7 +90,7 @@ def test_a_batch_sends_once_skips_the_empty_and_a_second_run_does_nothing(app: F
     text = person.get_body(("plain",)).get_content()
     assert "Rural access to care, Cumbria County Council" in text
     assert "- Shares your interest in social care" in text
-    assert "- Open to your grade" in text
+    assert "- 11 miles from your home" in text
     html = person.get_body(("html",)).get_content()
     assert '<html lang="en">' in html and "<h2" in html
     member = next(m for m in messages if "officer@" in str(m["To"]))

@@ -41,18 +41,28 @@ def complete_profile(user: User) -> None:
     db.session.commit()
 
 
-def stored_match(
-    world: World, person: User, placement: Placement, rank: int, **extra: Any
-) -> Match:
-    """A stored match with reasons the engine would write (unit tests only)."""
-    reasons = [
+def stored_reasons(world: World, theme: int = 0, distance_km: float = 18.2) -> list[Any]:
+    """Reasons the engine would write: one of the world's themes shared, and a distance."""
+    return [
         {
             "component": "themes",
             "contribution": 0.5,
-            "evidence": {"shared_theme_ids": world.theme_ids[:1]},
+            "evidence": {"shared_theme_ids": world.theme_ids[theme : theme + 1]},
         },
-        {"component": "distance", "contribution": 0.2, "evidence": {"distance_km": 18.2}},
+        {"component": "distance", "contribution": 0.2, "evidence": {"distance_km": distance_km}},
     ]
+
+
+def stored_match(
+    world: World,
+    person: User,
+    placement: Placement,
+    rank: int,
+    reasons: list[Any] | None = None,
+    **extra: Any,
+) -> Match:
+    """A stored match with ``reasons``, by default ``stored_reasons(world)`` (unit tests only)."""
+    reasons = stored_reasons(world) if reasons is None else reasons
     match = Match(
         person_id=person.id,
         placement_id=placement.id,
