@@ -13,7 +13,8 @@ plainly ("Starts 14 February 2027") with the gap to the person's first free day 
 Every sentence has to tell one placement (or person) from another, so a sentence that would be
 said on every one of two or more cards shown together (a page of matches, one digest, a page of
 recommended people) is said on none of them: a person whose every match can be done remotely,
-or shares their one theme, is not told so ten times over. Two things the engine weighs need
+or shares their one theme, is not told so ten times over. Only cards that differ in nothing the
+sentences say (a card would be left empty) keep them all. Two things the engine weighs need
 more than that:
 
 - Distance. A pair within the person's travel limit is stored with its distance; a pair beyond
@@ -224,7 +225,8 @@ def _cards_in_words(
     remote: str,
 ) -> list[list[str]]:
     """Each card's helpful reasons as sentences, strongest first, then ``remote`` if it applies;
-    leaving out any sentence said on every one of two or more cards."""
+    leaving out any sentence said on every one of two or more cards, unless a card would be
+    left with nothing to say."""
     described = []
     for reasons, facts in cards:
         helpful = _helpful(reasons)
@@ -245,7 +247,11 @@ def _cards_in_words(
     if len(described) < 2:
         return described
     on_every_card = set.intersection(*(set(sentences) for sentences in described))
-    return [[s for s in sentences if s not in on_every_card] for sentences in described]
+    kept = [[s for s in sentences if s not in on_every_card] for sentences in described]
+    # Cards that differ in nothing still say why they match, alike as they are.
+    if any(sentences and not left for sentences, left in zip(described, kept, strict=True)):
+        return described
+    return kept
 
 
 def describe_reasons(

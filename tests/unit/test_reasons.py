@@ -241,12 +241,22 @@ def test_many_names_read_as_a_sentence_and_limit_applies():
 
 
 def test_bridging_names_a_kind_only_where_it_tells_the_cards_apart():
-    bridging = [reason("bridging", 1, local_organisation=True)]
     council, police = FACTS, facts(organisation_kind="police_force")
     placed = facts(worked_with=frozenset({"council"}))
 
+    def cards(shown):
+        # Each card also lies at its own distance, so none is left with nothing to say.
+        bridging = reason("bridging", 1, local_organisation=True)
+        return [
+            ([bridging, reason("distance", 0.5, distance_km=10.0 * (i + 1))], f)
+            for i, f in enumerate(shown)
+        ]
+
+    def first_placements(described):
+        return [[s for s in card if "first placement" in s] for card in described]
+
     def person(*shown):
-        return describe_reasons([(bridging, f) for f in shown], THEMES, SKILLS)
+        return first_placements(describe_reasons(cards(shown), THEMES, SKILLS))
 
     assert person(council, council, council) == [[], [], []]
     assert person(council) == [["Your first placement with a council"]]
@@ -256,15 +266,18 @@ def test_bridging_names_a_kind_only_where_it_tells_the_cards_apart():
     ]
     assert person(council, placed) == [["Your first placement with a council"], []]
     # A card from a body the engine does not favour has no bridging reason to say.
-    other = ([], facts(organisation_kind="other_public_body"))
-    assert describe_reasons([(bridging, council), other], THEMES, SKILLS) == [
+    other = (
+        [reason("distance", 0.5, distance_km=50.0)],
+        facts(organisation_kind="other_public_body"),
+    )
+    assert first_placements(describe_reasons([*cards([council]), other], THEMES, SKILLS)) == [
         ["Your first placement with a council"],
         [],
     ]
 
     # The organisation's cards share a placement: only the people's histories differ.
     def organisation(*shown):
-        return organisation_sentences([(bridging, f) for f in shown], THEMES, SKILLS)
+        return first_placements(organisation_sentences(cards(shown), THEMES, SKILLS))
 
     assert organisation(council, council) == [[], []]
     assert organisation(council, placed) == [["Their first placement with a council"], []]
@@ -280,4 +293,15 @@ def test_a_sentence_on_every_card_shown_together_is_said_on_none():
         ["Uses your skills in data analysis", "Can be done remotely"],
         ["12 miles from your home"],
     ]
-    assert organisation_sentences([(far, remote), (far, remote)], THEMES, SKILLS) == [[], []]
+    assert organisation_sentences([(far, remote), (near, remote)], THEMES, SKILLS) == [
+        ["Has skills in data analysis", "Can work remotely"],
+        ["Lives 12 miles away"],
+    ]
+
+
+def test_cards_that_differ_in_nothing_still_say_why_they_match():
+    alike = [reason("themes", 1, shared_theme_ids=[1]), reason("distance", 0.5, distance_km=19.3)]
+    assert describe_reasons([(alike, FACTS), (alike, FACTS)], THEMES, SKILLS) == [
+        ["Shares your interest in social care", "12 miles from your home"],
+        ["Shares your interest in social care", "12 miles from your home"],
+    ]
