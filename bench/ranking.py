@@ -30,10 +30,14 @@ def datasets(seed: int) -> dict[str, Dataset]:
     return {name: generate(PEOPLE, PLACEMENTS, seed) for name, generate in GENERATORS.items()}
 
 
+def fitted_engine(data: Dataset, weights: Weights) -> Engine:
+    """The engine fitted to ``data`` with ``weights``, on the generator's today."""
+    return Engine(EngineConfig(weights=weights, today=data.today)).fit(data.people, data.placements)
+
+
 def engine_scores(data: Dataset, weights: Weights) -> NDArray[np.float32]:
     """The engine's people x placements scores, -inf where its filters bar the pair."""
-    engine = Engine(EngineConfig(weights=weights, today=data.today))
-    engine.fit(data.people, data.placements)
+    engine = fitted_engine(data, weights)
     return engine.scores(np.arange(len(data.people)), np.arange(len(data.placements)))
 
 

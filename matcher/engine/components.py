@@ -41,11 +41,17 @@ def grid_scores(
         skills = fitted.q_skills[placements] @ fitted.p_skills[people].T
     skills = skills.tocoo()
     scores[skills.row, skills.col] += np.float32(w.skills) * skills.data
-    # Closeness 1 - d / limit, which is negative (so clipped to 0) beyond the limit.
+    # Closeness (1 - d / limit)^2, 0 beyond the limit, and at least remote_closeness when both
+    # sides accept remote work. Squared because the wish to travel falls fast: a placement
+    # halfway to the limit counts a quarter of one next door, not half (linear closeness lost
+    # to plain distance decay on the geography-led generator of bench/generators).
     closeness = np.sqrt(d2)
     closeness *= -fitted.p_inv_lim[people][pa]
     closeness += np.float32(1.0)
     np.maximum(closeness, np.float32(0.0), out=closeness)
+    closeness *= closeness
+    remote = fitted.p_remote_ok[people][pa] & fitted.q_remote[placements][qa]
+    np.maximum(closeness, np.float32(config.remote_closeness) * remote, out=closeness)
     closeness *= np.float32(w.distance)
     scores += closeness
     days = np.abs(fitted.q_start[placements][qa] - fitted.p_anchor[people][pa]).astype(np.float32)
@@ -94,7 +100,9 @@ def pair_contributions(
     dn = fitted.p_n[people].astype(np.float64) - fitted.q_n[placements]
     distance_km = np.hypot(de, dn)
     inv_lim = fitted.p_inv_lim[people].astype(np.float64)
-    closeness = np.maximum(1.0 - distance_km * inv_lim, 0.0)
+    closeness = np.maximum(1.0 - distance_km * inv_lim, 0.0) ** 2
+    remote = fitted.p_remote_ok[people] & fitted.q_remote[placements]
+    closeness = np.maximum(closeness, config.remote_closeness * remote)
     days = fitted.q_start[placements].astype(np.int64) - fitted.p_anchor[people]
     fit = np.maximum(1.0 - np.abs(days) / config.start_horizon_days, 0.0)
     bridging = fitted.q_local[placements] * (

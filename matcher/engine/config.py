@@ -34,6 +34,9 @@ class EngineConfig:
     text_dims: int = 64
     # Days between availability and start at which the start-date fit reaches zero.
     start_horizon_days: int = 180
+    # Closeness of a pair both sides would do remotely, however far apart (1 is next door):
+    # no journey, but not the same as being there.
+    remote_closeness: float = 0.5
     # Extra bridging for policy professionals going to local delivery (1.0 doubles it).
     policy_bridging_extra: float = 0.5
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)

@@ -16,7 +16,7 @@ from matcher.engine.features import Fitted, fit, update
 from matcher.engine.frames import PeopleFrame, PlacementFrame, splice
 from matcher.engine.scoring import people_blocks, placement_blocks, score_grid, top_k_blocks
 
-ENGINE_VERSION = "tfidf-lsa-blocked-2"
+ENGINE_VERSION = "tfidf-lsa-theme-lift-3"
 
 
 @dataclass(frozen=True, eq=False)

@@ -26,20 +26,46 @@ MISSING_PLACEMENT_KM = -1.0e6
 
 @dataclass(frozen=True, eq=False)
 class TextModel:
-    """The fitted TF-IDF vocabulary and idf, and the LSA components when the text is reduced."""
+    """The fitted TF-IDF vocabulary and idf, the LSA components when the text is reduced, and
+    the themes each word points to."""
 
     vectorizer: Tfidf | None  # None when no text had any word
     svd: TruncatedSVD | None  # None when the vocabulary is small enough to keep exact TF-IDF
     dims: int
+    # Words x themes: how much more often than on average a text with the word comes from a
+    # profile or placement declaring the theme. It lets "rough sleepers" in a person's words
+    # meet "temporary accommodation" in a placement's, and reveals interests never declared.
+    theme_lift: NDArray[np.float32] | None = None
 
     def transform(self, texts: list[str]) -> NDArray[np.float32]:
         """Unit text vectors of ``texts`` under the fitted model (unknown words are ignored)."""
         if self.vectorizer is None or not texts:
             return np.zeros((len(texts), self.dims), np.float32)
-        tfidf = self.vectorizer.transform(texts)
-        if self.svd is None:
-            return tfidf.toarray().astype(np.float32)
-        return normalize(self.svd.transform(tfidf)).astype(np.float32)
+        return self.vectors(self.vectorizer.transform(texts))
+
+    def vectors(self, tfidf: sp.csr_matrix) -> NDArray[np.float32]:
+        """Unit text vectors from TF-IDF rows: their meaning (LSA) beside the themes they imply."""
+        meaning = tfidf.toarray() if self.svd is None else self.svd.transform(tfidf)
+        parts = [normalize(meaning)]
+        if self.theme_lift is not None:
+            parts.append(THEME_EVIDENCE_SHARE * normalize(tfidf @ self.theme_lift))
+        return normalize(np.hstack(parts)).astype(np.float32)
+
+
+# Weight of the implied themes against the LSA meaning inside a text vector (1: equal halves).
+THEME_EVIDENCE_SHARE = 1.0
+
+
+def _theme_lift(tfidf: sp.csr_matrix, themes: sp.csr_matrix) -> NDArray[np.float32] | None:
+    """Words x themes lift P(theme | word) - P(theme), clipped at 0; None without themes."""
+    if themes.shape[1] == 0 or themes.nnz == 0:
+        return None
+    has_word = (tfidf > 0).astype(np.float32)
+    df = np.asarray(has_word.sum(axis=0)).ravel()
+    together = np.asarray((has_word.T @ themes).todense(), np.float32)
+    given_word = together / np.maximum(df, 1.0)[:, None]
+    prior = np.asarray(themes.mean(axis=0), np.float32).ravel()
+    return np.maximum(given_word - prior[None, :], 0.0).astype(np.float32)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -123,9 +149,14 @@ def _vocabulary(*groups: list[frozenset[int]]) -> NDArray[np.int64]:
 
 
 def _text_vectors(
-    about: list[str], texts: list[str], config: EngineConfig
+    about: list[str],
+    texts: list[str],
+    themes: sp.csr_matrix,
+    config: EngineConfig,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], TextModel]:
-    """Unit text vectors: TF-IDF, reduced by LSA when the vocabulary is larger than text_dims."""
+    """Unit text vectors: TF-IDF, reduced by LSA when the vocabulary is larger than text_dims,
+    beside the themes the words imply. ``themes`` holds the declared themes of the placements
+    and then the people, row for row with ``texts + about``."""
     vectorizer = Tfidf()
     try:
         # One pass over both corpora: tokenising is most of the cost of fitting.
@@ -133,15 +164,18 @@ def _text_vectors(
     except ValueError:  # no words at all: every text similarity is zero
         model = TextModel(None, None, 1)
         return model.transform(about), model.transform(texts), model
-    q, p = both[: len(texts)], both[len(texts) :]
-    if p.shape[1] <= config.text_dims:
-        return p.toarray(), q.toarray(), TextModel(vectorizer, None, p.shape[1])
-    # LSA fitted on the placements: they define what there is to match against.
-    svd = TruncatedSVD(config.text_dims, algorithm="randomized", random_state=config.seed)
-    svd.fit(q)
-    p_lsa = normalize(svd.transform(p)).astype(np.float32)
-    q_lsa = normalize(svd.transform(q)).astype(np.float32)
-    return p_lsa, q_lsa, TextModel(vectorizer, svd, config.text_dims)
+    lift = _theme_lift(both, themes)
+    n_themes = 0 if lift is None else lift.shape[1]
+    svd = None
+    if both.shape[1] > config.text_dims:
+        # LSA fitted on both sides, so that words only people use still find their meaning
+        # through the words they share with placements.
+        svd = TruncatedSVD(config.text_dims, algorithm="randomized", random_state=config.seed)
+        svd.fit(both)
+    dims = (both.shape[1] if svd is None else config.text_dims) + n_themes
+    model = TextModel(vectorizer, svd, dims, lift)
+    vectors = model.vectors(both)
+    return vectors[len(texts) :], vectors[: len(texts)], model
 
 
 def _inverse_root_sizes(sets: sp.csr_matrix) -> NDArray[np.float64]:
@@ -313,7 +347,11 @@ def fit(people: PeopleFrame, placements: PlacementFrame, config: EngineConfig) -
     theme_ids = _vocabulary(people.themes, placements.themes)
     skill_ids = _vocabulary(people.skills, placements.skills)
     theme_vocab, skill_vocab = _id_vocab(theme_ids), _id_vocab(skill_ids)
-    p_text, q_text, model = _text_vectors(people.about, placements.text, config)
+    declared = sp.vstack(
+        [_sets_matrix(placements.themes, theme_vocab), _sets_matrix(people.themes, theme_vocab)],
+        format="csr",
+    )
+    p_text, q_text, model = _text_vectors(people.about, placements.text, declared, config)
     p = _person_rows(people, theme_vocab, skill_vocab, p_text, config)
     q = _placement_rows(placements, theme_vocab, skill_vocab, q_text, config)
     return Fitted(

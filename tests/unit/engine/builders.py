@@ -145,9 +145,13 @@ def reference_score(
     score += w.skills * _overlap(person["skills"], placement["skills"])
     score += w.text * float(fitted.p_text[i].astype(float) @ fitted.q_text[j])
     squared = squared_km(person, placement)
+    closeness = 0.0
     if squared is not None:
         limit = max(person["travel_limit_km"], 1e-3)
-        score += w.distance * max(0.0, 1 - math.sqrt(squared) / limit)
+        closeness = max(0.0, 1 - math.sqrt(squared) / limit) ** 2
+    if person["remote_ok"] and placement["remote_possible"]:
+        closeness = max(closeness, config.remote_closeness)
+    score += w.distance * closeness
     anchor = max(person["available_from"] or TODAY, TODAY)
     days = (placement["start_date"] - anchor).days
     score += w.start * max(0.0, 1 - abs(days) / config.start_horizon_days)

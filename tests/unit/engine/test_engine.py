@@ -167,11 +167,12 @@ def test_an_update_equals_a_fresh_fit_when_the_vocabulary_is_unchanged(
     i = data.draw(st.integers(0, len(people) - 1))
     other = data.draw(st.integers(0, len(people) - 1))
     j = data.draw(st.integers(0, len(placements) - 1))
-    # Every field may change; texts are swapped, so the corpus (and so idf) stays the same.
+    # Every field may change; texts are swapped together with the themes declared beside them,
+    # so the corpus (and so idf, LSA and the themes words imply) stays the same.
     people = [dict(p) for p in people]
-    about_i, about_other = people[i]["about"], people[other]["about"]
-    people[i] = {**people[other], "id": people[i]["id"], "about": about_other}
-    people[other] = {**people[other], "about": about_i}
+    about_i, themes_i = people[i]["about"], people[i]["themes"]
+    people[i] = {**people[other], "id": people[i]["id"]}
+    people[other] = {**people[other], "about": about_i, "themes": themes_i}
     placements = [dict(q) for q in placements]
     placements[j] = {
         **placements[j],
