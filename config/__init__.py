@@ -44,12 +44,14 @@ LOG_FORMATS = ("text", "json")
 # A shorter bearer token for /metrics could be guessed; the web app compares it in constant time.
 METRICS_TOKEN_MIN_LENGTH = 32
 # Relevance components of the matching engine, each weighted by MATCH_WEIGHT_<NAME>.
+# The defaults are the weights bench.fit_weights chose (bench/fitted_weights.json); a unit test
+# keeps the two equal.
 MATCH_WEIGHT_DEFAULTS = (
     ("themes", 0.5),
     ("skills", 0.4),
     ("text", 1.0),
-    ("distance", 0.4),
-    ("start", 0.3),
+    ("distance", 0.5),
+    ("start", 0.05),
     ("bridging", 0.2),
     ("not_for_me", 1.0),
 )
