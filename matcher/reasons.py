@@ -124,7 +124,12 @@ def _helpful(reasons: Reasons) -> list[Mapping[str, Any]]:
 
 def _only_remote(helpful: Sequence[Mapping[str, Any]], facts: MatchFacts) -> bool:
     """Whether the pair passed the travel filter only because both sides accept remote work."""
-    return facts.remote and not any(reason.get("component") == "distance" for reason in helpful)
+    # A place with no known location (remote by design) has a distance reason without a distance.
+    return facts.remote and not any(
+        reason.get("component") == "distance"
+        and (reason.get("evidence") or {}).get("distance_km") is not None
+        for reason in helpful
+    )
 
 
 def start_in_words(facts: MatchFacts) -> str:
