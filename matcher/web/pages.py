@@ -34,10 +34,11 @@ def page_count(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
-def pagination(page: int, pages: int, endpoint: str, **args: Any) -> dict[str, Any] | None:
+def pagination(current: int, pages: int, endpoint: str, **args: Any) -> dict[str, Any] | None:
     """Parameters of govukPagination for ``endpoint``, or None when there is one page.
 
-    Each link keeps the non-empty ``args`` (a search's filters) and names its page last.
+    Each link keeps the non-empty ``args`` (a search's filters, or the whole query string, whose
+    own ``page`` is left out) and names its page last.
     """
     if pages <= 1:
         return None
@@ -46,15 +47,15 @@ def pagination(page: int, pages: int, endpoint: str, **args: Any) -> dict[str, A
     def href(number: int) -> str:
         return url_for(endpoint, **kept, page=number)
 
-    shown = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
+    shown = sorted({1, pages, current - 1, current, current + 1} & set(range(1, pages + 1)))
     items: list[dict[str, Any]] = []
     for index, number in enumerate(shown):
         if index and number - shown[index - 1] > 1:
             items.append({"ellipsis": True})
-        items.append({"number": number, "href": href(number), "current": number == page})
+        items.append({"number": number, "href": href(number), "current": number == current})
     params: dict[str, Any] = {"items": items}
-    if page > 1:
-        params["previous"] = {"href": href(page - 1)}
-    if page < pages:
-        params["next"] = {"href": href(page + 1)}
+    if current > 1:
+        params["previous"] = {"href": href(current - 1)}
+    if current < pages:
+        params["next"] = {"href": href(current + 1)}
     return params

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -504,6 +505,22 @@ def test_public_page_visibility(site: Flask, world: World):
     member = client_for(site, world.member_a)
     preview = member.get(f"/placements/{draft.id}").get_data(as_text=True)
     assert "This is a preview" in preview
+
+
+def test_an_organisations_own_placements_page_through_with_their_filter_kept(
+    site: Flask, world: World
+):
+    for number in range(12):
+        _open(world, title=f"Leeds placement {number}")
+    member = client_for(site, world.member_a)
+
+    first = member.get("/organisation/placements").get_data(as_text=True)
+    assert "govuk-pagination" in first
+    second = member.get("/organisation/placements?status=open&page=2")
+    assert second.status_code == 200
+    html = second.get_data(as_text=True)
+    assert "status=open&amp;page=1" in html
+    assert len(set(re.findall(r"Leeds placement \d+", html))) == 2
 
 
 def test_search_filters_and_paginates(site: Flask, world: World):
