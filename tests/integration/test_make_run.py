@@ -86,7 +86,16 @@ def test_make_run_serves_restarts_a_killed_worker_and_stops_every_process_on_ctr
     environ = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "MATCHER_ENV", "SECRET_KEY")
+        # make run empties its metrics folder as it starts: left to inherit the session's, it
+        # would delete the samples of the tests running beside it.
+        if key
+        not in (
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "MATCHER_ENV",
+            "SECRET_KEY",
+            "PROMETHEUS_MULTIPROC_DIR",
+        )
     }
     environ.update(PORT=str(port), INSTANCE_DIR=str(instance))
     log = (tmp_path / "make-run.log").open("w+")
