@@ -163,75 +163,78 @@ def free_in_words(facts: MatchFacts) -> str | None:
     )
 
 
+@dataclass(frozen=True)
+class Wording:
+    """How one audience is told each reason: ``{}`` takes the names or the distance."""
+
+    themes: str
+    skills: str
+    text: str
+    distance: str
+    start: Callable[[MatchFacts], str | None]
+    first_placement: str
+    remote: str
+
+
+FOR_PERSON = Wording(
+    themes="Shares your interest in {}",
+    skills="Uses your skills in {}",
+    text="Close to what you wrote about yourself",
+    distance="{} from your home",
+    start=start_in_words,
+    first_placement="Your first placement with",
+    remote="Can be done remotely",
+)
+
+FOR_ORGANISATION = Wording(
+    themes="Interested in {}",
+    skills="Has skills in {}",
+    text="What they wrote about themselves is close to your description",
+    distance="Lives {} away",
+    start=free_in_words,
+    first_placement="Their first placement with",
+    remote="Can work remotely",
+)
+
+
 def sentence_for(
     component: str,
     evidence: Mapping[str, Any],
     facts: MatchFacts,
     theme_names: Mapping[int, str],
     skill_names: Mapping[int, str],
+    wording: Wording = FOR_PERSON,
 ) -> str | None:
-    """One reason component, bridging aside, as a sentence for the person, or None."""
+    """One reason component, bridging aside, as a sentence in ``wording``, or None."""
     if component == "themes":
         themes = _names(evidence.get("shared_theme_ids", ()), theme_names)
-        return f"Shares your interest in {list_in_words(themes)}" if themes else None
+        return wording.themes.format(list_in_words(themes)) if themes else None
     if component == "skills":
         skills = _names(evidence.get("shared_skill_ids", ()), skill_names)
-        return f"Uses your skills in {list_in_words(skills)}" if skills else None
+        return wording.skills.format(list_in_words(skills)) if skills else None
     if component == "text":
         similarity = evidence.get("similarity") or 0.0
-        if similarity >= TEXT_SIMILARITY_WORTH_SAYING:
-            return "Close to what you wrote about yourself"
-        return None
+        return wording.text if similarity >= TEXT_SIMILARITY_WORTH_SAYING else None
     if component == "distance":
         km = evidence.get("distance_km")
-        return None if km is None else f"{miles_in_words(km).capitalize()} from your home"
+        if km is None:
+            return None
+        sentence = wording.distance.format(miles_in_words(km))
+        return sentence[0].upper() + sentence[1:]
     if component == "start":
-        return start_in_words(facts)
+        return wording.start(facts)
     return None
-
-
-def organisation_sentence_for(
-    component: str,
-    evidence: Mapping[str, Any],
-    facts: MatchFacts,
-    theme_names: Mapping[int, str],
-    skill_names: Mapping[int, str],
-) -> str | None:
-    """One reason component, bridging aside, as a sentence for the organisation, or None."""
-    if component == "themes":
-        themes = _names(evidence.get("shared_theme_ids", ()), theme_names)
-        return f"Interested in {list_in_words(themes)}" if themes else None
-    if component == "skills":
-        skills = _names(evidence.get("shared_skill_ids", ()), skill_names)
-        return f"Has skills in {list_in_words(skills)}" if skills else None
-    if component == "text":
-        if (evidence.get("similarity") or 0.0) >= TEXT_SIMILARITY_WORTH_SAYING:
-            return "What they wrote about themselves is close to your description"
-        return None
-    if component == "distance":
-        km = evidence.get("distance_km")
-        return None if km is None else f"Lives {miles_in_words(km)} away"
-    if component == "start":
-        return free_in_words(facts)
-    return None
-
-
-SentenceFor = Callable[
-    [str, Mapping[str, Any], MatchFacts, Mapping[int, str], Mapping[int, str]], str | None
-]
 
 
 def _cards_in_words(
     cards: Sequence[tuple[Reasons, MatchFacts]],
     theme_names: Mapping[int, str],
     skill_names: Mapping[int, str],
-    words: SentenceFor,
-    first_placement: str,
-    remote: str,
+    wording: Wording,
 ) -> list[list[str]]:
-    """Each card's helpful reasons as sentences, strongest first, then ``remote`` if it applies;
-    leaving out any sentence said on every one of two or more cards, unless a card would be
-    left with nothing to say."""
+    """Each card's helpful reasons as sentences, strongest first, then the remote sentence if it
+    applies; leaving out any sentence said on every one of two or more cards, unless a card
+    would be left with nothing to say."""
     described = []
     for reasons, facts in cards:
         helpful = _helpful(reasons)
@@ -240,14 +243,16 @@ def _cards_in_words(
             component = reason.get("component", "")
             if component == "bridging":
                 kind = facts.new_kind
-                sentence = f"{first_placement} {kind}" if kind else None
+                sentence = f"{wording.first_placement} {kind}" if kind else None
             else:
                 evidence = reason.get("evidence") or {}
-                sentence = words(component, evidence, facts, theme_names, skill_names)
+                sentence = sentence_for(
+                    component, evidence, facts, theme_names, skill_names, wording
+                )
             if sentence:
                 sentences.append(sentence)
         if _only_remote(helpful, facts):
-            sentences.append(remote)
+            sentences.append(wording.remote)
         described.append(sentences)
     if len(described) < 2:
         return described
@@ -272,14 +277,7 @@ def describe_reasons(
     why a placement fits, not why it fits less. "Can be done remotely" counts nothing towards
     the score, so it comes last.
     """
-    described = _cards_in_words(
-        cards,
-        theme_names,
-        skill_names,
-        sentence_for,
-        "Your first placement with",
-        "Can be done remotely",
-    )
+    described = _cards_in_words(cards, theme_names, skill_names, FOR_PERSON)
     return described if limit is None else [sentences[:limit] for sentences in described]
 
 
@@ -289,11 +287,4 @@ def organisation_sentences(
     skill_names: Mapping[int, str],
 ) -> list[list[str]]:
     """Why each person shown together fits the placement, strongest first, for the organisation."""
-    return _cards_in_words(
-        cards,
-        theme_names,
-        skill_names,
-        organisation_sentence_for,
-        "Their first placement with",
-        "Can work remotely",
-    )
+    return _cards_in_words(cards, theme_names, skill_names, FOR_ORGANISATION)
