@@ -89,6 +89,24 @@ def placement_records(draw: st.DrawFn, n: int) -> list[dict[str, Any]]:
     return placements
 
 
+def open_placement(pid: int, themes: set[int], text: str) -> dict[str, Any]:
+    """A remote-friendly council secondment, open, starting in a month, for hand-made cases."""
+    return {
+        "id": pid,
+        "organisation_kind": "council",
+        "status": "open",
+        "closing_date": TODAY + timedelta(days=10),
+        "grade_min_rank": 4,
+        "grade_max_rank": 6,
+        "kind": "secondment",
+        "themes": themes,
+        "description": text,
+        "remote_possible": True,
+        "start_date": TODAY + timedelta(days=30),
+        "duration_weeks": 12,
+    }
+
+
 def eligible(
     person: dict[str, Any], placement: dict[str, Any], organisation_side: bool = False
 ) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ from matcher.engine import (
     gini,
     rerank_for_exposure,
 )
-from tests.unit.engine.builders import TODAY
+from tests.unit.engine.builders import TODAY, open_placement
 
 CONFIG = EngineConfig(today=TODAY, k=10, threads=1)
 
@@ -36,27 +35,10 @@ def _person(dismissed: set[int]) -> dict[str, Any]:
     }
 
 
-def _placement(pid: int, themes: set[int], text: str) -> dict[str, Any]:
-    return {
-        "id": pid,
-        "organisation_kind": "council",
-        "status": "open",
-        "closing_date": TODAY + timedelta(days=10),
-        "grade_min_rank": 4,
-        "grade_max_rank": 6,
-        "kind": "secondment",
-        "themes": themes,
-        "description": text,
-        "remote_possible": True,
-        "start_date": TODAY + timedelta(days=30),
-        "duration_weeks": 12,
-    }
-
-
 PLACEMENTS = [
-    _placement(1, {1}, "rural housing pilot"),
-    _placement(2, {1}, "rural housing delivery"),
-    _placement(3, {2}, "social care digital records"),
+    open_placement(1, {1}, "rural housing pilot"),
+    open_placement(2, {1}, "rural housing delivery"),
+    open_placement(3, {2}, "social care digital records"),
 ]
 
 
