@@ -1,9 +1,11 @@
 """Flask extensions, created once here and bound to an app in ``create_app``."""
 
+from flask import current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
+from config import Settings
 from matcher.models.base import Base
 
 
@@ -17,3 +19,8 @@ class Database(SQLAlchemy):
 
 db = Database(model_class=Base)
 migrate = Migrate()
+
+
+def app_settings() -> Settings:
+    """The running app's validated settings (inside an app context: a request, a task, a CLI)."""
+    return current_app.config["MATCHER_SETTINGS"]

@@ -16,7 +16,6 @@ from celery import Task
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
-from config import Settings
 from matcher.digests.periods import period_for
 from matcher.digests.sending import (
     MAX_ATTEMPTS,
@@ -29,7 +28,7 @@ from matcher.digests.sending import (
     recover,
     send_batch,
 )
-from matcher.extensions import db
+from matcher.extensions import app_settings, db
 from matcher.mail import mail_backend_for
 from matcher.models import DigestKind, utcnow
 from workers.queues import MAX_RETRY_DELAY_SECONDS, QUEUE_EMAIL, QUEUE_RECOVERY, queued_task
@@ -42,10 +41,6 @@ RECOVER = "digests.recover"
 
 # One pacer per worker process, so the rate limit holds across consecutive batches.
 _pacers: dict[float, Pacer] = {}
-
-
-def _settings() -> Settings:
-    return current_app.config["MATCHER_SETTINGS"]
 
 
 def _pacer(rate: float) -> Pacer:
@@ -73,7 +68,7 @@ def enqueue_batches(ids: Sequence[int], batch_size: int) -> int:
 @queued_task(START, queue=QUEUE_EMAIL)
 def start_digests(kind: str) -> int:
     """Plan this period's digests of ``kind`` and enqueue their batches (run by beat)."""
-    settings = _settings()
+    settings = app_settings()
     digest_kind = DigestKind(kind)
     period = period_for(digest_kind, utcnow())
     planned = plan_period(db.session, digest_kind, period, utcnow())
@@ -88,7 +83,7 @@ def start_digests(kind: str) -> int:
 @queued_task(SEND_BATCH, queue=QUEUE_EMAIL, bind=True, max_retries=MAX_ATTEMPTS)
 def send_digest_batch(self: Task, delivery_ids: list[int]) -> int:
     """Send the pending deliveries among ``delivery_ids`` over one SMTP connection."""
-    settings = _settings()
+    settings = app_settings()
     try:
         outcome = send_batch(
             db.session,
@@ -126,7 +121,7 @@ def send_digest_batch(self: Task, delivery_ids: list[int]) -> int:
 @queued_task(RECOVER, queue=QUEUE_RECOVERY)
 def recover_digests() -> int:
     """Release deliveries stuck in sending after a crash and enqueue pending ones lost."""
-    settings = _settings()
+    settings = app_settings()
     ids = recover(
         db.session,
         settings.digest_claim_timeout_seconds,

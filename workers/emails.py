@@ -8,25 +8,19 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
-from config import Settings
 from matcher import notifications
-from matcher.extensions import db
+from matcher.extensions import app_settings, db
 from workers.outbox_tasks import Event, Handler, outbox_task
 from workers.queues import QUEUE_EMAIL, queued_task
 
 logger = logging.getLogger(__name__)
 
 
-def _settings() -> Settings:
-    return current_app.config["MATCHER_SETTINGS"]
-
-
 def _email_handler(event_name: str) -> Handler:
     def send_message(session: Session, event: Event) -> None:
-        sent = notifications.send(session, _settings(), event_name, event.id, event.payload)
+        sent = notifications.send(session, app_settings(), event_name, event.id, event.payload)
         logger.info("%s event %s: sent %d emails", event_name, event.id, sent)
 
     send_message.__doc__ = notifications.MESSAGES[event_name].__doc__
@@ -42,7 +36,7 @@ EMAIL_TASKS = {
 @queued_task("notifications.send_due", queue=QUEUE_EMAIL)
 def send_due_notifications() -> None:
     """Retry the notification deliveries a temporary failure left pending, once they are due."""
-    outcome = notifications.send_pending(db.session, _settings())
+    outcome = notifications.send_pending(db.session, app_settings())
     if outcome.sent or outcome.failed or outcome.deferred:
         logger.info(
             "due notifications: %d sent, %d failed for good, %d deferred",

@@ -12,12 +12,10 @@ import logging
 from typing import Any
 
 from celery import group
-from flask import current_app
 from sqlalchemy.orm import Session
 
-from config import Settings
 from matcher.events import PERSON_CHANGED, PLACEMENT_CHANGED
-from matcher.extensions import db
+from matcher.extensions import app_settings, db
 from matcher.stored_matches.incremental import placement_changed, recompute_people
 from matcher.stored_matches.publishing import RunNotBuilding, discard_rows, fail_run
 from matcher.stored_matches.rebuild import finish_rebuild, plan_rebuild, run_chunk
@@ -31,15 +29,11 @@ REBUILD_CHUNK = "matching.rebuild_chunk"
 PUBLISH_REBUILD = "matching.publish_rebuild"
 
 
-def _settings() -> Settings:
-    return current_app.config["MATCHER_SETTINGS"]
-
-
 @outbox_task(PERSON_CHANGED, queue=QUEUE_MATCHING)
 def person_changed(session: Session, event: Event) -> None:
     """Recompute one person's top k placements."""
     person_id = int(event.payload["person_id"])
-    rows = recompute_people(session, _settings(), [person_id])
+    rows = recompute_people(session, app_settings(), [person_id])
     logger.info("person %s: %d matches stored", person_id, rows)
 
 
@@ -47,7 +41,7 @@ def person_changed(session: Session, event: Event) -> None:
 def placement_changed_task(session: Session, event: Event) -> None:
     """Re-score one placement and update the top k of the people it enters or leaves."""
     placement_id = int(event.payload["placement_id"])
-    update = placement_changed(session, _settings(), placement_id)
+    update = placement_changed(session, app_settings(), placement_id)
     logger.info(
         "placement %s: %d eligible; entered %d lists, kept %d, left %d, recomputed %d; "
         "%d rows inserted, %d shifted",
@@ -65,7 +59,7 @@ def placement_changed_task(session: Session, event: Event) -> None:
 @queued_task(REBUILD_ALL, queue=QUEUE_MATCHING)
 def rebuild_all() -> int:
     """Start a full rebuild and fan its chunks out to every worker; return the run id."""
-    plan = plan_rebuild(db.session, _settings())
+    plan = plan_rebuild(db.session, app_settings())
     if not plan.chunks:
         publish_rebuild.apply_async(args=(plan.run_id,))
         return plan.run_id
@@ -80,7 +74,7 @@ def rebuild_all() -> int:
 def rebuild_chunk(self: Any, run_id: int, chunk: int, person_ids: list[int]) -> None:
     """Score and stage one chunk of people; the last chunk to finish sends the publish."""
     try:
-        last = run_chunk(db.session, _settings(), run_id, chunk, person_ids)
+        last = run_chunk(db.session, app_settings(), run_id, chunk, person_ids)
     except Exception:
         db.session.rollback()
         if self.request.retries >= self.max_retries:
@@ -96,7 +90,7 @@ def rebuild_chunk(self: Any, run_id: int, chunk: int, person_ids: list[int]) -> 
 def publish_rebuild(run_id: int) -> None:
     """Publish a run whose chunks are all staged; a second delivery finds it published."""
     try:
-        published = finish_rebuild(db.session, _settings(), run_id)
+        published = finish_rebuild(db.session, app_settings(), run_id)
     except RunNotBuilding as reason:
         db.session.rollback()
         discard_rows(db.session, run_id)  # its build table or staged rows are of no more use

@@ -25,7 +25,7 @@ from matcher.digests.sending import (
     send_batch,
     worth_sending,
 )
-from matcher.extensions import db
+from matcher.extensions import app_settings, db
 from matcher.mail import mail_backend_for
 from matcher.models import (
     DeliveryStatus,
@@ -38,10 +38,6 @@ from matcher.models import (
 from matcher.services.accounts import normalise_email
 
 digests_group = AppGroup("digests", help="Plan, preview and send digest emails.")
-
-
-def _settings() -> Settings:
-    return current_app.config["MATCHER_SETTINGS"]
 
 
 @digests_group.command("preview")
@@ -59,7 +55,11 @@ def preview_command(email: str) -> None:
         click.echo("Nothing new: this digest would be skipped.")
         return
     message = render_digest(
-        _settings(), current_app.config["SECRET_KEY"], content, period_for(kind, now), "<preview>"
+        app_settings(),
+        current_app.config["SECRET_KEY"],
+        content,
+        period_for(kind, now),
+        "<preview>",
     ).as_email()
     click.echo(f"Subject: {message['Subject']}\n")
     click.echo(message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
@@ -83,7 +83,7 @@ def send_command(period: str, dry_run: bool, resend: bool) -> None:
         kind = kind_of(period)
     except BadPeriod as error:
         raise click.BadParameter(str(error), param_hint="--period") from None
-    settings = _settings()
+    settings = app_settings()
     now = max(utcnow(), period_start(period))
     click.echo(f"Links in these digests point at {settings.base_url}")
     if dry_run:

@@ -16,8 +16,7 @@ from flask import (
     url_for,
 )
 
-from config import Settings
-from matcher.extensions import db
+from matcher.extensions import app_settings, db
 from matcher.http import ratelimit
 from matcher.models import Role, User, utcnow
 from matcher.services import accounts as service
@@ -47,10 +46,6 @@ from matcher.web.unit_of_work import answering, unit_of_work
 accounts = Blueprint("accounts", __name__)
 
 _UNCONFIRMED = "unconfirmed_user_id"
-
-
-def _settings() -> Settings:
-    return current_app.config["MATCHER_SETTINGS"]
 
 
 def _secret() -> str:
@@ -84,7 +79,7 @@ def register():
                 password=form.password.data,
                 display_name=form.display_name.data,
                 role=Role(form.role.data),
-                government_domains=_settings().government_email_domains,
+                government_domains=app_settings().government_email_domains,
             )
             return redirect(url_for("accounts.check_your_email"))
     return form_page("pages/accounts/register.html", form=form)
@@ -244,7 +239,7 @@ def account_email():
                 user_id=user.id,
                 password=form.password.data,
                 new_email=form.email.data,
-                government_domains=_settings().government_email_domains,
+                government_domains=app_settings().government_email_domains,
             )
             flash("We have sent a link to your new email address. Follow it to confirm the change")
             return redirect(url_for("accounts.account"))
