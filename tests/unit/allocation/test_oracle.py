@@ -1,0 +1,104 @@
+"""allocate on random small rounds: the library's answer, stable, within capacity, repeatable."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matcher.allocation import ChoiceVerdict, Instance, allocate, draw_lottery, explain
+from tests.unit.allocation.oracle import blocking_pairs, library_allocation, strict_order
+
+# Derandomised: make test runs the same examples every time, so CI never meets a new one.
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@st.composite
+def rounds(draw: st.DrawFn) -> Instance:
+    """Up to 10 participants and 5 places: lists of any length, ties, refusals, empty places."""
+    participants = draw(st.integers(0, 10))
+    places = draw(st.integers(0, 5))
+    preferences = []
+    for _ in range(participants):
+        order = draw(st.permutations(range(places)))
+        preferences.append(order[: draw(st.integers(0, places))])
+    capacities = draw(st.lists(st.integers(0, 3), min_size=places, max_size=places))
+    place_ranks = [
+        draw(
+            st.dictionaries(
+                st.integers(0, participants - 1) if participants else st.nothing(),
+                st.integers(0, 3),
+                max_size=participants,
+            )
+        )
+        for _ in range(places)
+    ]
+    return Instance(preferences, capacities, place_ranks, draw(st.integers(0, 2**63)))
+
+
+@SETTINGS
+@given(rounds())
+def test_allocate_gives_the_librarys_resident_optimal_allocation(instance: Instance):
+    outcome = allocate(instance)
+    assert outcome.place_of == library_allocation(instance, outcome.lottery)
+
+
+@SETTINGS
+@given(rounds())
+def test_no_participant_and_place_would_rather_have_each_other(instance: Instance):
+    outcome = allocate(instance)
+    assert blocking_pairs(instance, outcome.lottery, outcome.place_of) == []
+
+
+@SETTINGS
+@given(rounds())
+def test_everyone_placed_chose_the_place_was_accepted_by_it_and_fits_in_it(instance: Instance):
+    outcome = allocate(instance)
+    for participant, place in enumerate(outcome.place_of):
+        if place is not None:
+            assert place in instance.preferences[participant]
+            assert participant in instance.place_ranks[place]
+    for place, capacity in enumerate(instance.capacities):
+        assert outcome.place_of.count(place) <= capacity
+
+
+@SETTINGS
+@given(rounds())
+def test_the_same_seed_gives_the_same_allocation_and_lottery(instance: Instance):
+    again = Instance(
+        [list(choices) for choices in instance.preferences],
+        list(instance.capacities),
+        [dict(ranks) for ranks in instance.place_ranks],
+        instance.seed,
+    )
+    assert allocate(again) == allocate(instance)
+    assert allocate(instance).lottery == draw_lottery(instance.seed, instance.participants)
+
+
+@SETTINGS
+@given(rounds())
+def test_each_verdict_says_what_happened_at_that_place(instance: Instance):
+    outcome = allocate(instance)
+    for participant, choices in enumerate(instance.preferences):
+        verdicts = explain(instance, outcome, participant)
+        got = outcome.place_of[participant]
+        expected_length = len(choices) if got is None else list(choices).index(got) + 1
+        assert [place for place, _ in verdicts] == list(choices)[:expected_length]
+        for place, verdict in verdicts:
+            ranks = instance.place_ranks[place]
+            holders = [other for other, there in enumerate(outcome.place_of) if there == place]
+            if verdict is ChoiceVerdict.GOT:
+                assert place == got
+            elif verdict is ChoiceVerdict.NO_CAPACITY:
+                assert instance.capacities[place] == 0
+            elif verdict is ChoiceVerdict.UNACCEPTABLE:
+                assert participant not in ranks
+            else:
+                assert verdict is ChoiceVerdict.FILLED_BY_HIGHER
+                order = strict_order(instance, outcome.lottery, place)
+                assert len(holders) == instance.capacities[place]
+                assert all(order.index(other) < order.index(participant) for other in holders)
