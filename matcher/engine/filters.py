@@ -7,6 +7,8 @@ from numpy.typing import NDArray
 
 from matcher.engine.features import Fitted
 
+Days = NDArray[np.int32] | NDArray[np.int64]
+
 
 def eligible_placements_for(fitted: Fitted, grade: int, wanted: int) -> NDArray[np.intp]:
     """Placements open to a grade and a wanted-kinds bitmask, before per-pair filters."""
@@ -30,6 +32,16 @@ def eligible_people_for(fitted: Fitted, gmin: int, gmax: int, kind: int) -> NDAr
     return np.flatnonzero(ok)
 
 
+def can_start(first_free_day: Days, free_until: Days, start_day: Days) -> NDArray[np.bool_]:
+    """Whether a person free from ``first_free_day`` (today at the earliest) to ``free_until``
+    can start a placement that starts on ``start_day``; day numbers, broadcast together.
+
+    It must start inside their window. Overlapping windows are not enough: a placement that
+    started weeks before someone is free is not one they can take.
+    """
+    return (first_free_day <= start_day) & (start_day <= free_until)
+
+
 def pair_mask(
     fitted: Fitted, people: NDArray[np.intp], placements: NDArray[np.intp], people_rows: bool
 ) -> tuple[NDArray[np.bool_], NDArray[np.float32]]:
@@ -49,11 +61,9 @@ def pair_mask(
     ok = d2 <= fitted.p_lim2[people][pa]
     # Out of range is still fine when both sides accept remote work.
     ok |= fitted.p_remote_ok[people][pa] & fitted.q_remote[placements][qa]
-    # The person can start it: it starts inside their window, from the first day they are free
-    # (today at the earliest). Overlapping windows are not enough: a placement that started
-    # weeks before someone is free is not one they can take.
-    ok &= fitted.p_anchor[people][pa] <= fitted.q_start[placements][qa]
-    ok &= fitted.q_start[placements][qa] <= fitted.p_until[people][pa]
+    ok &= can_start(
+        fitted.p_anchor[people][pa], fitted.p_until[people][pa], fitted.q_start[placements][qa]
+    )
     grade = fitted.p_grade[people][pa]
     ok &= fitted.q_gmin[placements][qa] <= grade
     ok &= grade <= fitted.q_gmax[placements][qa]

@@ -1,5 +1,21 @@
 """The domain model; importing this package registers every table on ``Base.metadata``."""
 
+from matcher.models.allocation import (
+    AllocationResult,
+    AllocationRound,
+    Confirmation,
+    ConfirmationDecision,
+    ConfirmationSide,
+    PlaceRanking,
+    RankingMode,
+    RoundParticipant,
+    RoundPlace,
+    RoundPreference,
+    RoundState,
+    Scheme,
+    SchemeManager,
+    UnacceptableMark,
+)
 from matcher.models.api_tokens import ApiToken
 from matcher.models.audit import AuditEntry
 from matcher.models.base import Base, utcnow
@@ -49,10 +65,15 @@ from matcher.models.users import (
 )
 
 __all__ = [
+    "AllocationResult",
+    "AllocationRound",
     "ApiToken",
     "AuditEntry",
     "Base",
     "CivilServantProfile",
+    "Confirmation",
+    "ConfirmationDecision",
+    "ConfirmationSide",
     "DeliveryStatus",
     "Department",
     "DigestDelivery",
@@ -83,17 +104,26 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "OutboxEvent",
+    "PlaceRanking",
     "Placement",
     "PlacementKind",
     "PlacementStatus",
     "Profession",
+    "RankingMode",
     "Region",
     "Role",
+    "RoundParticipant",
+    "RoundPlace",
+    "RoundPreference",
+    "RoundState",
+    "Scheme",
+    "SchemeManager",
     "Skill",
     "StagedMatch",
     "SuppressedAddress",
     "SuppressionReason",
     "Theme",
+    "UnacceptableMark",
     "User",
     "VerificationStatus",
     "WantedKind",

@@ -6,6 +6,11 @@ interest that is neither the actor's own nor on their organisation's placement, 
 invitation of another organisation). NotPermitted is for what the actor can see but may not
 change: an open placement of another organisation, an organisation (organisations are public),
 an action reserved for another role.
+
+Allocation rounds: a scheme is run by its appointed managers, and by platform administrators
+(who alone run a cross-government scheme, one with no department). A round is seen by those
+who run it, by its participants, and, once it is out of draft, by every organisation member
+(organisations offer places into it); anyone else is told it does not exist.
 """
 
 from __future__ import annotations
@@ -14,12 +19,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.models import (
+    AllocationRound,
     Interest,
     Membership,
     MembershipRole,
     Placement,
     PlacementStatus,
     Role,
+    RoundParticipant,
+    RoundState,
+    SchemeManager,
     User,
 )
 from matcher.services.errors import NotFound, NotPermitted
@@ -129,3 +138,59 @@ def load_placement_for_member(
     placement = load_placement(session, actor, placement_id, lock=lock)
     require_member(session, actor, placement.organisation_id)
     return placement
+
+
+def manages_scheme(session: Session, actor: User, scheme_id: int) -> bool:
+    """Whether ``actor`` runs the scheme: a platform administrator or an appointed manager."""
+    if is_platform_admin(actor):
+        return True
+    appointed = select(SchemeManager.id).where(
+        SchemeManager.scheme_id == scheme_id, SchemeManager.user_id == actor.id
+    )
+    return session.scalar(appointed) is not None
+
+
+def require_scheme_manager(session: Session, actor: User, scheme_id: int) -> None:
+    """NotPermitted unless ``actor`` runs the scheme."""
+    if not manages_scheme(session, actor, scheme_id):
+        raise NotPermitted(f"user {actor.id} does not manage scheme {scheme_id}")
+
+
+def participant_of(session: Session, user_id: int, round_id: int) -> RoundParticipant | None:
+    """The user's place in a round's cohort, if they have joined it."""
+    return session.scalars(
+        select(RoundParticipant).where(
+            RoundParticipant.round_id == round_id, RoundParticipant.user_id == user_id
+        )
+    ).one_or_none()
+
+
+def can_see_round(session: Session, actor: User, allocation_round: AllocationRound) -> bool:
+    """Its managers, its participants and, once out of draft, every organisation member."""
+    if manages_scheme(session, actor, allocation_round.scheme_id):
+        return True
+    if actor.role == Role.ORGANISATION_MEMBER:
+        return allocation_round.state != RoundState.DRAFT
+    return participant_of(session, actor.id, allocation_round.id) is not None
+
+
+def load_round(
+    session: Session, actor: User, round_id: int, *, lock: bool = False
+) -> AllocationRound:
+    """The round if ``actor`` may see it (locked FOR UPDATE if asked); NotFound otherwise."""
+    allocation_round = session.get(
+        AllocationRound, round_id, with_for_update=lock or None, populate_existing=lock
+    )
+    if allocation_round is None or not can_see_round(session, actor, allocation_round):
+        raise NotFound(f"round {round_id} does not exist")
+    return allocation_round
+
+
+def load_round_for_manager(
+    session: Session, actor: User, round_id: int, *, lock: bool = False
+) -> AllocationRound:
+    """A round the actor runs: NotFound when they may not see it, NotPermitted when they may
+    see it but do not run its scheme."""
+    allocation_round = load_round(session, actor, round_id, lock=lock)
+    require_scheme_manager(session, actor, allocation_round.scheme_id)
+    return allocation_round

@@ -1,0 +1,394 @@
+"""Run a round's allocation: load it with set-based SQL, allocate, store every result at once.
+
+A round of 45,000 participants has over half a million choices, so nothing here makes an ORM
+object per row: choices, rankings and marks come back as plain tuples turned into numpy arrays,
+and results go back with one COPY on PostgreSQL (one executemany elsewhere). The caller commits.
+
+Before the algorithm runs the service decides who each place may take. A pair the engine's start
+rule forbids (``matcher.engine.filters.can_start``), or that the organisation marked
+unacceptable, is left out of the place's order, and the reason is kept: the algorithm only says
+"unacceptable", the stored facts say which (``matcher.allocation_reasons``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from matcher import audit
+from matcher.allocation import ChoiceVerdict, Instance, allocate, explain
+from matcher.allocation_reasons import CANNOT_START, cannot_start_fact
+from matcher.clock import london_today
+from matcher.engine.filters import can_start
+from matcher.engine.frames import OPEN_END, day_number
+from matcher.models import (
+    AllocationResult,
+    AllocationRound,
+    CivilServantProfile,
+    Match,
+    Placement,
+    PlaceRanking,
+    RankingMode,
+    RoundParticipant,
+    RoundPlace,
+    RoundPreference,
+    RoundState,
+    UnacceptableMark,
+    User,
+    utcnow,
+)
+from matcher.services import access
+from matcher.services.errors import InvalidState, NotFound
+
+EPOCH = date(1970, 1, 1)
+# An organisation's order puts anyone it did not rank (or the engine did not score) last, tied.
+UNRANKED = 2**30
+
+
+@dataclass(frozen=True)
+class AllocationSummary:
+    """What a round's allocation came to: counts for the manager, and whether it ran now."""
+
+    round_id: int
+    participants: int
+    placed: int
+    first_choice: int
+    top_three: int
+    unplaced: int
+    places_offered: int  # the sum of the places' capacities; each placed participant fills one
+    already_allocated: bool
+
+
+def _array(rows: Sequence[Any], columns: int, dtype: Any = np.int64) -> NDArray[Any]:
+    return np.array(rows, dtype=dtype).reshape(-1, columns)
+
+
+def _days(values: list[date | None], default: int) -> NDArray[np.int64]:
+    return np.array([day_number(value, default) for value in values], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A round as the algorithm needs it, by position: participant i, place j."""
+
+    participant_ids: NDArray[np.int64]
+    place_ids: NDArray[np.int64]
+    capacities: list[int]
+    # Every usable choice, in participant then rank order.
+    choice_participant: NDArray[np.int64]
+    choice_place: NDArray[np.int64]
+    # Each choice's rank in the place's order (UNRANKED if none); -1 where it is excluded.
+    place_rank: NDArray[np.int64]
+    # Why excluded choices are: (i, j) -> the stored fact.
+    excluded: dict[tuple[int, int], dict[str, Any]]
+
+
+def _positions(ids: NDArray[np.int64], sorted_ids: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Positions of ``ids`` in ``sorted_ids``; -1 for ids not there."""
+    if len(sorted_ids) == 0:
+        return np.full(len(ids), -1, dtype=np.int64)
+    at = np.searchsorted(sorted_ids, ids)
+    at = np.minimum(at, len(sorted_ids) - 1)
+    return np.where(sorted_ids[at] == ids, at, -1).astype(np.int64)
+
+
+def _dense_ranks(groups: NDArray[np.int64], scores: NDArray[np.float64]) -> NDArray[np.int64]:
+    """1 for each group's highest score, 2 for the next distinct score...; equal scores tie."""
+    if len(groups) == 0:
+        return np.empty(0, dtype=np.int64)
+    order = np.lexsort((-scores, groups))
+    g, s = groups[order], scores[order]
+    new_group = np.r_[True, g[1:] != g[:-1]]
+    step = (new_group | np.r_[True, s[1:] != s[:-1]]).astype(np.int64)
+    running = np.cumsum(step)
+    group_start = np.maximum.accumulate(np.where(new_group, running, 0))
+    ranks = np.empty(len(groups), dtype=np.int64)
+    ranks[order] = running - group_start + 1
+    return ranks
+
+
+def _load(session: Session, round_id: int, today: date) -> _Loaded:
+    places = session.execute(
+        select(RoundPlace.id, RoundPlace.places, Placement.start_date)
+        .join(Placement, Placement.id == RoundPlace.placement_id)
+        .where(RoundPlace.round_id == round_id)
+        .order_by(RoundPlace.id)
+    ).all()
+    place_ids = np.array([row[0] for row in places], dtype=np.int64)
+    place_start = _days([row[2] for row in places], OPEN_END)
+
+    people = session.execute(
+        select(
+            RoundParticipant.id,
+            CivilServantProfile.available_from,
+            CivilServantProfile.available_until,
+        )
+        .outerjoin(CivilServantProfile, CivilServantProfile.user_id == RoundParticipant.user_id)
+        .where(
+            RoundParticipant.round_id == round_id,
+            RoundParticipant.withdrawn_at.is_(None),
+            RoundParticipant.user_id.is_not(None),
+        )
+        .order_by(RoundParticipant.id)
+    ).all()
+    participant_ids = np.array([row[0] for row in people], dtype=np.int64)
+    today_number = day_number(today, 0)
+    free_from = np.maximum(_days([row[1] for row in people], today_number), today_number)
+    free_until = _days([row[2] for row in people], OPEN_END)
+
+    choices = _array(
+        session.execute(
+            select(RoundPreference.participant_id, RoundPreference.round_place_id)
+            .where(RoundPreference.round_id == round_id)
+            .order_by(RoundPreference.participant_id, RoundPreference.rank)
+        ).all(),
+        2,
+    )
+    i = _positions(choices[:, 0], participant_ids)
+    j = _positions(choices[:, 1], place_ids)
+    usable = (i >= 0) & (j >= 0)  # withdrawn participants' choices drop out here
+    i, j = i[usable], j[usable]
+    place_rank = np.full(len(i), UNRANKED, dtype=np.int64)
+    pair_key = i * max(len(place_ids), 1) + j
+    order = np.argsort(pair_key)
+
+    def choice_positions(pairs: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Positions in the choice arrays of (participant id, place id) rows; -1 if none."""
+        pi = _positions(pairs[:, 0], participant_ids)
+        pj = _positions(pairs[:, 1], place_ids)
+        keys = pi * max(len(place_ids), 1) + pj
+        found = _positions(keys, pair_key[order])
+        return np.where((pi >= 0) & (pj >= 0) & (found >= 0), order[found], -1)
+
+    scored = session.execute(
+        select(RoundPreference.participant_id, RoundPreference.round_place_id, Match.score)
+        .join(RoundPlace, RoundPlace.id == RoundPreference.round_place_id)
+        .join(RoundParticipant, RoundParticipant.id == RoundPreference.participant_id)
+        .join(
+            Match,
+            (Match.person_id == RoundParticipant.user_id)
+            & (Match.placement_id == RoundPlace.placement_id),
+        )
+        .where(
+            RoundPreference.round_id == round_id,
+            RoundPlace.ranking_mode == RankingMode.ENGINE_SCORE,
+        )
+    ).all()
+    if scored:
+        at = choice_positions(_array([row[:2] for row in scored], 2))
+        scores = np.array([row[2] for row in scored], dtype=np.float64)
+        keep = at >= 0
+        place_rank[at[keep]] = _dense_ranks(j[at[keep]], scores[keep])
+
+    ranked = _array(
+        session.execute(
+            select(PlaceRanking.participant_id, PlaceRanking.round_place_id, PlaceRanking.rank)
+            .join(RoundPlace, RoundPlace.id == PlaceRanking.round_place_id)
+            .where(
+                PlaceRanking.round_id == round_id,
+                RoundPlace.ranking_mode == RankingMode.OWN_ORDER,
+            )
+        ).all(),
+        3,
+    )
+    if len(ranked):
+        at = choice_positions(ranked[:, :2])
+        keep = at >= 0
+        place_rank[at[keep]] = ranked[keep, 2]
+
+    excluded: dict[tuple[int, int], dict[str, Any]] = {}
+    # The engine's start rule, over every choice at once.
+    startable = can_start(free_from[i], free_until[i], place_start[j])
+    for k in np.flatnonzero(~startable).tolist():
+        pi, pj = int(i[k]), int(j[k])
+        excluded[(pi, pj)] = {
+            "verdict": CANNOT_START,
+            "cannot_start": cannot_start_fact(
+                _date(int(place_start[pj])),
+                _date(int(free_from[pi])),
+                None if free_until[pi] >= OPEN_END else _date(int(free_until[pi])),
+            ),
+        }
+    place_rank[~startable] = -1
+
+    marks = session.execute(
+        select(
+            UnacceptableMark.participant_id,
+            UnacceptableMark.round_place_id,
+            UnacceptableMark.reason,
+        ).where(UnacceptableMark.round_id == round_id)
+    ).all()
+    if marks:
+        at = choice_positions(_array([row[:2] for row in marks], 2))
+        for k, (_, _, reason) in zip(at.tolist(), marks, strict=True):
+            if k >= 0 and place_rank[k] >= 0:
+                excluded[(int(i[k]), int(j[k]))] = {
+                    "verdict": ChoiceVerdict.UNACCEPTABLE.value,
+                    "reason": reason,
+                }
+                place_rank[k] = -1
+
+    return _Loaded(
+        participant_ids=participant_ids,
+        place_ids=place_ids,
+        capacities=[int(row[1]) for row in places],
+        choice_participant=i,
+        choice_place=j,
+        place_rank=place_rank,
+        excluded=excluded,
+    )
+
+
+def _date(day: int) -> date:
+    return date.fromordinal(EPOCH.toordinal() + day)
+
+
+def _instance(loaded: _Loaded, seed: int) -> Instance:
+    i, j, rank = loaded.choice_participant, loaded.choice_place, loaded.place_rank
+    participants = len(loaded.participant_ids)
+    # Choices arrive sorted by participant, then rank: split them into one list each.
+    bounds = np.searchsorted(i, np.arange(participants + 1))
+    places_chosen = j.tolist()
+    preferences = [places_chosen[a:b] for a, b in pairwise(bounds.tolist())]
+    acceptable = rank >= 0
+    by_place = np.argsort(j[acceptable], kind="stable")
+    pj = j[acceptable][by_place]
+    pi = i[acceptable][by_place].tolist()
+    pr = rank[acceptable][by_place].tolist()
+    place_bounds = np.searchsorted(pj, np.arange(len(loaded.place_ids) + 1)).tolist()
+    place_ranks = [dict(zip(pi[a:b], pr[a:b], strict=True)) for a, b in pairwise(place_bounds)]
+    return Instance(
+        preferences=preferences,
+        capacities=loaded.capacities,
+        place_ranks=place_ranks,
+        seed=seed,
+    )
+
+
+def _result_rows(
+    loaded: _Loaded, instance: Instance, round_id: int
+) -> list[tuple[int, int, int | None, int | None, int, str]]:
+    outcome = allocate(instance)
+    place_ids = loaded.place_ids.tolist()
+    rows = []
+    for participant, participant_id in enumerate(loaded.participant_ids.tolist()):
+        choices = []
+        for place, verdict in explain(instance, outcome, participant):
+            fact = loaded.excluded.get((participant, place)) if verdict == "unacceptable" else None
+            choices.append({"round_place_id": place_ids[place], **(fact or {"verdict": verdict})})
+        got = outcome.place_of[participant]
+        rows.append(
+            (
+                participant_id,
+                round_id,
+                None if got is None else place_ids[got],
+                None if got is None else len(choices),
+                outcome.lottery[participant],
+                json.dumps({"choices": choices}, separators=(",", ":")),
+            )
+        )
+    return rows
+
+
+COLUMNS = (
+    "participant_id",
+    "round_id",
+    "round_place_id",
+    "choice_number",
+    "lottery_number",
+    "explanation",
+)
+
+
+def _store(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    allocated_at = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        names = ", ".join([*COLUMNS, "allocated_at"])
+        with cursor.copy(f"COPY allocation_results ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, allocated_at))
+        return
+    if rows:
+        session.execute(
+            insert(AllocationResult),
+            [
+                {
+                    **dict(zip(COLUMNS, row, strict=True)),
+                    "explanation": json.loads(row[-1]),
+                    "allocated_at": allocated_at,
+                }
+                for row in rows
+            ],
+        )
+
+
+def summarise(session: Session, round_id: int, *, already_allocated: bool) -> AllocationSummary:
+    """The counts of a round's stored results."""
+    placed, first, top_three, total = session.execute(
+        select(
+            func.count(AllocationResult.round_place_id),
+            func.count().filter(AllocationResult.choice_number == 1),
+            func.count().filter(AllocationResult.choice_number <= 3),
+            func.count(),
+        ).where(AllocationResult.round_id == round_id)
+    ).one()
+    offered = session.scalar(
+        select(func.coalesce(func.sum(RoundPlace.places), 0)).where(RoundPlace.round_id == round_id)
+    )
+    return AllocationSummary(
+        round_id=round_id,
+        participants=total,
+        placed=placed,
+        first_choice=first,
+        top_three=top_three,
+        unplaced=total - placed,
+        places_offered=int(offered or 0),
+        already_allocated=already_allocated,
+    )
+
+
+def allocate_round(session: Session, round_id: int, *, by: User | None) -> AllocationSummary:
+    """Allocate a round that is allocating and store its results; the caller commits.
+
+    ``by`` is the manager who asked, or None for the allocation job. A round that already has
+    results is left as it is (a redelivered job, a second click), and its summary returned.
+    """
+    allocation_round = session.get(
+        AllocationRound, round_id, with_for_update=True, populate_existing=True
+    )
+    if allocation_round is None:
+        raise NotFound(f"round {round_id} does not exist")
+    if by is not None:
+        access.require_scheme_manager(session, by, allocation_round.scheme_id)
+    stored = session.scalar(
+        select(AllocationResult.participant_id).where(AllocationResult.round_id == round_id)
+    )
+    if stored is not None:
+        return summarise(session, round_id, already_allocated=True)
+    if allocation_round.state != RoundState.ALLOCATING:
+        raise InvalidState(f"round {round_id} is {allocation_round.state}, not allocating")
+    loaded = _load(session, round_id, london_today())
+    instance = _instance(loaded, allocation_round.lottery_seed)
+    _store(session, _result_rows(loaded, instance, round_id))
+    allocation_round.allocated_at = utcnow()
+    session.flush()
+    summary = summarise(session, round_id, already_allocated=False)
+    audit.record(
+        session,
+        by.id if by else None,
+        "round.allocated",
+        "allocation_round",
+        round_id,
+        {"participants": summary.participants, "placed": summary.placed},
+    )
+    return summary
