@@ -1,18 +1,21 @@
-"""Bulk writes of matches: COPY on PostgreSQL, executemany elsewhere; the caller commits.
+"""Bulk writes of matches: binary COPY on PostgreSQL, executemany elsewhere; the caller commits.
 
-On PostgreSQL the rows are formatted column-wise from the engine's arrays (reasons included,
-as JSON text built per component rather than per row through dicts) and sent with one
-text-format COPY; other databases get the per-row records through executemany.
+On PostgreSQL the rows are built column-wise from the engine's arrays (reasons included, as
+JSON text built per component rather than per row through dicts) and sent with one binary
+COPY: numbers go as their bytes, so a score is stored exactly as the engine computed it (as
+on SQLite), and the server parses only the reasons. Other databases get the per-row records
+through executemany.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
-from itertools import islice
+from datetime import UTC, datetime
+from itertools import chain, islice, repeat
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Table, delete, insert, text
 from sqlalchemy.orm import Session
 
@@ -29,8 +32,29 @@ from matcher.stored_matches.publishing import build_table
 
 COLUMNS = ("person_id", "placement_id", "score", "rank", "reasons", "engine_version")
 BATCH = 5_000
-# Rows per COPY write: bounds the memory of the formatted text.
+# Rows per COPY write: bounds the memory of the formatted rows.
 COPY_ROWS = 50_000
+# Binary COPY framing: signature, flags and header-extension length; -1 fields ends the data.
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") * 2
+COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+# Each row's bytes up to its reasons, in network byte order: the field count, then a length
+# and a value per field; the reasons' length counts jsonb's version byte, which ends the head.
+ROW_HEAD = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("person_length", ">i4"),
+        ("person_id", ">i4"),
+        ("placement_length", ">i4"),
+        ("placement_id", ">i4"),
+        ("score_length", ">i4"),
+        ("score", ">f8"),
+        ("rank_length", ">i4"),
+        ("rank", ">i4"),
+        ("reasons_length", ">i4"),
+        ("jsonb_version", "u1"),
+    ]
+)
+POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -152,39 +176,58 @@ def reasons_json(reasons: Reasons) -> list[str]:
     return list(out)
 
 
-def _copy_text(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+def _row_tail(computed_at: datetime) -> bytes:
+    """The fields after the reasons, the same on every row: engine version and computed at."""
+    version = ENGINE_VERSION.encode()
+    # timestamptz: whole microseconds since 2000-01-01 UTC.
+    since = computed_at - POSTGRES_EPOCH
+    micros = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+    return b"".join(
+        [
+            len(version).to_bytes(4, "big"),
+            version,
+            (8).to_bytes(4, "big"),
+            micros.to_bytes(8, "big", signed=True),
+        ]
+    )
 
 
-def copy_top(session: Session, table: str, top: TopK, **constant: Any) -> int:
-    """COPY ``top``'s rows (plus ``constant`` columns) into ``table`` on PostgreSQL.
+def _binary_rows(top: TopK, index: NDArray[np.intp], tail: bytes) -> bytes:
+    """The rows of ``top`` at ``index`` in COPY's binary format (no header or trailer).
 
-    Text format; each row is one ``%`` of a template (see ``_formatted``). Scores go with
-    nine significant digits, which round-trip the engine's float32 scores.
+    Reasons come out grouped by their template (see ``_formatted``), so the heads are put in
+    the same order; the order of rows in a COPY is of no consequence.
     """
-    names = [*COLUMNS, *constant]
-    tail = "".join(f"\t{_copy_text(v)}" for v in constant.values())
+    order, texts = _formatted(top.reasons.subset(index), "", [], "")
+    pairs = index[order]
+    # The JSON holds only numbers, booleans, null and fixed keys: ASCII, nothing to escape.
+    reasons = [text.encode("ascii") for text in texts]
+    head = np.empty(len(pairs), ROW_HEAD)
+    head["fields"] = len(COLUMNS) + 1  # and computed_at
+    head["person_length"] = head["placement_length"] = head["rank_length"] = 4
+    head["score_length"] = 8
+    head["person_id"] = top.person_ids[pairs]
+    head["placement_id"] = top.placement_ids[pairs]
+    head["score"] = top.scores[pairs]
+    head["rank"] = top.ranks[pairs]
+    head["reasons_length"] = np.fromiter(map(len, reasons), np.int64, count=len(reasons)) + 1
+    head["jsonb_version"] = 1
+    flat, size = head.tobytes(), ROW_HEAD.itemsize
+    heads = [flat[start : start + size] for start in range(0, len(flat), size)]
+    return b"".join(chain.from_iterable(zip(heads, reasons, repeat(tail), strict=False)))
+
+
+def copy_top(session: Session, table: str, top: TopK, computed_at: datetime) -> int:
+    """COPY ``top``'s rows into ``table`` on PostgreSQL, in binary format, in slices."""
+    tail = _row_tail(computed_at)
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    column_list = ", ".join(f'"{name}"' for name in names)
-    with cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
+    column_list = ", ".join(f'"{name}"' for name in (*COLUMNS, "computed_at"))
+    with cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN (FORMAT BINARY)') as copy:
+        copy.write(COPY_HEADER)
         for start in range(0, len(top), COPY_ROWS):
-            part = slice(start, start + COPY_ROWS)
             index = np.arange(start, min(start + COPY_ROWS, len(top)))
-            # The JSON holds only numbers, booleans, null and fixed keys: nothing to escape.
-            _, lines = _formatted(
-                top.reasons.subset(index),
-                "%d\t%d\t%.9g\t%d\t",
-                [
-                    top.person_ids[part],
-                    top.placement_ids[part],
-                    top.scores[part],
-                    top.ranks[part],
-                ],
-                f"\t{ENGINE_VERSION}{tail}\n".replace("%", "%%"),
-            )
-            copy.write("".join(lines).encode())
+            copy.write(_binary_rows(top, index, tail))
+        copy.write(COPY_TRAILER)
     return len(top)
 
 
@@ -208,7 +251,8 @@ def write_top(session: Session, table: str, top: TopK, **constant: Any) -> int:
     if len(top) == 0:
         return 0
     if session.get_bind().dialect.name == "postgresql":
-        return copy_top(session, table, top, **constant, computed_at=utcnow())
+        assert not constant, "COPY writes no other constant column than computed_at"
+        return copy_top(session, table, top, utcnow())
     tables = {
         Match.__tablename__: Match.__table__,
         StagedMatch.__tablename__: StagedMatch.__table__,
@@ -219,7 +263,7 @@ def write_top(session: Session, table: str, top: TopK, **constant: Any) -> int:
 def stage_rows(session: Session, run_id: int, top: TopK) -> int:
     """Write ``top``'s rows as run ``run_id``'s: its build table on PostgreSQL, else staging."""
     if session.get_bind().dialect.name == "postgresql":
-        return copy_top(session, build_table(run_id), top, computed_at=utcnow()) if len(top) else 0
+        return copy_top(session, build_table(run_id), top, utcnow()) if len(top) else 0
     return write_top(session, StagedMatch.__tablename__, top, run_id=run_id)
 
 

@@ -1,4 +1,5 @@
-"""The column-wise JSON of reasons parses to exactly what each pair's reasons say."""
+"""The column-wise JSON of reasons parses to exactly what each pair's reasons say, and the
+rows stored on either database (binary COPY on PostgreSQL) are exactly the engine's."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ import json
 from typing import Any
 
 import numpy as np
+import pytest
+from flask import Flask
 from hypothesis import HealthCheck, given, settings
+from sqlalchemy import select
 
-from matcher.engine import Engine, EngineConfig, PeopleFrame, PlacementFrame
-from matcher.stored_matches.storing import reasons_json
+from matcher.engine import ENGINE_VERSION, Engine, EngineConfig, PeopleFrame, PlacementFrame
+from matcher.extensions import db
+from matcher.models import Match, utcnow
+from matcher.stored_matches.snapshot import current_snapshot, forget_snapshots
+from matcher.stored_matches.storing import reasons_json, replace_people_matches
 from tests.unit.engine.test_engine import worlds
+from tests.unit.stored_matches.helpers import seed
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -28,3 +36,35 @@ def test_reasons_json_equals_each_pairs_reasons(world: Any) -> None:
     assert len(texts) == len(reasons)
     for i, text in enumerate(texts):
         assert json.loads(text) == json.loads(json.dumps(reasons.for_pair(i)))
+
+
+@pytest.fixture(params=["app", "pg_app"], ids=["sqlite", "postgresql"])
+def either_app(request: pytest.FixtureRequest) -> Flask:
+    """The app on SQLite (executemany), then on PostgreSQL (binary COPY)."""
+    return request.getfixturevalue(request.param)
+
+
+def test_stored_rows_are_exactly_the_engines_on_either_database(either_app: Flask) -> None:
+    seed(db.session, people=40, placements=30)
+    forget_snapshots()
+    engine = current_snapshot(db.session, either_app.config["MATCHER_SETTINGS"]).engine
+    top = engine.top_placements_for_people()
+    before = utcnow()
+    replace_people_matches(db.session, engine.people.ids.tolist(), top)  # type: ignore[union-attr]
+    db.session.commit()
+    rows = {
+        (m.person_id, m.placement_id): m
+        for m in db.session.scalars(select(Match).execution_options(populate_existing=True))
+    }
+    expected = list(top.records())
+    assert len(rows) == len(expected) > 0
+    for record in expected:
+        row = rows[(record["person_id"], record["placement_id"])]
+        # Scores to the bit: the float32 the engine computed, widened, as on SQLite.
+        assert (row.score, row.rank, row.engine_version) == (
+            record["score"],
+            record["rank"],
+            ENGINE_VERSION,
+        )
+        assert row.reasons == json.loads(json.dumps(record["reasons"]))
+        assert before <= row.computed_at <= utcnow()
