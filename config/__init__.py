@@ -108,6 +108,9 @@ class Settings:
     match_chunk_size: int
     match_weights: tuple[tuple[str, float], ...]
     match_snapshot_max_age_seconds: float
+    # Where a full rebuild's fitted snapshot is written once for every worker to read: a
+    # folder all workers see (a shared volume when they run on several machines).
+    match_snapshot_dir: Path
 
     @property
     def is_production(self) -> bool:
@@ -418,6 +421,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         match_snapshot_max_age_seconds=_number(
             environ, "MATCH_SNAPSHOT_MAX_AGE_SECONDS", 900.0, 0.0
         ),
+        match_snapshot_dir=Path(
+            _text(environ, "MATCH_SNAPSHOT_DIR", str(instance_dir / "match-snapshots"))
+        ).resolve(),
     )
     if settings.is_production:
         _refuse_unsafe_production(settings, environ)

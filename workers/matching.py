@@ -1,9 +1,11 @@
 """Matching jobs: re-score what an outbox event changed, and the chunked full rebuild.
 
-``rebuild-all`` (``matching.rebuild_all``) starts a run and sends one ``matching.rebuild_chunk``
-per chunk of people as a Celery group, so every running worker takes a share; the chunk that
-finds every chunk done sends ``matching.publish_rebuild``, which swaps the run in atomically
-and redoes whatever changed while it was building. Every task takes ids and is safe twice.
+``rebuild-all`` (``matching.rebuild_all``) starts a run, fits its snapshot and writes it to
+``MATCH_SNAPSHOT_DIR``, then sends one ``matching.rebuild_chunk`` per chunk of people as a
+Celery group, so every running worker takes a share, reading that snapshot instead of fitting
+its own; the chunk that finds every chunk done sends ``matching.publish_rebuild``, which swaps
+the run in atomically, deletes the snapshot file and redoes whatever changed while it was
+building. Every task takes ids and is safe twice.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from matcher.events import PERSON_CHANGED, PLACEMENT_CHANGED
 from matcher.extensions import app_settings, db
 from matcher.stored_matches.incremental import placement_changed, recompute_people
 from matcher.stored_matches.publishing import RunNotBuilding, discard_rows, fail_run
-from matcher.stored_matches.rebuild import finish_rebuild, plan_rebuild, run_chunk
+from matcher.stored_matches.rebuild import (
+    discard_shared_snapshot,
+    finish_rebuild,
+    plan_rebuild,
+    run_chunk,
+    share_snapshot,
+)
 from workers.outbox_tasks import Event, outbox_task
 from workers.queues import QUEUE_MATCHING, queued_task
 
@@ -58,11 +66,20 @@ def placement_changed_task(session: Session, event: Event) -> None:
 
 @queued_task(REBUILD_ALL, queue=QUEUE_MATCHING)
 def rebuild_all() -> int:
-    """Start a full rebuild and fan its chunks out to every worker; return the run id."""
-    plan = plan_rebuild(db.session, app_settings())
+    """Start a full rebuild, share its snapshot and fan its chunks out; return the run id."""
+    settings = app_settings()
+    plan = plan_rebuild(db.session, settings)
     if not plan.chunks:
         publish_rebuild.apply_async(args=(plan.run_id,))
         return plan.run_id
+    try:
+        share_snapshot(db.session, settings, plan.run_id)
+    except Exception:
+        db.session.rollback()
+        fail_run(db.session, plan.run_id)  # no chunk was sent: nothing would ever publish it
+        db.session.commit()
+        raise
+    db.session.commit()
     group(
         rebuild_chunk.si(plan.run_id, index, ids) for index, ids in enumerate(plan.chunks)
     ).apply_async()
@@ -80,6 +97,7 @@ def rebuild_chunk(self: Any, run_id: int, chunk: int, person_ids: list[int]) -> 
         if self.request.retries >= self.max_retries:
             fail_run(db.session, run_id)
             db.session.commit()
+            discard_shared_snapshot(db.session, app_settings(), run_id)
             raise
         raise self.retry(countdown=5) from None
     if last:
@@ -95,6 +113,7 @@ def publish_rebuild(run_id: int) -> None:
         db.session.rollback()
         discard_rows(db.session, run_id)  # its build table or staged rows are of no more use
         db.session.commit()
+        discard_shared_snapshot(db.session, app_settings(), run_id)
         logger.info("match run %s not published: %s", run_id, reason)
         return
     logger.info(

@@ -1,18 +1,28 @@
-"""A full rebuild: plan chunks of people, score and stage each chunk, publish, catch up."""
+"""A full rebuild: plan chunks of people, fit and share one snapshot, score and stage each
+chunk with it, publish, catch up."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from matcher.models import CivilServantProfile, MatchRun, MatchRunChunk, StagedMatch, utcnow
+from matcher.models import (
+    CivilServantProfile,
+    MatchRun,
+    MatchRunChunk,
+    MatchRunStatus,
+    StagedMatch,
+    utcnow,
+)
 from matcher.observability.metrics import observe_rebuild
 from matcher.stored_matches.incremental import placement_changed, recompute_people
 from matcher.stored_matches.publishing import (
@@ -24,7 +34,7 @@ from matcher.stored_matches.publishing import (
     start_run,
     validate_matches,
 )
-from matcher.stored_matches.snapshot import Snapshot, current_snapshot
+from matcher.stored_matches.snapshot import Snapshot, current_snapshot, save_snapshot
 from matcher.stored_matches.storing import stage_rows
 
 logger = logging.getLogger(__name__)
@@ -64,26 +74,71 @@ def plan_rebuild(session: Session, settings: Settings) -> Plan:
     chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
     run = start_run(session, people=len(ids), chunks=len(chunks))
     session.commit()
+    _discard_stale_snapshots(session, settings)
     return Plan(run_id=run.id, chunks=chunks)
 
 
-def rebuild_snapshot(session: Session, settings: Settings, run_id: int) -> Snapshot:
-    """This process's snapshot, reloaded unless it was loaded after the run started."""
+def _snapshot_prefix(session: Session) -> str:
+    # The folder may serve several databases (tests, benches): each names its own files.
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(database.encode()).hexdigest()[:16] + "-run-"
+
+
+def shared_snapshot_path(session: Session, settings: Settings, run_id: int) -> Path:
+    """Where run ``run_id``'s fitted snapshot is written for every worker to read."""
+    return settings.match_snapshot_dir / f"{_snapshot_prefix(session)}{int(run_id)}.pickle"
+
+
+def share_snapshot(session: Session, settings: Settings, run_id: int) -> Path:
+    """Load and fit the run's snapshot once, keep it here and write it for the other workers."""
+    started = time.perf_counter()
+    snapshot = rebuild_snapshot(session, settings, run_id, shared=False)
+    path = shared_snapshot_path(session, settings, run_id)
+    save_snapshot(snapshot, path)
+    logger.info(
+        "match run %s: snapshot fitted and shared in %.1f s", run_id, time.perf_counter() - started
+    )
+    return path
+
+
+def discard_shared_snapshot(session: Session, settings: Settings, run_id: int) -> None:
+    """Delete run ``run_id``'s shared snapshot, if it is still there."""
+    shared_snapshot_path(session, settings, run_id).unlink(missing_ok=True)
+
+
+def _discard_stale_snapshots(session: Session, settings: Settings) -> None:
+    """Delete this database's shared snapshots of runs no longer building (a crashed run's)."""
+    prefix = _snapshot_prefix(session)
+    building = set(
+        session.scalars(select(MatchRun.id).where(MatchRun.status == MatchRunStatus.BUILDING))
+    )
+    for path in settings.match_snapshot_dir.glob(f"{prefix}*.pickle"):
+        run_id = path.name[len(prefix) : -len(".pickle")]
+        if run_id.isdigit() and int(run_id) not in building:
+            path.unlink(missing_ok=True)
+
+
+def rebuild_snapshot(
+    session: Session, settings: Settings, run_id: int, shared: bool = True
+) -> Snapshot:
+    """This process's snapshot, unless loaded before the run started: then the run's shared
+    one (``shared``), or else loaded and fitted here."""
     started_at = session.scalar(select(MatchRun.started_at).where(MatchRun.id == run_id))
     assert started_at is not None
-    return current_snapshot(session, settings, loaded_after=started_at)
+    saved = shared_snapshot_path(session, settings, run_id) if shared else None
+    return current_snapshot(session, settings, loaded_after=started_at, saved=saved)
 
 
 def run_chunk(
     session: Session, settings: Settings, run_id: int, chunk: int, person_ids: list[int]
 ) -> bool:
     """Score one chunk's people and stage their rows (commits); True if it was the last chunk."""
+    if session.get(MatchRunChunk, (run_id, chunk)) is not None:
+        return False  # a redelivery of a chunk already stored
     snapshot = rebuild_snapshot(session, settings, run_id)
     engine = snapshot.engine
     wanted = np.asarray(person_ids, np.int64)
     present = wanted[np.isin(wanted, snapshot.people.ids)]
-    if session.get(MatchRunChunk, (run_id, chunk)) is not None:
-        return False  # a redelivery of a chunk already stored
     # A chunk's rows and its record commit together, so nothing of an unrecorded chunk is
     # stored; this only clears what an earlier attempt left in the session's view.
     for start in range(0, len(person_ids), 10_000):
@@ -112,6 +167,7 @@ def finish_rebuild(session: Session, settings: Settings, run_id: int) -> Publish
     rows = publish_run(session, run_id)
     started_at = session.scalar(select(MatchRun.started_at).where(MatchRun.id == run_id))
     session.commit()
+    discard_shared_snapshot(session, settings, run_id)
     discard_rows(session, run_id)
     validate_matches(session)
     session.commit()
@@ -137,10 +193,12 @@ def finish_rebuild(session: Session, settings: Settings, run_id: int) -> Publish
 def rebuild_sync(
     session: Session, settings: Settings, progress: Progress | None = None
 ) -> Published:
-    """Run a whole rebuild in this process: every chunk, then publish."""
+    """Run a whole rebuild in this process: fit the snapshot, every chunk, then publish."""
     advance = progress or (lambda _: None)
     plan = plan_rebuild(session, settings)
     started = time.perf_counter()
+    if plan.chunks:
+        rebuild_snapshot(session, settings, plan.run_id, shared=False)
     for index, ids in enumerate(plan.chunks):
         run_chunk(session, settings, plan.run_id, index, ids)
         advance(len(ids))

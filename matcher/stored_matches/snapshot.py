@@ -10,15 +10,26 @@ loaded until the snapshot is reloaded, so the snapshot drifts a little from a fr
 text changes; a theme or skill id the fit never saw makes it refit on the spliced frames.
 A snapshot older than ``MATCH_SNAPSHOT_MAX_AGE_SECONDS``, or from another day, is reloaded
 from scratch (the periodic full refit).
+
+A full rebuild fits one snapshot and shares it: ``save_snapshot`` writes it to a file that
+each worker reads instead of loading and fitting its own (``current_snapshot``'s ``saved``),
+so every chunk is scored by the same fitted model and the fit is paid once. The file is a
+pickle, written and read only by this service's workers in a folder of their own: the fitted
+arrays go through it at memory speed, and the frames, text model and sparse matrices with
+them, without a second serialisation of the engine's state to keep in step with it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import pickle
+import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -97,30 +108,74 @@ def load_snapshot(session: Session, settings: Settings) -> Snapshot:
     )
 
 
+def save_snapshot(snapshot: Snapshot, path: Path) -> None:
+    """Write ``snapshot`` to ``path`` for other processes; readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as out:
+        try:
+            pickle.dump(snapshot, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            os.unlink(out.name)
+            raise
+    os.replace(out.name, path)
+
+
+def read_snapshot(path: Path, database: str) -> Snapshot | None:
+    """The snapshot saved at ``path``, as this process's for ``database``; None if absent."""
+    try:
+        with path.open("rb") as saved:
+            snapshot: Snapshot = pickle.load(saved)
+    except FileNotFoundError:
+        return None
+    snapshot.database = database
+    # Its age counts from when it was loaded, on this process's clock; the threads from this
+    # machine's cores.
+    snapshot.loaded_at = time.monotonic() - (utcnow() - snapshot.loaded_wall).total_seconds()
+    engine = snapshot.engine
+    engine.config = replace(engine.config, threads=os.cpu_count() or 1)
+    return snapshot
+
+
 def current_snapshot(
-    session: Session, settings: Settings, loaded_after: datetime | None = None
+    session: Session,
+    settings: Settings,
+    loaded_after: datetime | None = None,
+    saved: Path | None = None,
 ) -> Snapshot:
     """This process's snapshot for the session's database, brought up to date.
 
-    ``loaded_after`` forces a reload unless the snapshot was loaded after that moment.
+    ``loaded_after`` forces a reload unless the snapshot was loaded after that moment. A
+    reload reads the snapshot ``saved`` at that path when there is one, else loads and fits.
     """
     database = str(session.get_bind().engine.url)
     with _lock:
         snapshot = _snapshots.get(database)
-        stale = (
-            snapshot is None
-            or snapshot.today != london_today()
-            or time.monotonic() - snapshot.loaded_at > settings.match_snapshot_max_age_seconds
-            # The outbox was emptied (a restored or reset database): nothing can be trusted.
-            or _max_event_id(session) < snapshot.event_floor
-            or (loaded_after is not None and snapshot.loaded_wall < loaded_after)
-        )
-        if stale:
-            snapshot = load_snapshot(session, settings)
+        if _stale(session, settings, snapshot, loaded_after):
+            snapshot = None if saved is None else read_snapshot(saved, database)
+            if snapshot is None or _stale(session, settings, snapshot, loaded_after):
+                if saved is not None:
+                    logger.warning("no usable matching snapshot at %s: fitting one here", saved)
+                snapshot = load_snapshot(session, settings)
             _snapshots[database] = snapshot
         assert snapshot is not None
         refresh(session, snapshot)
         return snapshot
+
+
+def _stale(
+    session: Session,
+    settings: Settings,
+    snapshot: Snapshot | None,
+    loaded_after: datetime | None,
+) -> bool:
+    return (
+        snapshot is None
+        or snapshot.today != london_today()
+        or time.monotonic() - snapshot.loaded_at > settings.match_snapshot_max_age_seconds
+        # The outbox was emptied (a restored or reset database): nothing can be trusted.
+        or _max_event_id(session) < snapshot.event_floor
+        or (loaded_after is not None and snapshot.loaded_wall < loaded_after)
+    )
 
 
 def refresh(session: Session, snapshot: Snapshot) -> None:
