@@ -37,6 +37,8 @@ MAIL_KINDS = (
     "membership_invitation",
     "organisation_verified",
     "password_reset",
+    "round_results_organisation",
+    "round_results_participant",
 )
 NOTIFY_DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 DIGEST_FREQUENCIES = ("weekly", "daily", "never")

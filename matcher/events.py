@@ -21,3 +21,9 @@ EMAIL_CHANGE_EMAIL_REQUESTED = "accounts.email_change_email"
 # organisation's administrators hear of a new request, the requester of the decision.
 JOIN_REQUEST_RECEIVED = "notifications.join_request_received"
 JOIN_REQUEST_DECIDED = "notifications.join_request_decided"
+
+# Allocation rounds: the job that allocates a round, and the emails when its results are
+# published (one event per recipient group: every participant, every organisation's members).
+ROUND_ALLOCATION_REQUESTED = "allocation.allocate_round"
+ROUND_RESULTS_TO_PARTICIPANTS = "notifications.round_results_to_participants"
+ROUND_RESULTS_TO_ORGANISATIONS = "notifications.round_results_to_organisations"

@@ -8,7 +8,10 @@ An interest's change is told to the other side: the person hears when the organi
 shortlists, offers or rejects; every member of the organisation hears when the person
 expresses interest, withdraws, accepts or declines. A request to join an organisation is told
 to the people who decide it, and the decision to the requester. Account emails carry a link
-signed when the message is planned.
+signed when the message is planned. When a round's results are published, every participant
+and every member of an organisation with a place in it get one email each; the pages for a
+round's results do not exist yet, so the links lead to the service's home page and, for
+organisations, their own organisations.
 """
 
 from __future__ import annotations
@@ -33,8 +36,12 @@ from matcher.events import (
     MEMBERSHIP_INVITATION_SENT,
     ORGANISATION_VERIFIED,
     PASSWORD_RESET_EMAIL_REQUESTED,
+    ROUND_RESULTS_TO_ORGANISATIONS,
+    ROUND_RESULTS_TO_PARTICIPANTS,
 )
 from matcher.models import (
+    AllocationResult,
+    AllocationRound,
     Interest,
     InterestInvitation,
     InterestStatus,
@@ -48,11 +55,16 @@ from matcher.models import (
     Placement,
     PlacementStatus,
     Role,
+    RoundParticipant,
+    RoundPlace,
+    RoundState,
+    Scheme,
     User,
     VerificationStatus,
     utcnow,
 )
 from matcher.notifications.links import email_link
+from matcher.reasons import date_in_words
 from matcher.security.tokens import CHANGE_EMAIL, CONFIRM_EMAIL, MAX_AGE, RESET_PASSWORD
 from matcher.services.accounts import (
     confirmation_token,
@@ -422,6 +434,77 @@ def email_change_email(
     )
 
 
+def _published_round(payload: dict[str, Any], session: Session) -> AllocationRound | None:
+    allocation_round = session.get(AllocationRound, payload["round_id"])
+    if allocation_round is None or allocation_round.state != RoundState.PUBLISHED:
+        logger.info("round %s is not published; nothing to send", payload["round_id"])
+        return None
+    return allocation_round
+
+
+def _round_context(session: Session, allocation_round: AllocationRound) -> dict[str, Any]:
+    scheme = session.get(Scheme, allocation_round.scheme_id)
+    assert scheme is not None
+    deadline = allocation_round.confirmations_close_at
+    return {
+        "round_name": allocation_round.name,
+        "scheme_name": scheme.name,
+        "deadline": date_in_words(deadline.date()) if deadline else None,
+    }
+
+
+def round_results_to_participants(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Tell every participant of a published round that their result is ready."""
+    allocation_round = _published_round(payload, session)
+    if allocation_round is None:
+        return None
+    recipients = list(
+        session.execute(
+            select(User.email, User.display_name)
+            .join(RoundParticipant, RoundParticipant.user_id == User.id)
+            .join(AllocationResult, AllocationResult.participant_id == RoundParticipant.id)
+            .where(AllocationResult.round_id == allocation_round.id)
+            .order_by(User.id)
+        ).tuples()
+    )
+    context = _round_context(session, allocation_round)
+    return Message(
+        recipients,
+        f"Your result in {allocation_round.name}",
+        "round_results_participant",
+        {**context, "link_url": email_link(settings, "public.home")},
+    )
+
+
+def round_results_to_organisations(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Tell every member of each organisation with a place in a published round who is coming."""
+    allocation_round = _published_round(payload, session)
+    if allocation_round is None:
+        return None
+    recipients = list(
+        session.execute(
+            select(User.email, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .join(Placement, Placement.organisation_id == Membership.organisation_id)
+            .join(RoundPlace, RoundPlace.placement_id == Placement.id)
+            .where(RoundPlace.round_id == allocation_round.id)
+            .group_by(User.id, User.email, User.display_name)
+            .order_by(User.id)
+        ).tuples()
+    )
+    context = _round_context(session, allocation_round)
+    return Message(
+        recipients,
+        f"Who is coming to you from {allocation_round.name}",
+        "round_results_organisation",
+        {**context, "link_url": email_link(settings, "organisations.mine")},
+    )
+
+
 # The message each event asks for; every event here gets an email task of its own name.
 MESSAGES: dict[str, Builder] = {
     INTEREST_CHANGED: interest_changed,
@@ -434,4 +517,6 @@ MESSAGES: dict[str, Builder] = {
     ACCOUNT_EXISTS_EMAIL_REQUESTED: account_exists_email,
     PASSWORD_RESET_EMAIL_REQUESTED: password_reset_email,
     EMAIL_CHANGE_EMAIL_REQUESTED: email_change_email,
+    ROUND_RESULTS_TO_PARTICIPANTS: round_results_to_participants,
+    ROUND_RESULTS_TO_ORGANISATIONS: round_results_to_organisations,
 }

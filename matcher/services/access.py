@@ -27,6 +27,7 @@ from matcher.models import (
     PlacementStatus,
     Role,
     RoundParticipant,
+    RoundPlace,
     RoundState,
     SchemeManager,
     User,
@@ -194,3 +195,20 @@ def load_round_for_manager(
     allocation_round = load_round(session, actor, round_id, lock=lock)
     require_scheme_manager(session, actor, allocation_round.scheme_id)
     return allocation_round
+
+
+def load_round_place_for_member(
+    session: Session, actor: User, round_place_id: int, *, lock: bool = False
+) -> RoundPlace:
+    """A place in a round that the actor may change as a member of its placement's organisation:
+    NotFound when they may not see the round, NotPermitted when it is another organisation's."""
+    round_place = session.get(
+        RoundPlace, round_place_id, with_for_update=lock or None, populate_existing=lock
+    )
+    if round_place is None:
+        raise NotFound(f"round place {round_place_id} does not exist")
+    load_round(session, actor, round_place.round_id)
+    placement = session.get(Placement, round_place.placement_id)
+    assert placement is not None
+    require_member(session, actor, placement.organisation_id)
+    return round_place

@@ -82,6 +82,11 @@ def within_domains(domain: str, allowed: tuple[str, ...]) -> bool:
     return any(domain == item or domain.endswith("." + item) for item in allowed)
 
 
+def is_government_email(email: str, government_domains: tuple[str, ...]) -> bool:
+    """Whether a normalised address is at a government domain, as every civil servant's is."""
+    return "@" in email and within_domains(domain_of(email), government_domains)
+
+
 # The public sector's shared email parents. An organisation claims a name of its own below one
 # (leeds.gov.uk, cumbria.police.uk), never a parent itself: an organisation holding gov.uk
 # would take in everyone at every council.
@@ -163,7 +168,7 @@ def import_person(
     """
     email = normalise_email(email)
     errors: dict[str, str] = {}
-    if "@" not in email or not within_domains(domain_of(email), government_domains):
+    if not is_government_email(email, government_domains):
         errors["email"] = GOVERNMENT_EMAIL_MESSAGE
     elif session.scalar(select(User.id).where(User.email == email)) is not None:
         errors["email"] = message("account.email.taken")
@@ -220,7 +225,7 @@ def register(
     email = normalise_email(email)
     organisation = None
     if role == Role.CIVIL_SERVANT:
-        if not within_domains(domain_of(email), government_domains):
+        if not is_government_email(email, government_domains):
             raise ValidationFailed({"email": GOVERNMENT_EMAIL_MESSAGE})
     elif role == Role.ORGANISATION_MEMBER:
         organisation = organisation_for_email(session, email)
@@ -406,7 +411,7 @@ def request_email_change(
 def _check_email_for_role(
     session: Session, user: User, email: str, government_domains: tuple[str, ...]
 ) -> None:
-    if user.role == Role.CIVIL_SERVANT and not within_domains(domain_of(email), government_domains):
+    if user.role == Role.CIVIL_SERVANT and not is_government_email(email, government_domains):
         raise ValidationFailed({"email": GOVERNMENT_EMAIL_MESSAGE})
     if user.role == Role.ORGANISATION_MEMBER:
         organisation = organisation_for_email(session, email)

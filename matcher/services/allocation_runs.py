@@ -360,8 +360,8 @@ def summarise(session: Session, round_id: int, *, already_allocated: bool) -> Al
 def allocate_round(session: Session, round_id: int, *, by: User | None) -> AllocationSummary:
     """Allocate a round that is allocating and store its results; the caller commits.
 
-    ``by`` is the manager who asked, or None for the allocation job. A round that already has
-    results is left as it is (a redelivered job, a second click), and its summary returned.
+    ``by`` is the manager who asked, or None for the allocation job. A round already allocated
+    is left as it is (a redelivered job, a second click), and its summary returned.
     """
     allocation_round = session.get(
         AllocationRound, round_id, with_for_update=True, populate_existing=True
@@ -370,10 +370,7 @@ def allocate_round(session: Session, round_id: int, *, by: User | None) -> Alloc
         raise NotFound(f"round {round_id} does not exist")
     if by is not None:
         access.require_scheme_manager(session, by, allocation_round.scheme_id)
-    stored = session.scalar(
-        select(AllocationResult.participant_id).where(AllocationResult.round_id == round_id)
-    )
-    if stored is not None:
+    if allocation_round.allocated_at is not None:
         return summarise(session, round_id, already_allocated=True)
     if allocation_round.state != RoundState.ALLOCATING:
         raise InvalidState(f"round {round_id} is {allocation_round.state}, not allocating")

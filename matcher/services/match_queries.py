@@ -208,6 +208,26 @@ def matches_for_person(session: Session, person_id: int, *, page: int, per_page:
     )
 
 
+def in_match_order(session: Session, person_id: int, placement_ids: Iterable[int]) -> list[int]:
+    """Those of ``placement_ids`` the person has a stored match with, best match first.
+
+    An allocation round pre-fills a participant's choices with it: the round's places in the
+    order the engine ranks them for the person, not-for-me placements left out.
+    """
+    dismissed = select(Dismissal.placement_id).where(Dismissal.person_id == person_id)
+    return list(
+        session.scalars(
+            select(Match.placement_id)
+            .where(
+                Match.person_id == person_id,
+                Match.placement_id.in_(list(placement_ids)),
+                Match.placement_id.not_in(dismissed),
+            )
+            .order_by(Match.rank, Match.placement_id)
+        )
+    )
+
+
 def matched_since(session: Session, profile: CivilServantProfile) -> bool:
     """Whether a full matching run was published after the profile was last saved."""
     published = session.scalar(

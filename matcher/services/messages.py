@@ -1,4 +1,5 @@
-"""Every error message a person can see about a placement or a profile, in one table.
+"""Every error message a person can see about a placement, a profile or an allocation round,
+in one table.
 
 The services decide what is valid and raise ``ValidationFailed`` with these words; the web
 forms, the JSON API and the imports only parse types, and say a value is missing or malformed
@@ -82,6 +83,61 @@ MESSAGES: Final[dict[str, str]] = {
     "import.text.malformed": "Enter text",
     "import.list.malformed": "Enter a list of names",
     "import.stale": "Someone changed this record while it was being imported: import it again",
+    # Allocation schemes and rounds
+    "scheme.name.missing": "Enter a name for the scheme",
+    "scheme.name.taken": "A scheme already has this name",
+    "scheme.department.unknown": "Select a department from the list",
+    "scheme.manager.unknown": "Enter the email address of a civil servant with an account",
+    "scheme.manager.other_department": (
+        "You can only appoint managers from the scheme's own department"
+    ),
+    "scheme.manager.already": "This person already manages the scheme",
+    "round.name.missing": "Enter a name for the round",
+    "round.max_choices.missing": "Enter how many places each participant can choose",
+    "round.max_choices.range": "Each participant can choose between 1 and {most} places",
+    "round.preferences_close.past": "The closing date for choices must be in the future",
+    "round.confirmations_close.order": (
+        "The deadline for confirming must be after the closing date for choices"
+    ),
+    "round.state.wrong": "The round is {state}, so this cannot be done now",
+    "round.state.not_next": "A round that is {state} cannot move to {target}",
+    "round.not_allocated": "The round has not been allocated yet",
+    "round.second.not_closed": "Close the round before starting a second round from it",
+    "round.second.nothing_left": "Every place and person in the round has been confirmed",
+    "round_place.places.missing": "Enter how many of the cohort the placement can take",
+    "round_place.places.range": "The placement can take between 1 and {most} of the cohort",
+    "round_place.placement.not_open": "Only a published placement can be offered into a round",
+    "round_place.placement.already": "This placement is already offered into the round",
+    "round_place.organisation.unverified": (
+        "Your organisation must be verified before it offers places"
+    ),
+    "round_place.ranking.not_chosen": "Rank only participants who chose this place",
+    "round_place.ranking.repeated": "Rank each participant once",
+    "round_place.ranking.malformed": "Each rank must be a whole number, 1 or more",
+    "round_place.unacceptable.reason_missing": "Enter why the participant is unacceptable",
+    "round_place.unacceptable.not_chosen": "Mark only participants who chose this place",
+    "participants.emails.missing": "Enter at least one email address",
+    "participants.email.malformed": (
+        "Enter an email address in the correct format, like name@department.gov.uk"
+    ),
+    "participants.email.repeated": "This email address is also on line {line}",
+    "participants.csv.malformed": "The file is not a CSV file: {reason}",
+    "participants.csv.no_email": "The first row must name a column called email",
+    "participants.invitation.other_email": (
+        "This invitation was sent to another email address: sign in with that address"
+    ),
+    "participants.invitation.used": "This invitation has already been accepted",
+    "participants.join_link.not_valid": "The link to join the round is not valid any more",
+    "participants.already": "You are already in this round",
+    "participants.withdrawn": "You have withdrawn from this round",
+    "participants.civil_servants_only": "Only civil servants can join a round",
+    "choices.too_many": "Choose {most} places or fewer",
+    "choices.repeated": "Choose each place once",
+    "choices.unknown": "Choose places from the round's list",
+    "choices.not_chosen": "This place is not one of your choices",
+    "confirmation.deadline_passed": "The deadline for confirming was {deadline}",
+    "confirmation.unplaced": "There is no place to confirm",
+    "confirmation.already": "This place has already been {decision}",
     # Rules shared by both
     "text.too_long": "{label} must be {most:,} characters or fewer",
     "terms.too_many": "Select {most} {what} or fewer",

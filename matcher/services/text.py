@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from matcher.services.messages import message
+
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _LINE_CONTROLS = frozenset("\n\t")
 
@@ -39,3 +41,25 @@ def hidden_characters_message(label: str, *, multiline: bool = False) -> str:
 def plain_line_breaks(text: str) -> str:
     """``text`` with Windows and old Mac line endings made plain newlines."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def checked_text(
+    errors: dict[str, str],
+    field: str,
+    value: str | None,
+    *,
+    label: str,
+    limit: int,
+    missing: str,
+    multiline: bool = False,
+) -> str:
+    """``value`` trimmed; records in ``errors[field]`` why it is missing, hides characters or is
+    longer than ``limit`` (``missing`` is the words for an empty value)."""
+    value = plain_line_breaks(value or "").strip()
+    if not value:
+        errors[field] = missing
+    elif has_hidden_characters(value, multiline=multiline):
+        errors[field] = hidden_characters_message(label, multiline=multiline)
+    elif len(value) > limit:
+        errors[field] = message("text.too_long", label=label, most=limit)
+    return value

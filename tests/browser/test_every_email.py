@@ -26,9 +26,21 @@ from matcher.digests.sending import Pacer, pending_ids, plan_period, send_batch
 from matcher.extensions import db
 from matcher.mail import OutboxFolderBackend
 from matcher.mail.message import TEMPLATES_DIR
-from matcher.models import DigestKind, InterestStatus, JoinRequest, Role, User, utcnow
+from matcher.mail.wire import KIND_HEADER
+from matcher.models import DigestKind, InterestStatus, JoinRequest, Role, RoundState, User, utcnow
 from matcher.security.passwords import hash_password
-from matcher.services import accounts, interests, memberships, organisations
+from matcher.services import (
+    accounts,
+    interests,
+    memberships,
+    organisations,
+    round_participants,
+    round_places,
+    rounds,
+    schemes,
+)
+from matcher.services.allocation_runs import allocate_round
+from matcher.services.rounds import RoundSettings
 from tests import builders
 from tests.browser.conftest import ARTIFACTS, LiveServer
 from tests.unit.services.world import World, build_world, interest_in, open_placement
@@ -93,8 +105,11 @@ class Journey:
         self.seen: set[Path] = set()
         self.sent: list[Sent] = []
 
-    def step(self, template: str, action: Callable[[], object]) -> list[Sent]:
-        """Run ``action``, commit, deliver the outbox; every new email is ``template``'s."""
+    def step(
+        self, template: str, action: Callable[[], object], *, also: tuple[str, ...] = ()
+    ) -> list[Sent]:
+        """Run ``action``, commit, deliver the outbox; every new email is ``template``'s, or
+        one of ``also``'s when the action sends several kinds (as its kind header says)."""
         action()
         db.session.commit()
         deliver_outbox()
@@ -103,7 +118,9 @@ class Journey:
         sent = []
         for message in messages:
             address = message["To"].addresses[0].addr_spec
-            sent.append(Sent(template, message, address))
+            kind = message[KIND_HEADER] if also else template
+            assert kind in (template, *also), f"the {template} step sent a {kind} email"
+            sent.append(Sent(kind, message, address))
         self.sent.extend(sent)
         return sent
 
@@ -220,6 +237,8 @@ def _every_email(journey: Journey, world: World) -> None:
     }
     assert {Role.CIVIL_SERVANT, Role.ORGANISATION_MEMBER} <= roles, "a digest for each side"
 
+    _publish_a_round(journey, world)
+
     # Last: following this link moves the account to the new address, which then signs in.
     new_address = "moved.on@cabinetoffice.gov.uk"
     journey.step(
@@ -231,6 +250,35 @@ def _every_email(journey: Journey, world: World) -> None:
             new_email=new_address,
             government_domains=domains,
         ),
+    )
+
+
+def _publish_a_round(journey: Journey, world: World) -> None:
+    """Publish a one-place allocation round: its participant and the members of the
+    organisation whose place is in it are told."""
+    session = db.session
+    admin = world.platform_admin.id
+    domains = journey.app.config["MATCHER_SETTINGS"].government_email_domains
+    scheme = schemes.create_scheme(session, admin, name="Fast Stream local", department_id=None)
+    allocation_round = rounds.create_round(
+        session, admin, scheme.id, RoundSettings(name="Spring 2027", max_choices=3)
+    )
+    rounds.advance(session, admin, allocation_round.id, RoundState.COLLECTING_PLACES)
+    placement = open_placement(session, world, title="Leeds housing secondment")
+    place = round_places.offer_place(
+        session, world.member_a.id, allocation_round.id, placement.id, 1
+    )
+    secret = round_participants.make_join_link_secret(session, admin, allocation_round.id)
+    round_participants.join_by_link(session, world.person.id, secret, government_domains=domains)
+    rounds.advance(session, admin, allocation_round.id, RoundState.COLLECTING_PREFERENCES)
+    round_participants.set_choices(session, world.person.id, allocation_round.id, [place.id])
+    rounds.advance(session, admin, allocation_round.id, RoundState.ALLOCATING)
+    allocate_round(session, allocation_round.id, by=None)
+    session.commit()
+    journey.step(
+        "round_results_participant",
+        lambda: rounds.advance(session, admin, allocation_round.id, RoundState.PUBLISHED),
+        also=("round_results_organisation",),
     )
 
 

@@ -1,0 +1,233 @@
+"""Use cases after a round is published: reading a result and its reasons, and confirming it.
+
+Each participant reads their own result, worded by ``matcher.allocation_reasons``; each side of
+a placed result (the participant, and a member of the place's organisation) confirms or
+declines it once, by the round's deadline for confirming. Declined places and people are what
+a second round offers again (``rounds.start_second_round``). The caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher import audit
+from matcher.allocation_reasons import PlaceNames, ResultInWords, result_in_words
+from matcher.models import (
+    AllocationResult,
+    AllocationRound,
+    Confirmation,
+    ConfirmationDecision,
+    ConfirmationSide,
+    Organisation,
+    Placement,
+    RoundParticipant,
+    RoundPlace,
+    RoundState,
+    User,
+    utcnow,
+)
+from matcher.reasons import date_in_words
+from matcher.services.access import load_actor, load_round, participant_of, require_member
+from matcher.services.errors import NotFound
+from matcher.services.messages import message
+from matcher.services.rounds import wrong_state
+from matcher.services.validation import ValidationFailed
+
+RESULT_STATES = frozenset({RoundState.PUBLISHED, RoundState.CLOSED})
+DECISION_WORDS = {
+    ConfirmationDecision.CONFIRMED: "confirmed",
+    ConfirmationDecision.DECLINED: "declined",
+}
+
+
+def place_names(session: Session, round_id: int) -> dict[int, PlaceNames]:
+    """What sentences call each place of a round, in one query."""
+    rows = session.execute(
+        select(RoundPlace.id, Placement.title, Organisation.name)
+        .join(Placement, Placement.id == RoundPlace.placement_id)
+        .join(Organisation, Organisation.id == Placement.organisation_id)
+        .where(RoundPlace.round_id == round_id)
+    ).all()
+    return {place_id: PlaceNames(title, name) for place_id, title, name in rows}
+
+
+@dataclass(frozen=True)
+class ParticipantResult:
+    """A participant's result as they see it, with both sides' answers so far."""
+
+    words: ResultInWords
+    round_place_id: int | None
+    choice_number: int | None
+    decisions: dict[ConfirmationSide, ConfirmationDecision]
+
+
+def _decisions(
+    session: Session, participant_id: int
+) -> dict[ConfirmationSide, ConfirmationDecision]:
+    rows = session.execute(
+        select(Confirmation.side, Confirmation.decision).where(
+            Confirmation.participant_id == participant_id
+        )
+    ).all()
+    return {side: decision for side, decision in rows}
+
+
+def _published(session: Session, actor: User, round_id: int) -> AllocationRound:
+    allocation_round = load_round(session, actor, round_id)
+    if allocation_round.state not in RESULT_STATES:
+        raise wrong_state(allocation_round)
+    return allocation_round
+
+
+def own_result(session: Session, actor_id: int, round_id: int) -> ParticipantResult:
+    """The actor's result in a published round, and why."""
+    actor = load_actor(session, actor_id)
+    _published(session, actor, round_id)
+    participant = participant_of(session, actor.id, round_id)
+    result = session.get(AllocationResult, participant.id) if participant else None
+    if result is None:
+        raise NotFound(f"user {actor.id} has no result in round {round_id}")
+    words = result_in_words(
+        result.choice_number, result.explanation, place_names(session, round_id)
+    )
+    return ParticipantResult(
+        words,
+        result.round_place_id,
+        result.choice_number,
+        _decisions(session, result.participant_id),
+    )
+
+
+def _decide(
+    session: Session,
+    actor: User,
+    allocation_round: AllocationRound,
+    result: AllocationResult,
+    side: ConfirmationSide,
+    decision: ConfirmationDecision,
+) -> Confirmation:
+    if allocation_round.state != RoundState.PUBLISHED:
+        raise wrong_state(allocation_round)
+    deadline = allocation_round.confirmations_close_at
+    if deadline is not None and utcnow() > deadline:
+        raise ValidationFailed(
+            {
+                "decision": message(
+                    "confirmation.deadline_passed", deadline=date_in_words(deadline.date())
+                )
+            }
+        )
+    if result.round_place_id is None:
+        raise ValidationFailed({"decision": message("confirmation.unplaced")})
+    existing = session.get(Confirmation, (result.participant_id, side))
+    if existing is not None:
+        raise ValidationFailed(
+            {
+                "decision": message(
+                    "confirmation.already", decision=DECISION_WORDS[existing.decision]
+                )
+            }
+        )
+    confirmation = Confirmation(
+        participant_id=result.participant_id,
+        side=side,
+        decision=ConfirmationDecision(decision),
+        decided_by_id=actor.id,
+        decided_at=utcnow(),
+    )
+    session.add(confirmation)
+    session.flush()
+    audit.record(
+        session,
+        actor.id,
+        f"round_result.{confirmation.decision.value}",
+        "round_participant",
+        result.participant_id,
+        {"side": side.value, "round_id": allocation_round.id},
+    )
+    return confirmation
+
+
+def answer_as_participant(
+    session: Session, actor_id: int, round_id: int, decision: ConfirmationDecision
+) -> Confirmation:
+    """Confirm or decline the place the actor was given."""
+    actor = load_actor(session, actor_id)
+    allocation_round = _published(session, actor, round_id)
+    participant = participant_of(session, actor.id, round_id)
+    result = (
+        session.get(AllocationResult, participant.id, with_for_update=True) if participant else None
+    )
+    if result is None:
+        raise NotFound(f"user {actor.id} has no result in round {round_id}")
+    return _decide(session, actor, allocation_round, result, ConfirmationSide.PARTICIPANT, decision)
+
+
+def answer_as_organisation(
+    session: Session, actor_id: int, participant_id: int, decision: ConfirmationDecision
+) -> Confirmation:
+    """Confirm or decline, for the organisation, a participant placed with one of its places."""
+    actor = load_actor(session, actor_id)
+    result = session.get(AllocationResult, participant_id, with_for_update=True)
+    if result is None or result.round_place_id is None:
+        raise NotFound(f"participant {participant_id} has no place to answer for")
+    allocation_round = _published(session, actor, result.round_id)
+    organisation_id = session.scalar(
+        select(Placement.organisation_id)
+        .join(RoundPlace, RoundPlace.placement_id == Placement.id)
+        .where(RoundPlace.id == result.round_place_id)
+    )
+    assert organisation_id is not None
+    require_member(session, actor, organisation_id)
+    return _decide(
+        session, actor, allocation_round, result, ConfirmationSide.ORGANISATION, decision
+    )
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A participant placed with an organisation, with contact details once both sides agreed."""
+
+    participant_id: int
+    round_place_id: int
+    placement_title: str
+    name: str
+    email: str | None
+    decisions: dict[ConfirmationSide, ConfirmationDecision]
+
+
+def coming_to(
+    session: Session, actor_id: int, round_id: int, organisation_id: int
+) -> list[Incoming]:
+    """Who the allocation placed with the organisation's places, for its members."""
+    actor = load_actor(session, actor_id)
+    _published(session, actor, round_id)
+    require_member(session, actor, organisation_id)
+    rows = session.execute(
+        select(
+            AllocationResult.participant_id,
+            AllocationResult.round_place_id,
+            Placement.title,
+            User.display_name,
+            User.email,
+        )
+        .join(RoundPlace, RoundPlace.id == AllocationResult.round_place_id)
+        .join(Placement, Placement.id == RoundPlace.placement_id)
+        .join(RoundParticipant, RoundParticipant.id == AllocationResult.participant_id)
+        .join(User, User.id == RoundParticipant.user_id)
+        .where(AllocationResult.round_id == round_id, Placement.organisation_id == organisation_id)
+        .order_by(Placement.title, User.display_name)
+    ).all()
+    incoming = []
+    for participant_id, place_id, title, name, email in rows:
+        decisions = _decisions(session, participant_id)
+        agreed = all(
+            decisions.get(side) == ConfirmationDecision.CONFIRMED for side in ConfirmationSide
+        )
+        incoming.append(
+            Incoming(participant_id, place_id, title, name, email if agreed else None, decisions)
+        )
+    return incoming
