@@ -39,6 +39,7 @@ from matcher.models import (
 PUBLISH_LOCK_KEY = 6_000_001
 INCREMENTAL_LOCK_KEY = 6_000_002
 BUILD_PREFIX = "match_build_"
+INDEX_BUILD_MEMORY = "512MB"
 
 
 def build_table(run_id: int) -> str:
@@ -201,6 +202,10 @@ def _swap_in(session: Session, run_id: int) -> int:
             "WHERE conrelid = 'matches'::regclass AND contype = 'f' ORDER BY conname"
         )
     ).all()
+    # Room to sort each index's keys in memory: the server's default (64 MB), shared by the
+    # parallel build's processes, is about what a 100,000-person run needs. This transaction
+    # only.
+    session.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'"))
     renames = []
     for position, (name, definition, primary) in enumerate(indexes):
         temporary = f"{build}_ix{position}"

@@ -93,10 +93,15 @@ def share_snapshot(session: Session, settings: Settings, run_id: int) -> Path:
     """Load and fit the run's snapshot once, keep it here and write it for the other workers."""
     started = time.perf_counter()
     snapshot = rebuild_snapshot(session, settings, run_id, shared=False)
+    fitted = time.perf_counter()
     path = shared_snapshot_path(session, settings, run_id)
     save_snapshot(snapshot, path)
     logger.info(
-        "match run %s: snapshot fitted and shared in %.1f s", run_id, time.perf_counter() - started
+        "match run %s: snapshot loaded and fitted in %.1f s, written in %.1f s (%d MB)",
+        run_id,
+        fitted - started,
+        time.perf_counter() - fitted,
+        path.stat().st_size // 2**20,
     )
     return path
 

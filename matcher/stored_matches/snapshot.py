@@ -122,11 +122,13 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
 
 def read_snapshot(path: Path, database: str) -> Snapshot | None:
     """The snapshot saved at ``path``, as this process's for ``database``; None if absent."""
+    started = time.perf_counter()
     try:
         with path.open("rb") as saved:
             snapshot: Snapshot = pickle.load(saved)
     except FileNotFoundError:
         return None
+    logger.info("matching snapshot read from %s in %.1f s", path, time.perf_counter() - started)
     snapshot.database = database
     # Its age counts from when it was loaded, on this process's clock; the threads from this
     # machine's cores.
