@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 import tempfile
 import time
@@ -55,6 +56,11 @@ BUDGET_S = 5.0
 # Sizes the library finishes at in a bench's time; the issue's figures for it are at these.
 LIBRARY_SIZES = ((2_000, 200), (10_000, 1_000))
 RAISED_RECURSION_LIMIT = 100_000
+
+
+def load_average() -> str:
+    """The machine's 1-minute load average: on 2 shared cores it moves every figure here."""
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def timed(run: Callable[[], Any]) -> tuple[float, Any]:
@@ -148,7 +154,7 @@ def against_library(participants: int, places: int) -> None:
         )
     agree = "same allocation" if place_of == outcome.place_of else "DIFFERENT allocation"
     print(f"  allocate                 {ours:9.3f} s   {summary(instance, outcome.place_of)}")
-    print(f"  matching library         {theirs:9.3f} s   {agree}")
+    print(f"  matching library         {theirs:9.3f} s   {agree} ({load_average()})")
     print(f"  library / allocate       {theirs / ours:9.0f}x")
 
 
@@ -298,7 +304,8 @@ def phase_times(module: Any, names: tuple[str, ...]) -> Iterator[dict[str, float
             setattr(module, name, function)
 
 
-# The service's steps, timed from outside; a name it no longer has is skipped.
+# The service's steps, timed from outside; a name it no longer has is skipped. Steps may nest
+# (allocate is called inside _result_rows), so they need not add up to the total.
 SERVICE_STEPS = ("_load", "_instance", "allocate", "_result_rows", "_store", "summarise")
 
 
@@ -349,7 +356,9 @@ def end_to_end(instance: Instance, runs: int) -> None:
                 steps = ", ".join(
                     f"{name} {spent[name]:.2f}" for name in SERVICE_STEPS if name in spent
                 )
-                print(f"  allocate_round + commit  {totals[-1]:9.3f} s   ({steps})")
+                print(
+                    f"  allocate_round + commit  {totals[-1]:9.3f} s   ({steps}; {load_average()})"
+                )
             print(
                 f"  end to end               {min(totals):9.3f} s best of {runs} "
                 f"(budget {BUDGET_S:.0f} s: {min(totals) / BUDGET_S:.2f} of it)   "
@@ -407,7 +416,8 @@ def main() -> None:
         seconds.append(took)
     print(
         f"  allocate alone           {min(seconds):9.3f} s best of 3 "
-        f"({', '.join(f'{s:.3f}' for s in seconds)})   {summary(instance, outcome.place_of)}"
+        f"({', '.join(f'{s:.3f}' for s in seconds)}; {load_average()})   "
+        f"{summary(instance, outcome.place_of)}"
     )
     if not args.no_library:
         print(
