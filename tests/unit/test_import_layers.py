@@ -78,6 +78,18 @@ def test_services_take_settings_from_their_caller():
     assert {module: sorted(names) for module, names in readers.items() if names} == {}
 
 
+@pytest.mark.parametrize("library", ["matcher.engine", "matcher.allocation"])
+def test_a_pure_library_reaches_for_no_framework_and_no_database(library: str):
+    # The matching engine and the allocation take arrays and lists and give them back, so
+    # workers, benches and tests can run them with no app, session or broker.
+    outside = ("flask", "sqlalchemy", "celery", "matcher.models", "matcher.services")
+    crossing = {
+        module: sorted(name for name in names if any(_within(name, o) for o in outside))
+        for module, names in _imports_under(library).items()
+    }
+    assert {module: names for module, names in crossing.items() if names} == {}
+
+
 def test_the_walk_sees_imports_inside_functions_and_from_packages():
     assert _imports(MATCHER / "web" / "__init__.py") >= {
         "matcher.web.views.accounts",
