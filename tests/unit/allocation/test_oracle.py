@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from itertools import permutations, product
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,10 +21,10 @@ SETTINGS = settings(
 
 
 @st.composite
-def rounds(draw: st.DrawFn) -> Instance:
-    """Up to 10 participants and 5 places: lists of any length, ties, refusals, empty places."""
-    participants = draw(st.integers(0, 10))
-    places = draw(st.integers(0, 5))
+def rounds(draw: st.DrawFn, most_participants: int = 10, most_places: int = 5) -> Instance:
+    """Small rounds with lists of any length, ties, refusals and places that take no one."""
+    participants = draw(st.integers(0, most_participants))
+    places = draw(st.integers(0, most_places))
     preferences = []
     for _ in range(participants):
         order = draw(st.permutations(range(places)))
@@ -102,3 +105,65 @@ def test_each_verdict_says_what_happened_at_that_place(instance: Instance):
                 order = strict_order(instance, outcome.lottery, place)
                 assert len(holders) == instance.capacities[place]
                 assert all(order.index(other) < order.index(participant) for other in holders)
+
+
+def _preference(instance: Instance, participant: int, place: int | None) -> int:
+    """Where ``place`` stands on the participant's list: lower is better, unplaced is last."""
+    choices = list(instance.preferences[participant])
+    return len(choices) if place is None else choices.index(place)
+
+
+def _stable_allocations(
+    instance: Instance, lottery: tuple[int, ...]
+) -> list[tuple[int | None, ...]]:
+    """Every stable allocation, by trying every way to place every participant."""
+    options = [[None, *choices] for choices in instance.preferences]
+    found = []
+    for place_of in product(*options):
+        if any(
+            place is not None
+            and (participant not in instance.place_ranks[place] or instance.capacities[place] == 0)
+            for participant, place in enumerate(place_of)
+        ):
+            continue
+        if any(place_of.count(place) > c for place, c in enumerate(instance.capacities)):
+            continue
+        if not blocking_pairs(instance, lottery, place_of):
+            found.append(place_of)
+    return found
+
+
+@SETTINGS
+@given(rounds(most_participants=5, most_places=3))
+def test_every_participant_does_at_least_as_well_as_in_any_other_stable_allocation(
+    instance: Instance,
+):
+    outcome = allocate(instance)
+    stable = _stable_allocations(instance, outcome.lottery)
+    assert outcome.place_of in stable
+    for other in stable:
+        for participant in range(instance.participants):
+            assert _preference(instance, participant, outcome.place_of[participant]) <= (
+                _preference(instance, participant, other[participant])
+            )
+
+
+@settings(SETTINGS, max_examples=60)
+@given(rounds(most_participants=5, most_places=3), st.data())
+def test_no_participant_gets_a_place_they_prefer_by_listing_other_than_the_truth(
+    instance: Instance, data: st.DataObject
+):
+    if not instance.participants:
+        return
+    participant = data.draw(st.integers(0, instance.participants - 1))
+    truth = allocate(instance).place_of[participant]
+    for length in range(instance.places + 1):
+        for listed in permutations(range(instance.places), length):
+            preferences = [*instance.preferences]
+            preferences[participant] = list(listed)
+            got = allocate(replace(instance, preferences=preferences)).place_of[participant]
+            # Judged by the true list: a place not on it is no better than none.
+            if got in instance.preferences[participant]:
+                assert _preference(instance, participant, got) >= (
+                    _preference(instance, participant, truth)
+                )
