@@ -8,9 +8,10 @@ a second round offers again (``rounds.start_second_round``). The caller commits.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher import audit
@@ -22,7 +23,9 @@ from matcher.models import (
     ConfirmationDecision,
     ConfirmationSide,
     Organisation,
+    OrganisationKind,
     Placement,
+    Region,
     RoundParticipant,
     RoundPlace,
     RoundState,
@@ -30,7 +33,14 @@ from matcher.models import (
     utcnow,
 )
 from matcher.reasons import date_in_words
-from matcher.services.access import load_actor, load_round, participant_of, require_member
+from matcher.services.access import (
+    load_actor,
+    load_round,
+    load_round_for_manager,
+    participant_of,
+    require_member,
+)
+from matcher.services.allocation_runs import AllocationSummary, summarise
 from matcher.services.errors import NotFound
 from matcher.services.messages import message
 from matcher.services.rounds import wrong_state
@@ -231,3 +241,53 @@ def coming_to(
             Incoming(participant_id, place_id, title, name, email if agreed else None, decisions)
         )
     return incoming
+
+
+@dataclass(frozen=True)
+class RoundStatistics:
+    """How a round's allocation went, for its managers: the counts, and the places left empty
+    by the organisations' region and kind (largest first)."""
+
+    summary: AllocationSummary
+    unfilled_by_region: list[tuple[str, int]]
+    unfilled_by_kind: list[tuple[OrganisationKind, int]]
+
+
+NO_REGION = "No region"
+
+
+def round_statistics(session: Session, actor_id: int, round_id: int) -> RoundStatistics:
+    """The allocated round's counts and unfilled places, for those who run it."""
+    actor = load_actor(session, actor_id)
+    allocation_round = load_round_for_manager(session, actor, round_id)
+    if allocation_round.allocated_at is None:
+        raise ValidationFailed({"state": message("round.not_allocated")})
+    taken = (
+        select(AllocationResult.round_place_id, func.count().label("taken"))
+        .where(AllocationResult.round_id == round_id)
+        .group_by(AllocationResult.round_place_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Region.name,
+            Organisation.kind,
+            RoundPlace.places - func.coalesce(taken.c.taken, 0),
+        )
+        .join(Placement, Placement.id == RoundPlace.placement_id)
+        .join(Organisation, Organisation.id == Placement.organisation_id)
+        .outerjoin(Region, Region.code == Organisation.region_code)
+        .outerjoin(taken, taken.c.round_place_id == RoundPlace.id)
+        .where(RoundPlace.round_id == round_id)
+    ).all()
+    by_region: Counter[str] = Counter()
+    by_kind: Counter[OrganisationKind] = Counter()
+    for region, kind, unfilled in rows:
+        if unfilled > 0:
+            by_region[region or NO_REGION] += unfilled
+            by_kind[kind] += unfilled
+    return RoundStatistics(
+        summarise(session, round_id, already_allocated=True),
+        sorted(by_region.items(), key=lambda item: (-item[1], item[0])),
+        sorted(by_kind.items(), key=lambda item: (-item[1], item[0].value)),
+    )

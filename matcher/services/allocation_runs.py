@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from matcher import audit
@@ -68,6 +68,24 @@ class AllocationSummary:
     already_allocated: bool
 
 
+def _driver_rows(session: Session, statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """The plain tuples the database driver returns for ``statement``.
+
+    Half a million choices made into SQLAlchemy rows, and those into numpy arrays, took longer
+    than allocating the round; the driver's own tuples go into an array at once. Only for
+    columns the driver returns as they are stored (numbers, text), not dates on SQLite.
+    """
+    compiled = statement.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def _array(rows: Sequence[Any], columns: int, dtype: Any = np.int64) -> NDArray[Any]:
     return np.array(rows, dtype=dtype).reshape(-1, columns)
 
@@ -88,8 +106,25 @@ class _Loaded:
     choice_place: NDArray[np.int64]
     # Each choice's rank in the place's order (UNRANKED if none); -1 where it is excluded.
     place_rank: NDArray[np.int64]
-    # Why excluded choices are: (i, j) -> the stored fact.
-    excluded: dict[tuple[int, int], dict[str, Any]]
+    # The organisation's reason for each (i, j) it marked unacceptable; any other excluded
+    # choice failed the start rule, told from these day numbers.
+    marked: dict[tuple[int, int], str]
+    free_from: NDArray[np.int64]
+    free_until: NDArray[np.int64]
+    place_start: NDArray[np.int64]
+
+    def why_excluded(self, i: int, j: int) -> dict[str, Any]:
+        """The stored fact of why choice (i, j) was left out of the place's order."""
+        reason = self.marked.get((i, j))
+        if reason is not None:
+            return {"verdict": ChoiceVerdict.UNACCEPTABLE.value, "reason": reason}
+        until = int(self.free_until[i])
+        fact = cannot_start_fact(
+            _date(int(self.place_start[j])),
+            _date(int(self.free_from[i])),
+            None if until >= OPEN_END else _date(until),
+        )
+        return {"verdict": CANNOT_START, "cannot_start": fact}
 
 
 def _positions(ids: NDArray[np.int64], sorted_ids: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -146,11 +181,12 @@ def _load(session: Session, round_id: int, today: date) -> _Loaded:
     free_until = _days([row[2] for row in people], OPEN_END)
 
     choices = _array(
-        session.execute(
+        _driver_rows(
+            session,
             select(RoundPreference.participant_id, RoundPreference.round_place_id)
             .where(RoundPreference.round_id == round_id)
-            .order_by(RoundPreference.participant_id, RoundPreference.rank)
-        ).all(),
+            .order_by(RoundPreference.participant_id, RoundPreference.rank),
+        ),
         2,
     )
     i = _positions(choices[:, 0], participant_ids)
@@ -169,7 +205,8 @@ def _load(session: Session, round_id: int, today: date) -> _Loaded:
         found = _positions(keys, pair_key[order])
         return np.where((pi >= 0) & (pj >= 0) & (found >= 0), order[found], -1)
 
-    scored = session.execute(
+    scored = _driver_rows(
+        session,
         select(RoundPreference.participant_id, RoundPreference.round_place_id, Match.score)
         .join(RoundPlace, RoundPlace.id == RoundPreference.round_place_id)
         .join(RoundParticipant, RoundParticipant.id == RoundPreference.participant_id)
@@ -181,23 +218,25 @@ def _load(session: Session, round_id: int, today: date) -> _Loaded:
         .where(
             RoundPreference.round_id == round_id,
             RoundPlace.ranking_mode == RankingMode.ENGINE_SCORE,
-        )
-    ).all()
+        ),
+    )
     if scored:
-        at = choice_positions(_array([row[:2] for row in scored], 2))
-        scores = np.array([row[2] for row in scored], dtype=np.float64)
+        scored_columns = np.array(scored, dtype=np.float64).reshape(-1, 3)
+        at = choice_positions(scored_columns[:, :2].astype(np.int64))
+        scores = scored_columns[:, 2]
         keep = at >= 0
         place_rank[at[keep]] = _dense_ranks(j[at[keep]], scores[keep])
 
     ranked = _array(
-        session.execute(
+        _driver_rows(
+            session,
             select(PlaceRanking.participant_id, PlaceRanking.round_place_id, PlaceRanking.rank)
             .join(RoundPlace, RoundPlace.id == PlaceRanking.round_place_id)
             .where(
                 PlaceRanking.round_id == round_id,
                 RoundPlace.ranking_mode == RankingMode.OWN_ORDER,
-            )
-        ).all(),
+            ),
+        ),
         3,
     )
     if len(ranked):
@@ -205,36 +244,24 @@ def _load(session: Session, round_id: int, today: date) -> _Loaded:
         keep = at >= 0
         place_rank[at[keep]] = ranked[keep, 2]
 
-    excluded: dict[tuple[int, int], dict[str, Any]] = {}
     # The engine's start rule, over every choice at once.
-    startable = can_start(free_from[i], free_until[i], place_start[j])
-    for k in np.flatnonzero(~startable).tolist():
-        pi, pj = int(i[k]), int(j[k])
-        excluded[(pi, pj)] = {
-            "verdict": CANNOT_START,
-            "cannot_start": cannot_start_fact(
-                _date(int(place_start[pj])),
-                _date(int(free_from[pi])),
-                None if free_until[pi] >= OPEN_END else _date(int(free_until[pi])),
-            ),
-        }
-    place_rank[~startable] = -1
+    place_rank[~can_start(free_from[i], free_until[i], place_start[j])] = -1
 
-    marks = session.execute(
+    marks = _driver_rows(
+        session,
         select(
             UnacceptableMark.participant_id,
             UnacceptableMark.round_place_id,
             UnacceptableMark.reason,
-        ).where(UnacceptableMark.round_id == round_id)
-    ).all()
+        ).where(UnacceptableMark.round_id == round_id),
+    )
+    marked: dict[tuple[int, int], str] = {}
     if marks:
         at = choice_positions(_array([row[:2] for row in marks], 2))
         for k, (_, _, reason) in zip(at.tolist(), marks, strict=True):
+            # A choice the start rule already ruled out says so, not the organisation's mark.
             if k >= 0 and place_rank[k] >= 0:
-                excluded[(int(i[k]), int(j[k]))] = {
-                    "verdict": ChoiceVerdict.UNACCEPTABLE.value,
-                    "reason": reason,
-                }
+                marked[(int(i[k]), int(j[k]))] = reason
                 place_rank[k] = -1
 
     return _Loaded(
@@ -244,7 +271,10 @@ def _load(session: Session, round_id: int, today: date) -> _Loaded:
         choice_participant=i,
         choice_place=j,
         place_rank=place_rank,
-        excluded=excluded,
+        marked=marked,
+        free_from=free_from,
+        free_until=free_until,
+        place_start=place_start,
     )
 
 
@@ -279,12 +309,21 @@ def _result_rows(
 ) -> list[tuple[int, int, int | None, int | None, int, str]]:
     outcome = allocate(instance)
     place_ids = loaded.place_ids.tolist()
+    # The JSON of a plain verdict is written out directly: json.dumps for each of half a
+    # million choices costs a second. Facts with text in them go through json.dumps.
+    plain = '{{"round_place_id":{},"verdict":"{}"}}'.format
     rows = []
     for participant, participant_id in enumerate(loaded.participant_ids.tolist()):
         choices = []
         for place, verdict in explain(instance, outcome, participant):
-            fact = loaded.excluded.get((participant, place)) if verdict == "unacceptable" else None
-            choices.append({"round_place_id": place_ids[place], **(fact or {"verdict": verdict})})
+            if verdict == ChoiceVerdict.UNACCEPTABLE:
+                fact = {
+                    "round_place_id": place_ids[place],
+                    **loaded.why_excluded(participant, place),
+                }
+                choices.append(json.dumps(fact, separators=(",", ":")))
+            else:
+                choices.append(plain(place_ids[place], verdict.value))
         got = outcome.place_of[participant]
         rows.append(
             (
@@ -293,7 +332,7 @@ def _result_rows(
                 None if got is None else place_ids[got],
                 None if got is None else len(choices),
                 outcome.lottery[participant],
-                json.dumps({"choices": choices}, separators=(",", ":")),
+                '{"choices":[' + ",".join(choices) + "]}",
             )
         )
     return rows
@@ -309,14 +348,32 @@ COLUMNS = (
 )
 
 
+COPY_NULL = "\\N"
+BACKSLASH = "\\"
+
+
+def _copy_lines(rows: list[tuple[Any, ...]], stamp: str) -> list[str]:
+    """Result rows in COPY's text format, formatted here at once: psycopg adapting each value
+    of 45,000 rows one by one took seconds."""
+    lines = []
+    for participant_id, round_id, place_id, choice, lottery, explanation in rows:
+        # JSON text holds no tab or line break (json.dumps escapes them), only backslashes,
+        # which COPY's text format reads as escapes of its own.
+        lines.append(
+            f"{participant_id}\t{round_id}\t{COPY_NULL if place_id is None else place_id}\t"
+            f"{COPY_NULL if choice is None else choice}\t{lottery}\t"
+            f"{explanation.replace(BACKSLASH, BACKSLASH * 2)}\t{stamp}\n"
+        )
+    return lines
+
+
 def _store(session: Session, rows: list[tuple[Any, ...]]) -> None:
     allocated_at = utcnow()
     if session.get_bind().dialect.name == "postgresql":
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         names = ", ".join([*COLUMNS, "allocated_at"])
         with cursor.copy(f"COPY allocation_results ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((*row, allocated_at))
+            copy.write("".join(_copy_lines(rows, allocated_at.isoformat())).encode())
         return
     if rows:
         session.execute(

@@ -7,7 +7,8 @@ invitation works, so nothing secret is stored. A cohort's join link carries a ra
 which only the SHA-256 digest is kept: it is shown once when made, and making a new one retires
 the old. Participants choose up to the round's number of places, pre-filled in the order of
 their stored matches, and move choices up and down one at a time (the web does it without
-JavaScript). A participant may withdraw until results are published. The caller commits.
+JavaScript). A participant may withdraw until results are published; if the allocation has
+already run, its unpublished results are dropped and it runs again. The caller commits.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from matcher import audit
+from matcher import audit, outbox
+from matcher.events import ROUND_ALLOCATION_REQUESTED
 from matcher.models import (
+    AllocationResult,
     AllocationRound,
     Role,
     RoundParticipant,
@@ -323,11 +326,17 @@ def _own_participation(
 
 
 def withdraw(session: Session, actor_id: int, round_id: int) -> RoundParticipant:
-    """Leave the round before its results are published; the allocation leaves them out."""
+    """Leave the round before its results are published; the allocation leaves them out, and
+    runs again without them if it already ran."""
     actor = load_actor(session, actor_id)
     participant, allocation_round = _own_participation(session, actor, round_id, lock=True)
     _require_state(allocation_round, WITHDRAWING_STATES)
     participant.withdrawn_at = utcnow()
+    if allocation_round.allocated_at is not None:
+        # Nobody has seen results that counted them in: allocate again without them.
+        session.execute(delete(AllocationResult).where(AllocationResult.round_id == round_id))
+        allocation_round.allocated_at = None
+        outbox.record_event(session, ROUND_ALLOCATION_REQUESTED, {"round_id": round_id})
     session.flush()
     audit.record(
         session,

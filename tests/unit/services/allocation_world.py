@@ -31,7 +31,8 @@ from matcher.models import (
 )
 from tests.unit.services.world import World, civil_servant, open_placement
 
-UNACCEPTABLE_REASON = "The role needs a full driving licence"
+# Quotes, a backslash and an accent: the results' COPY must carry them unchanged.
+UNACCEPTABLE_REASON = 'The role needs a full "category B" driving licence \\ permis de conduire é'
 
 
 @dataclass

@@ -26,6 +26,7 @@ from matcher.models import (
     ConfirmationDecision,
     Department,
     Match,
+    OrganisationKind,
     OutboxEvent,
     RankingMode,
     RoundParticipant,
@@ -665,9 +666,38 @@ def test_a_participant_withdraws_only_before_results_are_published(world: World,
         participants.withdraw(db.session, world.person.id, choosing.round.id)
 
     assert errors_of(again) == {"round": "You have withdrawn from this round"}
+    for person in choosing.people[1:]:
+        participants.set_choices(db.session, person.id, choosing.round.id, [choosing.place_a.id])
     rounds.advance(db.session, world.platform_admin.id, choosing.round.id, RoundState.ALLOCATING)
     allocate_round(db.session, choosing.round.id, by=None)
+    # After the job ran but before anyone saw its results: they are dropped and the job asked
+    # for again, which allocates without the one who left.
+    participants.withdraw(db.session, world.other_person.id, choosing.round.id)
+    assert choosing.round.allocated_at is None
+    asked = db.session.scalar(
+        select(func.count()).where(OutboxEvent.task_name == ROUND_ALLOCATION_REQUESTED)
+    )
+    assert asked == 2
+    again = allocate_round(db.session, choosing.round.id, by=None)
+    assert (again.participants, again.already_allocated) == (1, False)
     rounds.advance(db.session, world.platform_admin.id, choosing.round.id, RoundState.PUBLISHED)
     with pytest.raises(ValidationFailed) as published:
-        participants.withdraw(db.session, world.other_person.id, choosing.round.id)
+        participants.withdraw(db.session, choosing.people[2].id, choosing.round.id)
     assert errors_of(published) == {"state": "The round is published, so this cannot be done now"}
+
+
+def test_managers_see_the_counts_and_the_places_left_empty(world: World, choosing: Round):
+    participants.set_choices(db.session, world.person.id, choosing.round.id, [choosing.place_a.id])
+    rounds.advance(db.session, world.platform_admin.id, choosing.round.id, RoundState.ALLOCATING)
+    with pytest.raises(ValidationFailed):
+        results.round_statistics(db.session, world.platform_admin.id, choosing.round.id)
+    allocate_round(db.session, choosing.round.id, by=world.platform_admin)
+
+    statistics = results.round_statistics(db.session, world.platform_admin.id, choosing.round.id)
+    with pytest.raises(NotPermitted):
+        results.round_statistics(db.session, world.member_a.id, choosing.round.id)
+
+    assert (statistics.summary.placed, statistics.summary.first_choice) == (1, 1)
+    assert statistics.summary.unplaced == 2
+    assert statistics.unfilled_by_region == [("No region", 1)]
+    assert statistics.unfilled_by_kind == [(OrganisationKind.POLICE_FORCE, 1)]
