@@ -311,7 +311,7 @@ def _result_rows(
     place_ids = loaded.place_ids.tolist()
     # The JSON of a plain verdict is written out directly: json.dumps for each of half a
     # million choices costs a second. Facts with text in them go through json.dumps.
-    plain = '{{"round_place_id":{},"verdict":"{}"}}'.format
+    verdict_json = {verdict: f',"verdict":"{verdict.value}"}}' for verdict in ChoiceVerdict}
     rows = []
     for participant, participant_id in enumerate(loaded.participant_ids.tolist()):
         choices = []
@@ -323,7 +323,7 @@ def _result_rows(
                 }
                 choices.append(json.dumps(fact, separators=(",", ":")))
             else:
-                choices.append(plain(place_ids[place], verdict.value))
+                choices.append('{"round_place_id":' + str(place_ids[place]) + verdict_json[verdict])
         got = outcome.place_of[participant]
         rows.append(
             (
