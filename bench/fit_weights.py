@@ -10,9 +10,11 @@ Procedure (deterministic, so a rerun writes the same file):
    turn, try every value of GRID and keep the one with the highest NDCG@10 averaged over the
    generators (a tie keeps the current value); repeat passes until one changes nothing.
 Scores only rank, so the text weight is held at 1 to fix the scale; otherwise the ascent would
-inflate every fitted weight to shrink the two it may not touch. Bridging and "not for me" are
-policy, not relevance: no generator has a truth for them (a preference for local practice, a
-dismissal's look-alikes), so they keep their set values on that scale.
+inflate every fitted weight to shrink the ones it may not touch. Bridging, "not for me" and
+interests are policy, not relevance: no generator has a truth for them (a preference for local
+practice, the look-alikes of a dismissal or an interest), so they keep their set values on that
+scale. Exposure prices are left out while fitting (see bench.ranking.component_scores); the
+engine adds them to whatever weights are chosen, and bench.engine_quality scores the two together.
 The chosen weights, the NDCG@10 per generator before and after, and every pass are written to
 bench/fitted_weights.json; config.MATCH_WEIGHT_DEFAULTS must equal them (a unit test checks).
 """
@@ -30,7 +32,7 @@ from bench.ranking import TRAINING_SEED, combine, component_scores, datasets, nd
 from matcher.engine import Weights
 
 FITTED_WEIGHTS = Path(__file__).with_name("fitted_weights.json")
-FITTED = ("themes", "skills", "distance", "start")
+FITTED = ("themes", "related_themes", "skills", "related_skills", "distance", "start")
 GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.4, 2.0)
 MAX_PASSES = 6
 

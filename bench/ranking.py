@@ -7,7 +7,7 @@ baselines by the generator's), and is scored by NDCG@10 against the generator's 
 from __future__ import annotations
 
 import re
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,25 +30,33 @@ def datasets(seed: int) -> dict[str, Dataset]:
     return {name: generate(PEOPLE, PLACEMENTS, seed) for name, generate in GENERATORS.items()}
 
 
-def fitted_engine(data: Dataset, weights: Weights) -> Engine:
-    """The engine fitted to ``data`` with ``weights``, on the generator's today."""
-    return Engine(EngineConfig(weights=weights, today=data.today)).fit(data.people, data.placements)
+def fitted_engine(data: Dataset, weights: Weights, priced: bool = True) -> Engine:
+    """The engine fitted to ``data`` with ``weights``, on the generator's today; with its
+    exposure prices unless ``priced`` is false."""
+    config = EngineConfig(weights=weights, today=data.today)
+    if not priced:
+        config = replace(config, exposure_depth=0)
+    return Engine(config).fit(data.people, data.placements)
 
 
-def engine_scores(data: Dataset, weights: Weights) -> NDArray[np.float32]:
+def engine_scores(data: Dataset, weights: Weights, priced: bool = True) -> NDArray[np.float32]:
     """The engine's people x placements scores, -inf where its filters bar the pair."""
-    engine = fitted_engine(data, weights)
+    engine = fitted_engine(data, weights, priced)
     return engine.scores(np.arange(len(data.people)), np.arange(len(data.placements)))
 
 
 def component_scores(data: Dataset) -> dict[str, NDArray[np.float32]]:
-    """The engine's score with one component at weight 1 and the rest at 0, per component.
+    """The engine's relevance with one component at weight 1 and the rest at 0, per component.
 
-    The engine's score is linear in its weights, so any weighting's scores are the weighted sum
-    of these grids: fitting weights needs one engine fit per component, not one per trial.
+    Relevance is linear in the weights, so any weighting's scores are the weighted sum of these
+    grids: fitting weights needs one engine fit per component, not one per trial. Exposure
+    prices are left out: they are fitted to the weighted scores, so they are not linear.
     """
     zero = dict.fromkeys(COMPONENTS, 0.0)
-    return {name: engine_scores(data, Weights(**{**zero, name: 1.0})) for name in COMPONENTS}
+    return {
+        name: engine_scores(data, Weights(**{**zero, name: 1.0}), priced=False)
+        for name in COMPONENTS
+    }
 
 
 def combine(grids: dict[str, NDArray[np.float32]], weights: Weights) -> NDArray[np.float32]:

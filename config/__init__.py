@@ -50,12 +50,15 @@ METRICS_TOKEN_MIN_LENGTH = 32
 # keeps the two equal.
 MATCH_WEIGHT_DEFAULTS = (
     ("themes", 0.5),
-    ("skills", 0.4),
+    ("related_themes", 1.4),
+    ("skills", 0.3),
+    ("related_skills", 0.7),
     ("text", 1.0),
-    ("distance", 0.5),
+    ("distance", 0.7),
     ("start", 0.05),
     ("bridging", 0.2),
     ("not_for_me", 1.0),
+    ("interests", 0.5),
 )
 
 

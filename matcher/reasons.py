@@ -33,7 +33,10 @@ more than that:
   one. Callers read the kinds of every person on a page in one query
   (``match_queries.organisation_kinds_worked_with``).
 
-Grade is a hard filter, true of every match, so no sentence says it.
+Grade is a hard filter, true of every match, so no sentence says it. Components that lowered
+the score ("not for me" look-alikes, the exposure price of a placement shown to many) are never
+said. A themes or skills reason counts neighbouring themes or skills too; it names only the
+shared ones, and says nothing when none is shared.
 """
 
 from __future__ import annotations
@@ -170,6 +173,7 @@ class Wording:
     themes: str
     skills: str
     text: str
+    interests: str
     distance: str
     start: Callable[[MatchFacts], str | None]
     first_placement: str
@@ -180,6 +184,7 @@ FOR_PERSON = Wording(
     themes="Shares your interest in {}",
     skills="Uses your skills in {}",
     text="Close to what you wrote about yourself",
+    interests="Like placements you said you were interested in",
     distance="{} from your home",
     start=start_in_words,
     first_placement="Your first placement with",
@@ -190,6 +195,7 @@ FOR_ORGANISATION = Wording(
     themes="Interested in {}",
     skills="Has skills in {}",
     text="What they wrote about themselves is close to your description",
+    interests="Like placements they said they were interested in",
     distance="Lives {} away",
     start=free_in_words,
     first_placement="Their first placement with",
@@ -215,6 +221,8 @@ def sentence_for(
     if component == "text":
         similarity = evidence.get("similarity") or 0.0
         return wording.text if similarity >= TEXT_SIMILARITY_WORTH_SAYING else None
+    if component == "interests":
+        return wording.interests if evidence.get("similar_to_interest_ids") else None
     if component == "distance":
         km = evidence.get("distance_km")
         if km is None:

@@ -3,7 +3,7 @@
 from matcher.engine.config import EngineConfig, Weights
 from matcher.engine.engine import ENGINE_VERSION, Engine, TopK
 from matcher.engine.explain import Reason, Reasons
-from matcher.engine.exposure import Exposure, Reranked, exposure, gini, rerank_for_exposure
+from matcher.engine.exposure import Exposure, exposure, exposure_prices, gini
 from matcher.engine.frames import KINDS, PeopleFrame, PlacementFrame
 
 __all__ = [
@@ -16,10 +16,9 @@ __all__ = [
     "PlacementFrame",
     "Reason",
     "Reasons",
-    "Reranked",
     "TopK",
     "Weights",
     "exposure",
+    "exposure_prices",
     "gini",
-    "rerank_for_exposure",
 ]

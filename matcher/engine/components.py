@@ -1,8 +1,13 @@
-"""Relevance components, for grids of pairs (scoring) and for lists of pairs (reasons)."""
+"""Relevance components, for grids of pairs (scoring) and for lists of pairs (reasons).
+
+The themes and skills components each count the ids the two sides share and, through the
+fitted affinities, the neighbouring ones (weights ``related_themes`` and ``related_skills``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from matcher.engine.config import EngineConfig
@@ -16,6 +21,8 @@ COMPONENTS: tuple[str, ...] = (
     "start",
     "bridging",
     "not_for_me",
+    "interests",
+    "exposure",
 )
 
 
@@ -34,13 +41,11 @@ def grid_scores(
     if people_rows:
         # Themes, text, bridging and the "not for me" penalty are one dense product.
         scores = fitted.p_u[people] @ fitted.q_v[placements].T
-        skills = fitted.p_skills[people] @ fitted.q_skills[placements].T
+        scores += fitted.p_skills[people] @ fitted.q_skill_mix[placements].T
     else:
         pa, qa = qa, pa
         scores = fitted.q_v[placements] @ fitted.p_u[people].T
-        skills = fitted.q_skills[placements] @ fitted.p_skills[people].T
-    skills = skills.tocoo()
-    scores[skills.row, skills.col] += np.float32(w.skills) * skills.data
+        scores += (fitted.p_skills[people] @ fitted.q_skill_mix[placements].T).T
     # Closeness (1 - d / limit)^2, 0 beyond the limit, and at least remote_closeness when both
     # sides accept remote work. Squared because the wish to travel falls fast: a placement
     # halfway to the limit counts a quarter of one next door, not half (linear closeness lost
@@ -80,6 +85,41 @@ def _rowwise_dot(
 _CHUNK = 16_384
 
 
+def _rowwise_bilinear(
+    left: sp.csr_matrix,
+    right: sp.csr_matrix,
+    affinity: NDArray[np.float32],
+    li: NDArray[np.intp],
+    ri: NDArray[np.intp],
+) -> NDArray[np.float64]:
+    """left[li[n]] @ affinity . right[ri[n]] for every n, in chunks that stay in cache."""
+    out = np.empty(len(li), np.float64)
+    for start in range(0, len(li), _CHUNK):
+        part = slice(start, start + _CHUNK)
+        near = left[li[part]] @ affinity
+        out[part] = np.asarray(right[ri[part]].multiply(near).sum(axis=1), np.float64).ravel()
+    return out
+
+
+def _feedback_similarity(
+    fitted: Fitted,
+    has: NDArray[np.bool_],
+    sums: NDArray[np.float32],
+    people: NDArray[np.intp],
+    placements: NDArray[np.intp],
+) -> NDArray[np.float64]:
+    """Each pair's placement against the sum of the person's placements of one kind of
+    feedback; only people with such feedback are computed, the rest are 0."""
+    out = np.zeros(len(people), np.float64)
+    some = np.flatnonzero(has[people])
+    if len(some):
+        n_themes = fitted.q_themes.shape[1]
+        pi, qi = people[some], placements[some]
+        out[some] = _rowwise_dot(sums[:, :n_themes], fitted.q_themes, pi, qi)
+        out[some] += _rowwise_dot(sums[:, n_themes:], fitted.q_text, pi, qi)
+    return out
+
+
 def pair_contributions(
     fitted: Fitted,
     config: EngineConfig,
@@ -93,8 +133,18 @@ def pair_contributions(
     ``shared_themes`` and ``shared_skills`` are the counts of ids the two sides share.
     """
     w = config.weights
-    themes = shared_themes * fitted.p_theme_norm[people] * fitted.q_theme_norm[placements]
-    skills = shared_skills * fitted.p_skill_norm[people] * fitted.q_skill_norm[placements]
+    themes = w.themes * (
+        shared_themes * fitted.p_theme_norm[people] * fitted.q_theme_norm[placements]
+    )
+    themes += w.related_themes * _rowwise_dot(
+        fitted.p_near_themes, fitted.q_themes, people, placements
+    )
+    skills = w.skills * (
+        shared_skills * fitted.p_skill_norm[people] * fitted.q_skill_norm[placements]
+    )
+    skills += w.related_skills * _rowwise_bilinear(
+        fitted.p_skills, fitted.q_skills, fitted.skill_affinity, people, placements
+    )
     text = _rowwise_dot(fitted.p_text, fitted.q_text, people, placements)
     de = fitted.p_e[people].astype(np.float64) - fitted.q_e[placements]
     dn = fitted.p_n[people].astype(np.float64) - fitted.q_n[placements]
@@ -108,23 +158,21 @@ def pair_contributions(
     bridging = fitted.q_local[placements] * (
         1.0 + config.policy_bridging_extra * fitted.p_policy[people]
     )
-    # Only people with a "not for me" carry a penalty; skip the rest.
-    dismissed = np.zeros(len(people), np.float64)
-    some = np.flatnonzero(fitted.p_has_dismissed[people])
-    if len(some):
-        n_themes = fitted.q_themes.shape[1]
-        pd, pi, qi = fitted.p_dismissed, people[some], placements[some]
-        dismissed[some] = _rowwise_dot(pd[:, :n_themes], fitted.q_themes, pi, qi)
-        dismissed[some] += _rowwise_dot(pd[:, n_themes:], fitted.q_text, pi, qi)
+    dismissed = _feedback_similarity(
+        fitted, fitted.p_has_dismissed, fitted.p_dismissed, people, placements
+    )
+    liked = _feedback_similarity(fitted, fitted.p_has_liked, fitted.p_liked, people, placements)
     contributions = np.stack(
         [
-            w.themes * themes,
-            w.skills * skills,
+            themes,
+            skills,
             w.text * text,
             w.distance * closeness,
             w.start * fit,
             w.bridging * bridging,
             -0.5 * w.not_for_me * dismissed,
+            0.5 * w.interests * liked,
+            -fitted.q_price[placements].astype(np.float64),
         ],
         axis=1,
     )

@@ -14,12 +14,19 @@ class Weights:
     """How much each relevance component counts; a pair's score is their weighted sum."""
 
     themes: float = 0.5
+    # Themes and skills that go together in the data (see features._affinity): a person tagged
+    # "housing" is near a placement on "homelessness". They count inside the themes and skills
+    # components, so a reason for a theme or skill says how much the neighbours added.
+    related_themes: float = 0.5
     skills: float = 0.4
+    related_skills: float = 0.3
     text: float = 1.0
     distance: float = 0.4
     start: float = 0.3
     bridging: float = 0.2
     not_for_me: float = 1.0
+    # Placements like those a person said they were interested in count more for them.
+    interests: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,13 @@ class EngineConfig:
     remote_closeness: float = 0.5
     # Extra bridging for policy professionals going to local delivery (1.0 doubles it).
     policy_bridging_extra: float = 0.5
+    # Exposure control: at fit, each open placement gets a price (subtracted from its scores)
+    # that keeps it in at most about exposure_cap_factor times its fair share of the top
+    # exposure_depth lists of up to exposure_sample people (see exposure.exposure_prices).
+    # Without it a few placements that suit many people fill most lists. 0 turns it off.
+    exposure_depth: int = 10
+    exposure_cap_factor: float = 2.0
+    exposure_sample: int = 5_000
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     seed: int = 0
 

@@ -12,11 +12,12 @@ from numpy.typing import NDArray
 
 from matcher.engine.config import EngineConfig
 from matcher.engine.explain import Reason, Reasons, explain_pairs
-from matcher.engine.features import Fitted, fit, update
+from matcher.engine.exposure import exposure_prices
+from matcher.engine.features import Fitted, fit, update, with_prices
 from matcher.engine.frames import PeopleFrame, PlacementFrame, splice
 from matcher.engine.scoring import people_blocks, placement_blocks, score_grid, top_k_blocks
 
-ENGINE_VERSION = "tfidf-lsa-theme-lift-3"
+ENGINE_VERSION = "related-tags-exposure-priced-4"
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,11 +90,35 @@ class Engine:
         self.placements: PlacementFrame | None = None
 
     def fit(self, people: PeopleFrame, placements: PlacementFrame) -> Engine:
-        """Precompute vectors and arrays for both sides; returns self."""
+        """Precompute vectors and arrays for both sides, then price exposure; returns self."""
         self._fitted = fit(people, placements, self.config)
         self.people = people
         self.placements = placements
+        self._price_exposure()
         return self
+
+    def _price_exposure(self) -> None:
+        """Give each placement the exposure price that spreads a sample of people's top lists.
+
+        The sample's candidates are their top 5 x exposure_depth by relevance alone; prices
+        are then part of every score, on every path (full, incremental, either side).
+        """
+        config, fitted = self.config, self.fitted
+        n_people = len(self._frames()[0])
+        if config.exposure_depth <= 0 or n_people == 0:
+            return
+        size = min(n_people, config.exposure_sample)
+        rng = np.random.default_rng(config.seed)
+        sample = np.sort(rng.choice(n_people, size=size, replace=False)).astype(np.intp)
+        blocks = people_blocks(fitted, config, sample)
+        ids = self._frames()[1].ids
+        r, c, v = top_k_blocks(fitted, config, blocks, ids, 5 * config.exposure_depth, True)
+        prices = np.zeros(len(ids), np.float64)
+        found = exposure_prices(
+            r, c, v.astype(np.float64), config.exposure_depth, config.exposure_cap_factor
+        )
+        prices[: len(found)] = found
+        self._fitted = with_prices(fitted, prices)
 
     def update(
         self,

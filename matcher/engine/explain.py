@@ -50,6 +50,7 @@ class Reasons:
     remote: NDArray[np.bool_]  # the pair is beyond the travel limit but remote is possible
     days_to_start: NDArray[np.int64]
     dismissed: sp.csr_matrix  # n x placements: the person's "not for me" placements
+    interested: sp.csr_matrix  # n x placements: the placements the person was interested in
     placement_ids: NDArray[np.int64]
     organisation_local: NDArray[np.bool_]
 
@@ -69,6 +70,7 @@ class Reasons:
             remote=self.remote[index],
             days_to_start=self.days_to_start[index],
             dismissed=self.dismissed[index],
+            interested=self.interested[index],
             placement_ids=self.placement_ids,
             organisation_local=self.organisation_local[index],
         )
@@ -81,6 +83,7 @@ class Reasons:
         shared_skills = self.skill_ids[skills.indices[skills.indptr[i] : skills.indptr[i + 1]]]
         distance = self.distance_km[i]
         dismissed = self.dismissed.indices[self.dismissed.indptr[i] : self.dismissed.indptr[i + 1]]
+        liked = self.interested.indices[self.interested.indptr[i] : self.interested.indptr[i + 1]]
         evidence: dict[str, dict[str, Any]] = {
             "themes": {"shared_theme_ids": sorted(int(t) for t in shared_themes)},
             "skills": {"shared_skill_ids": sorted(int(s) for s in shared_skills)},
@@ -98,6 +101,11 @@ class Reasons:
             "not_for_me": {
                 "similar_to_dismissed_ids": sorted(int(p) for p in self.placement_ids[dismissed])
             },
+            "interests": {
+                "similar_to_interest_ids": sorted(int(p) for p in self.placement_ids[liked])
+            },
+            # The price of a placement in many lists: it says nothing about the pair.
+            "exposure": {},
         }
         return [
             Reason(component=name, contribution=float(value), evidence=evidence[name])
@@ -140,6 +148,7 @@ def explain_pairs(
         remote=~within,
         days_to_start=days,
         dismissed=fitted.p_dismissed_pairs[people],
+        interested=fitted.p_interested_pairs[people],
         placement_ids=placement_ids,
         organisation_local=fitted.q_local[placements].copy(),
     )

@@ -1,4 +1,4 @@
-"""How widely placements are seen, and a re-ranking that spreads attention."""
+"""How widely placements are seen, and the prices that spread attention among them."""
 
 from __future__ import annotations
 
@@ -42,16 +42,6 @@ def exposure(
     return Exposure(coverage=float(np.mean(counts > 0)), gini=gini(counts), counts=counts)
 
 
-@dataclass(frozen=True, slots=True)
-class Reranked:
-    """People's lists after re-ranking; arrays parallel, grouped by person, rank from 1."""
-
-    person_index: NDArray[np.intp]
-    placement_index: NDArray[np.intp]
-    scores: NDArray[np.float64]
-    ranks: NDArray[np.int32]
-
-
 def _choose(
     rows: NDArray[np.intp], cols: NDArray[np.intp], adjusted: NDArray[np.float64], depth: int
 ) -> NDArray[np.intp]:
@@ -64,7 +54,7 @@ def _choose(
     return order[position < depth]
 
 
-def rerank_for_exposure(
+def exposure_prices(
     person_index: NDArray[np.intp],
     placement_index: NDArray[np.intp],
     scores: NDArray[np.float64],
@@ -72,17 +62,17 @@ def rerank_for_exposure(
     cap_factor: float = 2.0,
     step: float = 0.02,
     iterations: int = 40,
-) -> Reranked:
-    """Pick each person's ``depth`` from longer candidate lists under soft per-placement caps.
+) -> NDArray[np.float64]:
+    """A price per placement (index up to the largest in ``placement_index``) that keeps each
+    one in at most about ``cap_factor`` times its fair share of the ``depth``-long lists people
+    pick from their candidates by score minus price.
 
-    A placement may appear in about ``cap_factor`` times its fair share of lists. Caps are
-    enforced by prices (a Lagrangian relaxation): each round, placements shown more than the
-    cap get dearer and the rest cheaper, and every person takes the best score minus price.
-    Nobody is given an ineligible placement, since the candidates already passed the filters.
+    Prices come from a Lagrangian relaxation of the caps: each round, placements shown more
+    than the cap get dearer and the rest cheaper (never below 0), and every person takes the
+    best score minus price.
     """
     if len(scores) == 0:
-        empty = np.empty(0, np.intp)
-        return Reranked(empty, empty, np.empty(0), np.empty(0, np.int32))
+        return np.zeros(0, np.float64)
     rows = np.asarray(person_index, np.intp)
     cols = np.asarray(placement_index, np.intp)
     n_people = len(np.unique(rows))
@@ -94,10 +84,4 @@ def rerank_for_exposure(
         counts = np.bincount(cols[chosen], minlength=len(price))
         price = np.maximum(price + step * (counts - cap) / cap, 0.0)
         chosen = _choose(rows, cols, scores - price[cols], depth)
-    # Shown in order of relevance; the prices only decided which placements make the list.
-    final = chosen[np.lexsort((cols[chosen], -scores[chosen], rows[chosen]))]
-    groups = rows[final]
-    new = np.r_[True, groups[1:] != groups[:-1]]
-    starts = np.flatnonzero(new)
-    ranks = (np.arange(len(final)) - starts[np.cumsum(new) - 1] + 1).astype(np.int32)
-    return Reranked(rows[final], cols[final], scores[final], ranks)
+    return price

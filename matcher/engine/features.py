@@ -68,13 +68,34 @@ def _theme_lift(tfidf: sp.csr_matrix, themes: sp.csr_matrix) -> NDArray[np.float
     return np.maximum(given_word - prior[None, :], 0.0).astype(np.float32)
 
 
+def _affinity(sets: sp.csr_matrix) -> NDArray[np.float32]:
+    """Items x items: how much more often than on average a row with one item holds the other.
+
+    Lift P(j | i) - P(j) over the declared sets of both sides, clipped at 0, made symmetric,
+    with a zero diagonal (an item's own match is counted by the shared ids). Tags that people
+    and placements declare together are neighbours: "housing" is near "homelessness".
+    """
+    n_items = sets.shape[1]
+    if n_items == 0 or sets.nnz == 0:
+        return np.zeros((n_items, n_items), np.float32)
+    has = sets.astype(np.float64)
+    df = np.asarray(has.sum(axis=0)).ravel()
+    together = np.asarray((has.T @ has).todense())
+    lift = together / np.maximum(df, 1.0)[:, None] - (df / sets.shape[0])[None, :]
+    np.fill_diagonal(lift, 0.0)
+    lift = np.maximum(lift, 0.0)
+    return ((lift + lift.T) / 2.0).astype(np.float32)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Fitted:
     """Everything precomputed from the two frames; read-only while scoring."""
 
     # Person side.
-    p_u: NDArray[np.float32]  # weighted dense vector: themes, text, bridging, minus dismissals
+    # Weighted dense vector: themes, text, bridging, minus dismissals, and -1 for the price.
+    p_u: NDArray[np.float32]
     p_themes: NDArray[np.float32]  # unit theme vectors
+    p_near_themes: NDArray[np.float32]  # unit theme vectors spread to neighbours: p_themes @ A
     p_theme_norm: NDArray[np.float64]  # 1 / sqrt(number of themes), 0 for none
     p_skill_norm: NDArray[np.float64]
     p_has_dismissed: NDArray[np.bool_]
@@ -84,6 +105,9 @@ class Fitted:
     p_theme_sets: sp.csr_matrix  # binary themes, for shared-theme evidence
     p_skill_sets: sp.csr_matrix
     p_dismissed_pairs: sp.csr_matrix  # people x placements, 1 where "not for me"
+    p_has_liked: NDArray[np.bool_]
+    p_liked: NDArray[np.float32]  # sum of the [themes, text] of placements they were interested in
+    p_interested_pairs: sp.csr_matrix  # people x placements, 1 where interested
     p_e: NDArray[np.float32]
     p_n: NDArray[np.float32]
     p_lim2: NDArray[np.float32]
@@ -96,12 +120,15 @@ class Fitted:
     p_discoverable: NDArray[np.bool_]
     p_policy: NDArray[np.bool_]
     # Placement side.
-    q_v: NDArray[np.float32]  # dense vector: themes, text, bridging
+    q_v: NDArray[np.float32]  # dense vector: themes, text, bridging, exposure price
     q_themes: NDArray[np.float32]
     q_theme_norm: NDArray[np.float64]
     q_skill_norm: NDArray[np.float64]
     q_text: NDArray[np.float32]
     q_skills: sp.csr_matrix
+    # Dense skill vectors weighted for the grid: skills * unit skills + related_skills * their
+    # neighbours; a person's sparse unit skills times this is both skill terms at once.
+    q_skill_mix: NDArray[np.float32]
     q_theme_sets: sp.csr_matrix
     q_skill_sets: sp.csr_matrix
     q_e: NDArray[np.float32]
@@ -113,9 +140,15 @@ class Fitted:
     q_gmax: NDArray[np.int16]
     q_kind: NDArray[np.uint8]
     q_local: NDArray[np.bool_]
+    # Exposure price subtracted from every score of the placement (0 until priced; see
+    # with_prices). A placement changed since the fit keeps 0 until the next fit.
+    q_price: NDArray[np.float32]
     # Vocabularies mapping matrix columns back to taxonomy ids.
     theme_ids: NDArray[np.int64]
     skill_ids: NDArray[np.int64]
+    # Neighbouring themes and skills learned from the fit's declared sets (see _affinity).
+    theme_affinity: NDArray[np.float32]
+    skill_affinity: NDArray[np.float32]
     # The fitted text model, kept so that changed rows get their vectors alone.
     text_model: TextModel
 
@@ -202,6 +235,7 @@ def _person_rows(
     theme_vocab: dict[int, int],
     skill_vocab: dict[int, int],
     text: NDArray[np.float32],
+    theme_affinity: NDArray[np.float32],
     config: EngineConfig,
 ) -> dict[str, Any]:
     """The person-side fields that depend on each person's own row only."""
@@ -209,9 +243,11 @@ def _person_rows(
     theme_sets = _sets_matrix(people.themes, theme_vocab)
     skill_sets = _sets_matrix(people.skills, skill_vocab)
     limit = people.travel_limit_km.astype(np.float64)
+    themes = _unit(theme_sets).toarray()
     return {
         # Cosine (Ochiai) overlap: shared / sqrt(|A| |B|), a dot product of unit vectors.
-        "p_themes": _unit(theme_sets).toarray(),
+        "p_themes": themes,
+        "p_near_themes": themes @ theme_affinity,
         "p_theme_norm": _inverse_root_sizes(theme_sets),
         "p_skill_norm": _inverse_root_sizes(skill_sets),
         "p_text": text,
@@ -261,36 +297,78 @@ def _placement_rows(
         "q_gmax": placements.grade_max_rank.astype(np.int16),
         "q_kind": placements.kind_bit.astype(np.uint8),
         "q_local": placements.local.copy(),
+        "q_price": np.zeros(len(placements), np.float32),
     }
 
 
-def _dismissed_pairs(people: PeopleFrame, placements: PlacementFrame) -> sp.csr_matrix:
-    """People x placements, 1 where the person marked the placement "not for me"."""
+def _pairs(sets: list[frozenset[int]], placements: PlacementFrame) -> sp.csr_matrix:
+    """People x placements, 1 where the person's set (of placement ids) holds the placement."""
     position = _id_vocab(placements.ids)
-    some = [(i, d) for i, d in enumerate(people.dismissed) if d]
+    some = [(i, d) for i, d in enumerate(sets) if d]
     rows = [i for i, d in some for pid in d if pid in position]
     cols = [position[pid] for _, d in some for pid in d if pid in position]
     pairs = sp.csr_matrix(
-        (np.ones(len(rows), np.int8), (rows, cols)), shape=(len(people), len(placements))
+        (np.ones(len(rows), np.int8), (rows, cols)), shape=(len(sets), len(placements))
     )
     pairs.sum_duplicates()
     return pairs
 
 
 def _p_u(
-    p: dict[str, Any], dismissed: NDArray[np.float32], rows: Any, config: EngineConfig
+    p: dict[str, Any],
+    dismissed: NDArray[np.float32],
+    liked: NDArray[np.float32],
+    rows: Any,
+    config: EngineConfig,
 ) -> NDArray[np.float32]:
-    """Weighted person vectors of ``rows``: themes, text, bridging, minus dismissals."""
+    """Weighted person vectors of ``rows``: themes and their neighbours, text, bridging, minus
+    dismissals, plus interests, and -1 that takes the placement's exposure price."""
     w = config.weights
     themes, text = p["p_themes"][rows], p["p_text"][rows]
     n_themes, n_text = themes.shape[1], text.shape[1]
-    out = np.empty((len(themes), n_themes + n_text + 2), np.float32)
+    out = np.empty((len(themes), n_themes + n_text + 3), np.float32)
     np.multiply(themes, np.float32(w.themes), out=out[:, :n_themes])
+    out[:, :n_themes] += np.float32(w.related_themes) * p["p_near_themes"][rows]
     np.multiply(text, np.float32(w.text), out=out[:, n_themes : n_themes + n_text])
-    out[:, -2] = w.bridging
-    out[:, -1] = w.bridging * config.policy_bridging_extra * p["p_policy"][rows]
+    out[:, -3] = w.bridging
+    out[:, -2] = w.bridging * config.policy_bridging_extra * p["p_policy"][rows]
+    out[:, -1] = -1.0
     out[:, : n_themes + n_text] -= np.float32(0.5 * w.not_for_me) * dismissed
+    out[:, : n_themes + n_text] += np.float32(0.5 * w.interests) * liked
     return out
+
+
+def _feedback(
+    sets: list[frozenset[int]],
+    people: PeopleFrame,
+    placements: PlacementFrame,
+    q_similarity: NDArray[np.float32],
+    previous: tuple[sp.csr_matrix, NDArray[np.float32]] | None,
+    touched_people: NDArray[np.intp],
+    touched_placements: NDArray[np.intp],
+) -> tuple[sp.csr_matrix, NDArray[np.float32], NDArray[np.intp]]:
+    """People x placements pairs of one kind of feedback, each person's sum of the [themes,
+    text] of their placements, and the rows redone.
+
+    With ``previous`` (pairs and sums, same rows) only the people in ``touched_people``, or with
+    a placement in ``touched_placements``, are redone; without it, every row.
+    """
+    if previous is None:
+        pairs = _pairs(sets, placements)
+        sums = (pairs.astype(np.float32) @ q_similarity).astype(np.float32)
+        return pairs, sums, np.arange(len(people), dtype=np.intp)
+    pairs, sums = previous
+    if len(touched_people):
+        fresh = _pairs([sets[i] for i in touched_people], placements)
+        stacked = sp.vstack([pairs, fresh], format="csr")
+        index = np.arange(len(people))
+        index[touched_people] = len(people) + np.arange(len(touched_people))
+        pairs = stacked[index]
+    by_placement = pairs[:, touched_placements].tocoo()
+    rows = np.union1d(touched_people, by_placement.row).astype(np.intp)
+    sums = sums.copy()
+    sums[rows] = (pairs[rows].astype(np.float32) @ q_similarity).astype(np.float32)
+    return pairs, sums, rows
 
 
 def _cross(
@@ -299,46 +377,65 @@ def _cross(
     p: dict[str, Any],
     q: dict[str, Any],
     config: EngineConfig,
+    skill_affinity: NDArray[np.float32],
     previous: Fitted | None = None,
     touched_people: NDArray[np.intp] | None = None,
     touched_placements: NDArray[np.intp] | None = None,
 ) -> dict[str, Any]:
-    """Fields that join the two sides: "not for me" and the weighted dense vectors.
+    """Fields that join the two sides: feedback ("not for me", interests) and the weighted
+    vectors.
 
     With ``previous`` (same people and placements, in the same rows) only the people in
-    ``touched_people``, or who dismissed a placement in ``touched_placements``, are redone.
+    ``touched_people``, or with feedback on a placement in ``touched_placements``, are redone.
     """
     # "Not for me": dismissed pairs are filtered; the sum of their theme and text vectors is
-    # subtracted from the person's vector so that look-alike placements score lower.
+    # subtracted from the person's vector so that look-alike placements score lower. Interests
+    # are the mirror image: their sum is added, so that look-alikes score higher.
     local = q["q_local"].astype(np.float32)[:, None]
-    q_similarity = np.hstack([q["q_themes"], q["q_text"]])
-    q_v = np.hstack([q_similarity, local, local]).astype(np.float32)
-    if previous is None or touched_people is None or touched_placements is None:
-        dismissed_pairs = _dismissed_pairs(people, placements)
-        p_dismissed = (dismissed_pairs.astype(np.float32) @ q_similarity).astype(np.float32)
-        p_u = _p_u(p, p_dismissed, slice(None), config)
-    else:
-        dismissed_pairs = previous.p_dismissed_pairs
-        if len(touched_people):
-            fresh = _dismissed_pairs(take_rows(people, touched_people), placements)
-            stacked = sp.vstack([dismissed_pairs, fresh], format="csr")
-            index = np.arange(len(people))
-            index[touched_people] = len(people) + np.arange(len(touched_people))
-            dismissed_pairs = stacked[index]
-        by_placement = dismissed_pairs[:, touched_placements].tocoo()
-        rows = np.union1d(touched_people, by_placement.row).astype(np.intp)
-        p_dismissed = previous.p_dismissed.copy()
-        p_dismissed[rows] = (dismissed_pairs[rows].astype(np.float32) @ q_similarity).astype(
-            np.float32
-        )
+    q_similarity = np.hstack([q["q_themes"], q["q_text"]]).astype(np.float32)
+    price = q["q_price"].astype(np.float32)[:, None]
+    q_v = np.hstack([q_similarity, local, local, price]).astype(np.float32)
+    incremental = not (previous is None or touched_people is None or touched_placements is None)
+    touched = (
+        np.empty(0, np.intp) if touched_people is None else touched_people,
+        np.empty(0, np.intp) if touched_placements is None else touched_placements,
+    )
+    dismissed_pairs, p_dismissed, rows = _feedback(
+        people.dismissed,
+        people,
+        placements,
+        q_similarity,
+        (previous.p_dismissed_pairs, previous.p_dismissed) if incremental and previous else None,
+        *touched,
+    )
+    interested_pairs, p_liked, liked_rows = _feedback(
+        people.interested,
+        people,
+        placements,
+        q_similarity,
+        (previous.p_interested_pairs, previous.p_liked) if incremental and previous else None,
+        *touched,
+    )
+    if incremental and previous is not None:
+        rows = np.union1d(rows, liked_rows).astype(np.intp)
         p_u = previous.p_u.copy()
-        p_u[rows] = _p_u(p, p_dismissed[rows], rows, config)
+        p_u[rows] = _p_u(p, p_dismissed[rows], p_liked[rows], rows, config)
+    else:
+        p_u = _p_u(p, p_dismissed, p_liked, slice(None), config)
+    w = config.weights
+    skills = q["q_skills"].toarray()
+    q_skill_mix = np.float32(w.skills) * skills
+    q_skill_mix += np.float32(w.related_skills) * (skills @ skill_affinity)
     return {
         "p_u": np.ascontiguousarray(p_u),
         "p_has_dismissed": np.diff(dismissed_pairs.indptr) > 0,
         "p_dismissed": p_dismissed,
         "p_dismissed_pairs": dismissed_pairs,
+        "p_has_liked": np.diff(interested_pairs.indptr) > 0,
+        "p_liked": p_liked,
+        "p_interested_pairs": interested_pairs,
         "q_v": np.ascontiguousarray(q_v),
+        "q_skill_mix": q_skill_mix.astype(np.float32),
     }
 
 
@@ -351,17 +448,32 @@ def fit(people: PeopleFrame, placements: PlacementFrame, config: EngineConfig) -
         [_sets_matrix(placements.themes, theme_vocab), _sets_matrix(people.themes, theme_vocab)],
         format="csr",
     )
+    declared_skills = sp.vstack(
+        [_sets_matrix(placements.skills, skill_vocab), _sets_matrix(people.skills, skill_vocab)],
+        format="csr",
+    )
+    theme_affinity, skill_affinity = _affinity(declared), _affinity(declared_skills)
     p_text, q_text, model = _text_vectors(people.about, placements.text, declared, config)
-    p = _person_rows(people, theme_vocab, skill_vocab, p_text, config)
+    p = _person_rows(people, theme_vocab, skill_vocab, p_text, theme_affinity, config)
     q = _placement_rows(placements, theme_vocab, skill_vocab, q_text, config)
     return Fitted(
         **p,
         **q,
-        **_cross(people, placements, p, q, config),
+        **_cross(people, placements, p, q, config, skill_affinity),
         theme_ids=theme_ids,
         skill_ids=skill_ids,
+        theme_affinity=theme_affinity,
+        skill_affinity=skill_affinity,
         text_model=model,
     )
+
+
+def with_prices(fitted: Fitted, prices: NDArray[np.floating]) -> Fitted:
+    """``fitted`` with these exposure prices, one per placement row."""
+    q_price = np.asarray(prices, np.float32)
+    q_v = fitted.q_v.copy()
+    q_v[:, -1] = q_price
+    return dataclasses.replace(fitted, q_price=q_price, q_v=q_v)
 
 
 def take_rows(frame: Frame, index: NDArray[np.intp]) -> Frame:
@@ -435,7 +547,19 @@ def _regather(
     return out
 
 
-CROSS_FIELDS = frozenset({"p_u", "p_has_dismissed", "p_dismissed", "p_dismissed_pairs", "q_v"})
+CROSS_FIELDS = frozenset(
+    {
+        "p_u",
+        "p_has_dismissed",
+        "p_dismissed",
+        "p_dismissed_pairs",
+        "p_has_liked",
+        "p_liked",
+        "p_interested_pairs",
+        "q_v",
+        "q_skill_mix",
+    }
+)
 
 
 def update(
@@ -464,7 +588,12 @@ def update(
         people,
         np.asarray(changed_people, np.int64),
         lambda part: _person_rows(
-            part, theme_vocab, skill_vocab, model.transform(part.about), config
+            part,
+            theme_vocab,
+            skill_vocab,
+            model.transform(part.about),
+            fitted.theme_affinity,
+            config,
         ),
     )
     q = _regather(
@@ -484,15 +613,28 @@ def update(
     )
     touched_people = np.flatnonzero(np.isin(people.ids, changed_people))
     touched_placements = np.flatnonzero(np.isin(placements.ids, changed_placements))
+    affinity = fitted.skill_affinity
     if same_rows:
-        cross = _cross(people, placements, p, q, config, fitted, touched_people, touched_placements)
+        cross = _cross(
+            people,
+            placements,
+            p,
+            q,
+            config,
+            affinity,
+            fitted,
+            touched_people,
+            touched_placements,
+        )
     else:
-        cross = _cross(people, placements, p, q, config)
+        cross = _cross(people, placements, p, q, config, affinity)
     return Fitted(
         **p,
         **q,
         **cross,
         theme_ids=fitted.theme_ids,
         skill_ids=fitted.skill_ids,
+        theme_affinity=fitted.theme_affinity,
+        skill_affinity=affinity,
         text_model=model,
     )

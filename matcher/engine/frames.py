@@ -74,6 +74,8 @@ class PeopleFrame:
     discoverable: NDArray[np.bool_]
     policy_profession: NDArray[np.bool_]
     dismissed: list[frozenset[int]]
+    # Placements the person said they were interested in (and still is, up to an acceptance).
+    interested: list[frozenset[int]]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -112,6 +114,7 @@ class PeopleFrame:
                 [bool(_get(r, "policy_profession", False)) for r in rows], bool
             ).reshape(-1),
             dismissed=_id_sets(rows, "dismissed"),
+            interested=_id_sets(rows, "interested"),
         )
 
 

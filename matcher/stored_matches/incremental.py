@@ -327,11 +327,11 @@ def _plan_rescores(
     s: _Standing,
     lists: _Lists,
     snapshot: Snapshot,
-    dismissers: NDArray[np.int64],
+    with_feedback: NDArray[np.int64],
     placement_id: int,
 ) -> None:
     """Ask the engine for the lists merging cannot settle, and write as little as it allows."""
-    redo = np.union1d(s.ids[s.rescore], dismissers)
+    redo = np.union1d(s.ids[s.rescore], with_feedback)
     if len(redo) == 0:
         return
     engine = snapshot.engine
@@ -373,11 +373,13 @@ def placement_changed(session: Session, settings: Settings, placement_id: int) -
     k = engine.config.k
     people = snapshot.people.ids
     scores = np.full(len(people), -np.inf, np.float32)
-    dismissers = np.empty(0, np.int64)
+    with_feedback = np.empty(0, np.int64)
     column = np.flatnonzero(snapshot.placements.ids == placement_id)[:1]
     if len(column) and len(people):
         scores = engine.scores(np.arange(len(people), dtype=np.intp), column)[:, 0]
-        dismissers = np.unique(people[engine.fitted.p_dismissed_pairs[:, column].tocoo().row])
+        # Their "not for me" or interest vectors hold its themes and text: whole lists redone.
+        feedback = engine.fitted.p_dismissed_pairs + engine.fitted.p_interested_pairs
+        with_feedback = np.unique(people[feedback[:, column].tocoo().row])
     eligible = np.isfinite(scores)
 
     # Scoring needs no lock; from here on, what is read is what is written.
@@ -388,7 +390,7 @@ def placement_changed(session: Session, settings: Settings, placement_id: int) -
     )
     candidates = np.flatnonzero(eligible & ~np.isin(people, holders))
     reach = _within_reach(session, people[candidates], scores[candidates], k)
-    ids = np.setdiff1d(np.union1d(holders, reach), dismissers)
+    ids = np.setdiff1d(np.union1d(holders, reach), with_feedback)
     row = _positions(people, ids)
     score = np.where(row >= 0, scores[np.maximum(row, 0)], np.float32(-np.inf)).astype(np.float32)
     lists = _stored_lists(session, ids)
@@ -397,7 +399,7 @@ def placement_changed(session: Session, settings: Settings, placement_id: int) -
     writes = _Writes(replace=set(ids[standing.gone].tolist()))
     writes.left += int((standing.gone & standing.held).sum())
     _plan_merges(writes, standing, snapshot, column, k)
-    _plan_rescores(writes, standing, lists, snapshot, dismissers, placement_id)
+    _plan_rescores(writes, standing, lists, snapshot, with_feedback, placement_id)
 
     # Rows that go, go first: every shift below then moves only rows that stay.
     delete_placement_matches(session, placement_id)

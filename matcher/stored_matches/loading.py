@@ -15,6 +15,8 @@ from matcher.engine import EngineConfig, PeopleFrame, PlacementFrame, Weights
 from matcher.models import (
     CivilServantProfile,
     Dismissal,
+    Interest,
+    InterestStatus,
     Organisation,
     Placement,
     PlacementStatus,
@@ -26,8 +28,17 @@ from matcher.models.users import profile_skills, profile_themes
 
 POLICY_PROFESSION = "Policy"
 # Placements whose text shapes the text model: everything that is or may become open. Filled
-# and withdrawn ones are final; they are loaded only while someone's "not for me" refers to them.
+# and withdrawn ones are final; they are loaded only while someone's "not for me" or interest
+# refers to them.
 LIVE_STATUSES = (PlacementStatus.DRAFT, PlacementStatus.OPEN, PlacementStatus.CLOSED)
+# Interests the engine learns from: the person said yes and has not stepped back (or been
+# turned down) since.
+LEARNED_INTERESTS = (
+    InterestStatus.INTERESTED,
+    InterestStatus.SHORTLISTED,
+    InterestStatus.OFFERED,
+    InterestStatus.ACCEPTED,
+)
 
 
 def engine_config(settings: Settings, today: date) -> EngineConfig:
@@ -41,10 +52,11 @@ def engine_config(settings: Settings, today: date) -> EngineConfig:
 
 
 def _grouped(
-    session: Session, owner: Any, value: Any, ids: Sequence[int] | None
+    session: Session, owner: Any, value: Any, ids: Sequence[int] | None, *where: Any
 ) -> dict[int, list[Any]]:
-    """``value`` grouped by ``owner`` (all owners, or only ``ids``); one SELECT, streamed."""
-    query = _restrict(select(owner, value), owner, ids)
+    """``value`` grouped by ``owner`` (all owners, or only ``ids``) in the rows ``where``
+    allows; one SELECT, streamed."""
+    query = _restrict(select(owner, value).where(*where), owner, ids)
     groups: dict[int, list[Any]] = defaultdict(list)
     for owner_id, found in session.execute(query.execution_options(yield_per=50_000)):
         groups[owner_id].append(found)
@@ -85,6 +97,13 @@ def load_people(session: Session, ids: Iterable[int] | None = None) -> PeopleFra
     skills = _grouped(session, profile_skills.c.user_id, profile_skills.c.skill_id, wanted)
     kinds = _grouped(session, WantedKind.user_id, WantedKind.kind, wanted)
     dismissed = _grouped(session, Dismissal.person_id, Dismissal.placement_id, wanted)
+    interested = _grouped(
+        session,
+        Interest.person_id,
+        Interest.placement_id,
+        wanted,
+        Interest.status.in_(LEARNED_INTERESTS),
+    )
     return PeopleFrame.from_records(
         {
             "id": row.user_id,
@@ -102,13 +121,14 @@ def load_people(session: Session, ids: Iterable[int] | None = None) -> PeopleFra
             "discoverable": row.discoverable,
             "policy_profession": bool(row.policy),
             "dismissed": dismissed.get(row.user_id, ()),
+            "interested": interested.get(row.user_id, ()),
         }
         for row in rows
     )
 
 
 def load_placements(session: Session, ids: Iterable[int] | None = None) -> PlacementFrame:
-    """Live placements and dismissed ones (all, or only ``ids`` whatever their status), by id."""
+    """Live placements and those of feedback (all, or only ``ids`` whatever their status), by id."""
     wanted = None if ids is None else sorted(set(ids))
     query = (
         select(
@@ -133,8 +153,15 @@ def load_placements(session: Session, ids: Iterable[int] | None = None) -> Place
     )
     if wanted is None:
         dismissed = select(Dismissal.placement_id).distinct()
+        interested = (
+            select(Interest.placement_id).where(Interest.status.in_(LEARNED_INTERESTS)).distinct()
+        )
         query = query.where(
-            or_(Placement.status.in_(LIVE_STATUSES), and_(Placement.id.in_(dismissed)))
+            or_(
+                Placement.status.in_(LIVE_STATUSES),
+                and_(Placement.id.in_(dismissed)),
+                Placement.id.in_(interested),
+            )
         )
     else:
         query = query.where(Placement.id.in_(wanted))

@@ -108,6 +108,8 @@ _EVIDENCE = {
     "start": '{"days_to_start":%d}',
     "bridging": '{"local_organisation":%s}',
     "not_for_me": '{"similar_to_dismissed_ids":[%s]}',
+    "interests": '{"similar_to_interest_ids":[%s]}',
+    "exposure": "{}",
 }
 
 
@@ -128,6 +130,8 @@ def _component_fields(reasons: Reasons) -> list[list[np.ndarray]]:
         "start": [reasons.days_to_start.astype(np.int64)],
         "bridging": [_BOOLEAN[reasons.organisation_local.astype(np.intp)]],
         "not_for_me": [np.array(_slices_for(reasons.dismissed, reasons.placement_ids), object)],
+        "interests": [np.array(_slices_for(reasons.interested, reasons.placement_ids), object)],
+        "exposure": [],
     }
     return [
         _signed(reasons.contributions[:, column], CONTRIBUTION_PLACES) + evidence[name]

@@ -48,7 +48,10 @@ def test_sentences_come_strongest_first_and_leave_out_what_lowered_the_score():
         reason("distance", 0.1, distance_km=17.6, remote=False),
         reason("themes", 0.5, shared_theme_ids=[1]),
         reason("not_for_me", -0.2, similar_to_dismissed_ids=[5]),
+        reason("exposure", -0.1),
         reason("start", 0.2, days_to_start=21),
+        # Neighbouring skills only: nothing shared to name.
+        reason("skills", 0.3, shared_skill_ids=[]),
     ]
     assert person_reads(reasons, FACTS) == [
         "Shares your interest in social care",
@@ -70,6 +73,12 @@ TABLE = [
         FACTS,
         "Close to what you wrote about yourself",
         "What they wrote about themselves is close to your description",
+    ),
+    (
+        reason("interests", 0.2, similar_to_interest_ids=[7]),
+        FACTS,
+        "Like placements you said you were interested in",
+        "Like placements they said they were interested in",
     ),
     # Within the travel limit: miles, even when remote work is possible too.
     (

@@ -52,6 +52,7 @@ def people_records(draw: st.DrawFn, n_placements: int) -> list[dict[str, Any]]:
                 "discoverable": draw(st.booleans()),
                 "policy_profession": draw(st.booleans()),
                 "dismissed": draw(st.sets(st.integers(1, n_placements), max_size=2)),
+                "interested": draw(st.sets(st.integers(1, n_placements), max_size=2)),
             }
         )
     return people
@@ -147,6 +148,15 @@ def _overlap(a: set[int], b: set[int]) -> float:
     return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
 
 
+def _related(a: set[int], b: set[int], ids: Any, affinity: Any) -> float:
+    """Sum of the fitted affinity over every pair of ids, scaled as the cosine overlap is."""
+    if not a or not b:
+        return 0.0
+    column = {int(t): i for i, t in enumerate(ids)}
+    total = sum(float(affinity[column[x], column[y]]) for x in a for y in b)
+    return total / math.sqrt(len(a) * len(b))
+
+
 def reference_score(
     engine: Engine,
     person: dict[str, Any],
@@ -154,13 +164,20 @@ def reference_score(
     placements: dict[int, dict[str, Any]],
     config: EngineConfig,
 ) -> float:
-    """The score of one pair from its records; text vectors come from the fitted engine."""
+    """The score of one pair from its records; text vectors, the affinities of themes and
+    skills and the exposure prices come from the fitted engine."""
     w = config.weights
     fitted = engine.fitted
     i = int(engine.person_indices([person["id"]])[0])
     j = int(engine.placement_indices([placement["id"]])[0])
     score = w.themes * _overlap(person["themes"], placement["themes"])
+    score += w.related_themes * _related(
+        person["themes"], placement["themes"], fitted.theme_ids, fitted.theme_affinity
+    )
     score += w.skills * _overlap(person["skills"], placement["skills"])
+    score += w.related_skills * _related(
+        person["skills"], placement["skills"], fitted.skill_ids, fitted.skill_affinity
+    )
     score += w.text * float(fitted.p_text[i].astype(float) @ fitted.q_text[j])
     squared = squared_km(person, placement)
     closeness = 0.0
@@ -175,10 +192,11 @@ def reference_score(
     score += w.start * max(0.0, 1 - abs(days) / config.start_horizon_days)
     if placement["organisation_kind"] != "other_public_body":
         score += w.bridging * (1 + config.policy_bridging_extra * person["policy_profession"])
-    for dismissed_id in person["dismissed"]:
-        other = placements[dismissed_id]
-        k = int(engine.placement_indices([dismissed_id])[0])
-        similarity = _overlap(other["themes"], placement["themes"])
-        similarity += float(fitted.q_text[k].astype(float) @ fitted.q_text[j])
-        score -= 0.5 * w.not_for_me * similarity
-    return score
+    for feedback, weight in (("dismissed", -w.not_for_me), ("interested", w.interests)):
+        for other_id in person[feedback]:
+            other = placements[other_id]
+            k = int(engine.placement_indices([other_id])[0])
+            similarity = _overlap(other["themes"], placement["themes"])
+            similarity += float(fitted.q_text[k].astype(float) @ fitted.q_text[j])
+            score += 0.5 * weight * similarity
+    return score - float(fitted.q_price[j])

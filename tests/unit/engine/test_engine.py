@@ -18,7 +18,12 @@ from tests.unit.engine.builders import (
     reference_score,
 )
 
-CONFIG = EngineConfig(today=TODAY, k=3, block_size=4, threads=1)
+# Lists of one, capped at their fair share, so that small worlds have exposure prices too.
+CONFIG = EngineConfig(
+    today=TODAY, k=3, block_size=4, threads=1, exposure_depth=1, exposure_cap_factor=1.0
+)
+# Exposure prices are fitted like the text model: an update keeps them, a fresh fit redoes them.
+UNPRICED = {"exposure_depth": 0}
 TOLERANCE = 1e-5
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 UPDATE_SETTINGS = settings(SETTINGS, max_examples=25)
@@ -163,16 +168,17 @@ def test_an_update_equals_a_fresh_fit_when_the_vocabulary_is_unchanged(
     world: Any, data: Any
 ) -> None:
     people, placements = world
-    engine = _engine(people, placements)
+    engine = _engine(people, placements, **UNPRICED)
     i = data.draw(st.integers(0, len(people) - 1))
     other = data.draw(st.integers(0, len(people) - 1))
     j = data.draw(st.integers(0, len(placements) - 1))
-    # Every field may change; texts are swapped together with the themes declared beside them,
-    # so the corpus (and so idf, LSA and the themes words imply) stays the same.
+    # Every field may change; texts are swapped together with the themes and skills declared
+    # beside them, so the corpus (and so idf, LSA, the themes words imply and which themes and
+    # skills go together) stays the same.
     people = [dict(p) for p in people]
-    about_i, themes_i = people[i]["about"], people[i]["themes"]
+    about_i, themes_i, skills_i = people[i]["about"], people[i]["themes"], people[i]["skills"]
     people[i] = {**people[other], "id": people[i]["id"]}
-    people[other] = {**people[other], "about": about_i, "themes": themes_i}
+    people[other] = {**people[other], "about": about_i, "themes": themes_i, "skills": skills_i}
     placements = [dict(q) for q in placements]
     placements[j] = {
         **placements[j],
@@ -184,7 +190,7 @@ def test_an_update_equals_a_fresh_fit_when_the_vocabulary_is_unchanged(
     changed_people = list({p["id"]: p for p in (people[i], people[other])}.values())
     assert engine.update_people(PeopleFrame.from_records(changed_people))
     assert engine.update_placements(PlacementFrame.from_records([placements[j]]))
-    fresh = _engine(people, placements)
+    fresh = _engine(people, placements, **UNPRICED)
     _same_grid(engine, fresh)
     top, expected = engine.top_placements_for_people(), fresh.top_placements_for_people()
     assert np.array_equal(top.person_ids, expected.person_ids)
@@ -196,7 +202,7 @@ def test_an_update_equals_a_fresh_fit_when_the_vocabulary_is_unchanged(
 @given(worlds(), st.data())
 def test_added_and_removed_rows_equal_a_fresh_fit(world: Any, data: Any) -> None:
     people, placements = world
-    engine = _engine(people[:-1] or people, placements[:-1] or placements)
+    engine = _engine(people[:-1] or people, placements[:-1] or placements, **UNPRICED)
     # The last rows arrive (their words may be unknown to the fit: text is then approximate).
     engine.update_people(PeopleFrame.from_records(people[-1:]))
     engine.update_placements(PlacementFrame.from_records(placements[-1:]))
@@ -206,8 +212,17 @@ def test_added_and_removed_rows_equal_a_fresh_fit(world: Any, data: Any) -> None
     assert engine.people is not None and engine.placements is not None
     assert sorted(engine.people.ids) == sorted(p["id"] for p in kept)
     assert sorted(engine.placements.ids) == sorted(q["id"] for q in placements)
-    # Text (and "not for me", which compares texts) left out: they use the fitted text model.
-    fresh = _engine(kept, placements, weights=replace(CONFIG.weights, text=0.0, not_for_me=0.0))
+    # Text (and "not for me" and interests, which compare texts) and neighbouring themes and
+    # skills left out: they use the fitted text model and affinities.
+    weights = replace(
+        CONFIG.weights,
+        text=0.0,
+        not_for_me=0.0,
+        interests=0.0,
+        related_themes=0.0,
+        related_skills=0.0,
+    )
+    fresh = _engine(kept, placements, weights=weights, **UNPRICED)
     engine.config = replace(engine.config, weights=fresh.config.weights)
     engine.update(engine.people, engine.placements, engine.people.ids, engine.placements.ids)
     _same_grid(engine, fresh)

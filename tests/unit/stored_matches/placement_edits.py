@@ -180,7 +180,7 @@ def edit_one_placement_every_way(session: Session, settings: Settings) -> list[S
         session.execute(
             update(Placement)
             .where(Placement.id == placement_id)
-            .values(description="Housing data analysis with local delivery partners.")
+            .values(description="Harbour dredging logistics and coastal flood defences.")
         )
 
     def close() -> None:
