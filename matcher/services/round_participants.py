@@ -94,16 +94,17 @@ def invite(
     emails: Sequence[str],
     *,
     government_domains: tuple[str, ...],
+    first_line: int = 1,
 ) -> Invited:
-    """Invite each address (one per line) to the round; nothing is invited if any line is bad,
-    so the manager can correct the list and send it again."""
+    """Invite each address (one per line, numbered from ``first_line``) to the round; nothing
+    is invited if any line is bad, so the manager can correct the list and send it again."""
     actor = load_actor(session, actor_id)
     allocation_round = load_round_for_manager(session, actor, round_id, lock=True)
     _require_state(allocation_round, JOINING_STATES)
     outcome = Invited()
     seen: dict[str, int] = {}
     wanted: list[str] = []
-    for line, raw in enumerate(emails, start=1):
+    for line, raw in enumerate(emails, start=first_line):
         if not (raw or "").strip():
             continue
         email = normalise_email(raw)
@@ -163,10 +164,11 @@ def invite(
 
 
 def emails_from_csv(text: str) -> list[str]:
-    """The email column of CSV text, one address per data row; ValidationFailed if there is no
-    such column or the text is not CSV. Row numbers in later errors count the data rows."""
+    """The email column of CSV text, one address per row after the header; ValidationFailed if
+    there is no such column or the text is not CSV."""
     try:
-        rows = list(csv.reader(io.StringIO(text or "")))
+        # A spreadsheet's CSV often starts with a byte order mark, which is not part of "email".
+        rows = list(csv.reader(io.StringIO((text or "").removeprefix("\ufeff"))))
     except csv.Error as error:
         raise ValidationFailed(
             {"file": message("participants.csv.malformed", reason=str(error))}
@@ -188,13 +190,14 @@ def invite_from_csv(
     *,
     government_domains: tuple[str, ...],
 ) -> Invited:
-    """``invite`` the addresses in a CSV file's email column."""
+    """``invite`` the addresses in a CSV file's email column; errors name the file's lines."""
     return invite(
         session,
         actor_id,
         round_id,
         emails_from_csv(text),
         government_domains=government_domains,
+        first_line=2,
     )
 
 

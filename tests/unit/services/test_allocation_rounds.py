@@ -315,7 +315,7 @@ def test_invitations_follow_the_government_email_rule_line_by_line(world: World)
         db.session,
         world.platform_admin.id,
         allocation_round.id,
-        "name,email\nAda,a@dwp.gov.uk\nBo,b@hmrc.gov.uk\n",
+        "\ufeffname,Email\nAda,a@dwp.gov.uk\nBo,b@hmrc.gov.uk\n",
         government_domains=DOMAINS,
     )
     again = participants.invite(
@@ -343,6 +343,14 @@ def test_invitations_follow_the_government_email_rule_line_by_line(world: World)
     assert [p.invited_email for p in good.invited] == ["a@dwp.gov.uk", "b@hmrc.gov.uk"]
     assert again.already == ["b@hmrc.gov.uk"] and again.invited == []
     assert errors_of(no_column) == {"file": "The first row must name a column called email"}
+    from_file = participants.invite_from_csv(
+        db.session,
+        world.platform_admin.id,
+        allocation_round.id,
+        "email\nc@dwp.gov.uk\nc@gmail.com\n",
+        government_domains=DOMAINS,
+    )
+    assert from_file.errors == {3: "Enter a government email address, like name@department.gov.uk"}
 
 
 def test_an_invitee_joins_with_their_own_signed_link(world: World):
