@@ -59,6 +59,9 @@ def init_web(app: Flask) -> None:
     from matcher.web.views.placements import placements
     from matcher.web.views.profile import profile
     from matcher.web.views.public import public
+    from matcher.web.views.round_choices import round_choices
+    from matcher.web.views.round_offers import round_offers
+    from matcher.web.views.rounds import schemes
 
     app.register_blueprint(public)
     app.register_blueprint(guidance)
@@ -72,3 +75,6 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(candidates)
     app.register_blueprint(admin)
     app.register_blueprint(api_tokens)
+    app.register_blueprint(schemes)
+    app.register_blueprint(round_choices)
+    app.register_blueprint(round_offers)

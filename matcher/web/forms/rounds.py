@@ -1,0 +1,97 @@
+"""Forms of the allocation round pages: a round's settings, invitations, offered places,
+unacceptable marks and a participant's choices.
+
+The forms only read the answers; the round services check them and word every refusal.
+"""
+
+from __future__ import annotations
+
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from matcher.models import Placement
+from matcher.web.forms import (
+    GovCharacterCount,
+    GovRadios,
+    GovTextInput,
+    GovukDateField,
+    SubmitOnceForm,
+    options,
+)
+
+
+def _strip(value: str | None) -> str:
+    return value.strip() if value else ""
+
+
+def whole_number(value: str | None) -> int | None:
+    """A typed whole number, or None for anything else (the service says what is missing)."""
+    text = (value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+class RoundForm(SubmitOnceForm):
+    """A round's name, how many places each participant ranks, and its two deadlines."""
+
+    name = StringField(
+        "What is the round called?",
+        description="Participants and organisations see this. For example, Autumn 2026 graduates",
+        widget=GovTextInput(),
+        filters=[_strip],
+    )
+    max_choices = StringField(
+        "How many places can each participant choose?",
+        description="They rank them, first choice first. For example, 5",
+        widget=GovTextInput(),
+        filters=[_strip],
+    )
+    preferences_close_on = GovukDateField(
+        "When do choices close? (optional)",
+        description="For example, 14 12 2026",
+        subject="The date choices close",
+        validators=[Optional()],
+    )
+    confirmations_close_on = GovukDateField(
+        "By when must people confirm their places? (optional)",
+        description="After results are published. For example, 8 1 2027",
+        subject="The date to confirm by",
+        validators=[Optional()],
+    )
+
+
+class InviteParticipantsForm(SubmitOnceForm):
+    """Email addresses to invite, one a line."""
+
+    emails = TextAreaField(
+        "Who do you want to invite?",
+        description="Enter their work email addresses, one on each line",
+        widget=GovCharacterCount(),
+    )
+
+
+class OfferPlaceForm(SubmitOnceForm):
+    """Which of the organisation's placements to offer, and how many of the cohort it takes."""
+
+    placement_id = RadioField(
+        "Which placement do you want to offer?", validate_choice=False, widget=GovRadios()
+    )
+    places = StringField(
+        "How many of the cohort can it take?",
+        description="No more than the placement's own number of places",
+        widget=GovTextInput(),
+        filters=[_strip],
+    )
+
+    def prepare(self, placements: list[Placement]) -> None:
+        """Offer the organisation's placements by title."""
+        self.placement_id.choices = options((p.id, p.title) for p in placements)
+
+
+class UnacceptableForm(SubmitOnceForm):
+    """Why the organisation cannot take a participant: the participant reads this."""
+
+    reason = TextAreaField(
+        "Why can your organisation not take this person?",
+        description="They will read this with their result. Do not include other people's details",
+        widget=GovCharacterCount(),
+    )

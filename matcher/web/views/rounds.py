@@ -1,0 +1,294 @@
+"""The scheme manager's side of allocation rounds: their schemes and rounds, a new round, a
+round's one next step, inviting its cohort, its join link and, once allocated, its results.
+
+Every object is loaded through the round services, which decide who may see and run it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+
+from matcher.clock import LONDON
+from matcher.extensions import app_settings, db
+from matcher.models import AllocationRound, Role, RoundState
+from matcher.services import round_participants, round_places, rounds
+from matcher.services.access import load_actor, load_round_for_manager
+from matcher.services.allocation_results import RoundStatistics, round_statistics
+from matcher.services.round_queries import schemes_run_by
+from matcher.services.schemes import load_scheme
+from matcher.services.validation import ValidationFailed
+from matcher.web.auth import roles_required, signed_in_user
+from matcher.web.forms.actions import ActionForm
+from matcher.web.forms.organisations import KIND_NAMES
+from matcher.web.forms.rounds import InviteParticipantsForm, RoundForm, whole_number
+from matcher.web.once import first_submission
+from matcher.web.pages import form_page, page_count, page_number, pagination
+from matcher.web.unit_of_work import Tell, answering, unit_of_work
+
+schemes = Blueprint("schemes", __name__)
+
+# Scheme managers are civil servants; platform administrators run every scheme.
+managers_only = roles_required(Role.CIVIL_SERVANT, Role.ADMINISTRATOR)
+ROUNDS_PER_PAGE = 20
+# The steps a manager confirms on a page of their own first: none can be undone.
+CONFIRMED_STEPS = frozenset({RoundState.ALLOCATING, RoundState.PUBLISHED, RoundState.CLOSED})
+NEXT_STEP_WORDS = {
+    RoundState.COLLECTING_PLACES: "Open the round for organisations to offer places",
+    RoundState.COLLECTING_PREFERENCES: "Open the round for participants to choose",
+    RoundState.ALLOCATING: "Allocate places",
+    RoundState.PUBLISHED: "Publish the results",
+    RoundState.CLOSED: "Close the round",
+}
+# The secret of a join link must not outlive its page in any cache.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def end_of_day(day: date) -> datetime:
+    """A deadline given as a day: UK midnight after it."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON)
+
+
+def _round_url(allocation_round: AllocationRound) -> str:
+    return url_for("schemes.round_page", round_id=allocation_round.id)
+
+
+@schemes.get("/schemes")
+@managers_only
+@unit_of_work
+def index():
+    """The schemes the signed-in person runs."""
+    return render_template(
+        "pages/rounds/schemes.html", schemes=schemes_run_by(db.session, signed_in_user().id)
+    )
+
+
+@schemes.get("/schemes/<int:scheme_id>")
+@managers_only
+@unit_of_work
+def scheme(scheme_id: int):
+    """A scheme's rounds, newest first, a page at a time."""
+    user_id = signed_in_user().id
+    found = load_scheme(db.session, load_actor(db.session, user_id), scheme_id)
+    every_round = rounds.rounds_of(db.session, user_id, scheme_id)
+    page = page_number()
+    pages = page_count(len(every_round), ROUNDS_PER_PAGE)
+    shown = every_round[(page - 1) * ROUNDS_PER_PAGE : page * ROUNDS_PER_PAGE]
+    return render_template(
+        "pages/rounds/scheme.html",
+        scheme=found,
+        rounds=shown,
+        state_words=rounds.STATE_WORDS,
+        pagination=pagination(page, pages, "schemes.scheme", scheme_id=scheme_id),
+    )
+
+
+@schemes.route("/schemes/<int:scheme_id>/rounds/new", methods=["GET", "POST"])
+@managers_only
+@unit_of_work
+def new_round(scheme_id: int):
+    """Name a new round and set its number of choices and deadlines; it starts as a draft."""
+    user_id = signed_in_user().id
+    found = load_scheme(db.session, load_actor(db.session, user_id), scheme_id)
+    form = RoundForm()
+    back = url_for("schemes.scheme", scheme_id=scheme_id)
+    if form.validate_on_submit():
+        if not first_submission(form):
+            return redirect(back)
+        names = {
+            "preferences_close_at": "preferences_close_on",
+            "confirmations_close_at": "confirmations_close_on",
+        }
+        with answering(form, field_names=names):
+            created = rounds.create_round(db.session, user_id, scheme_id, _settings(form))
+            flash(f"{created.name} has been created as a draft", "success")
+            return redirect(_round_url(created))
+    return form_page("pages/rounds/new.html", form=form, scheme=found, back_url=back)
+
+
+def _settings(form: RoundForm) -> rounds.RoundSettings:
+    preferences, confirmations = form.preferences_close_on.data, form.confirmations_close_on.data
+    return rounds.RoundSettings(
+        name=form.name.data or "",
+        max_choices=whole_number(form.max_choices.data),
+        preferences_close_at=end_of_day(preferences) if preferences else None,
+        confirmations_close_at=end_of_day(confirmations) if confirmations else None,
+    )
+
+
+@schemes.get("/rounds/<int:round_id>")
+@managers_only
+@unit_of_work
+def round_page(round_id: int):
+    """A round for its managers: its state, its places and people, and its one next step."""
+    user_id = signed_in_user().id
+    actor = load_actor(db.session, user_id)
+    allocation_round = load_round_for_manager(db.session, actor, round_id)
+    next_state = rounds.NEXT_STATE.get(allocation_round.state)
+    waiting = allocation_round.state == RoundState.ALLOCATING and not allocation_round.allocated_at
+    return render_template(
+        "pages/rounds/round.html",
+        round=allocation_round,
+        scheme=allocation_round.scheme,
+        state_words=rounds.STATE_WORDS,
+        next_state=None if waiting else next_state,
+        next_step=NEXT_STEP_WORDS.get(next_state) if next_state else None,
+        confirm_first=next_state in CONFIRMED_STEPS,
+        places=round_places.places_in_round(db.session, user_id, round_id),
+        cohort=round_participants.cohort(db.session, user_id, round_id),
+        joining=allocation_round.state in round_participants.JOINING_STATES,
+        allocated=allocation_round.allocated_at is not None,
+    )
+
+
+@schemes.route("/rounds/<int:round_id>/next-step", methods=["GET", "POST"])
+@managers_only
+@unit_of_work
+def next_step(round_id: int):
+    """Move the round on one step; steps that cannot be undone are confirmed on this page."""
+    user_id = signed_in_user().id
+    allocation_round = load_round_for_manager(db.session, load_actor(db.session, user_id), round_id)
+    back = _round_url(allocation_round)
+    target = rounds.NEXT_STATE.get(allocation_round.state)
+    if target is None:
+        return redirect(back)
+    form = ActionForm()
+    if not form.is_submitted():
+        return render_template(
+            "pages/rounds/confirm_step.html",
+            round=allocation_round,
+            target=target,
+            step=NEXT_STEP_WORDS[target],
+            back_url=back,
+        )
+    if not form.validate():
+        abort(400)
+    if not first_submission(form):
+        return redirect(back)
+    with answering(answers={ValidationFailed: told_on(back)}):
+        rounds.advance(db.session, user_id, round_id, target)
+    flash(f"The round is now {rounds.STATE_WORDS[target]}", "success")
+    return redirect(back)
+
+
+@schemes.route("/rounds/<int:round_id>/invite", methods=["GET", "POST"])
+@managers_only
+@unit_of_work
+def invite(round_id: int):
+    """Invite people to the round by their email addresses, one a line."""
+    user_id = signed_in_user().id
+    allocation_round = load_round_for_manager(db.session, load_actor(db.session, user_id), round_id)
+    back = _round_url(allocation_round)
+    form = InviteParticipantsForm()
+    if form.validate_on_submit():
+        if not first_submission(form):
+            return redirect(back)
+        with answering(form):
+            outcome = round_participants.invite(
+                db.session,
+                user_id,
+                round_id,
+                (form.emails.data or "").splitlines(),
+                government_domains=app_settings().government_email_domains,
+            )
+            if outcome.errors:
+                line, problem = next(iter(outcome.errors.items()))
+                form.emails.errors = [f"Line {line}: {problem}"]
+            else:
+                flash(_invited_words(outcome), "success")
+                return redirect(back)
+    return form_page("pages/rounds/invite.html", form=form, round=allocation_round, back_url=back)
+
+
+def _invited_words(outcome: round_participants.Invited) -> str:
+    words = f"{len(outcome.invited)} people invited"
+    if outcome.already:
+        words += f"; {len(outcome.already)} were already in the round"
+    return words
+
+
+@schemes.post("/rounds/<int:round_id>/join-link")
+@managers_only
+@unit_of_work
+def join_link(round_id: int):
+    """Make a new join link for the cohort and show it once; the old link stops working."""
+    user_id = signed_in_user().id
+    allocation_round = load_round_for_manager(db.session, load_actor(db.session, user_id), round_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    back = _round_url(allocation_round)
+    with answering(answers={ValidationFailed: told_on(back)}):
+        secret = round_participants.make_join_link_secret(db.session, user_id, round_id)
+    link = url_for("round_choices.join", secret=secret, _external=True)
+    page = render_template(
+        "pages/rounds/join_link.html", round=allocation_round, link=link, back_url=back
+    )
+    return page, 200, NO_STORE
+
+
+def told_on(back: str) -> Tell:
+    """Say a service's refusal in a banner on the page at ``back``."""
+    return Tell(lambda error: next(iter(error.errors.values())), back)
+
+
+@schemes.get("/rounds/<int:round_id>/results")
+@managers_only
+@unit_of_work
+def results(round_id: int):
+    """How the allocation went: a chart of the counts, the same numbers in a table, and the
+    places left empty by region and kind of organisation."""
+    user_id = signed_in_user().id
+    allocation_round = load_round_for_manager(db.session, load_actor(db.session, user_id), round_id)
+    back = _round_url(allocation_round)
+    with answering(answers={ValidationFailed: told_on(back)}):
+        statistics = round_statistics(db.session, user_id, round_id)
+    return render_template(
+        "pages/rounds/results.html",
+        round=allocation_round,
+        counts=_counts(statistics),
+        participants=statistics.summary.participants,
+        by_region=statistics.unfilled_by_region,
+        by_kind=[(KIND_NAMES[kind], n) for kind, n in statistics.unfilled_by_kind],
+        back_url=back,
+    )
+
+
+def _counts(statistics: RoundStatistics) -> list[tuple[str, int]]:
+    summary = statistics.summary
+    return [
+        ("Placed", summary.placed),
+        ("Got their first choice", summary.first_choice),
+        ("Got one of their top three", summary.top_three),
+        ("Not placed", summary.unplaced),
+    ]
+
+
+@schemes.get("/rounds/<int:round_id>/results.csv")
+@managers_only
+@unit_of_work
+def results_csv(round_id: int):
+    """The results page's numbers as a CSV file, one figure a row."""
+    user_id = signed_in_user().id
+    allocation_round = load_round_for_manager(db.session, load_actor(db.session, user_id), round_id)
+    with answering(answers={ValidationFailed: told_on(_round_url(allocation_round))}):
+        statistics = round_statistics(db.session, user_id, round_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["measure", "group", "count"])
+    writer.writerow(["participants", "", statistics.summary.participants])
+    for label, count in _counts(statistics):
+        writer.writerow([label, "", count])
+    for region, count in statistics.unfilled_by_region:
+        writer.writerow(["Places left empty", region, count])
+    for kind, count in statistics.unfilled_by_kind:
+        writer.writerow(["Places left empty", KIND_NAMES[kind], count])
+    filename = f"round-{round_id}-results.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,172 @@
+"""The allocation round pages, walked through the test client: a manager runs a round, two
+organisations offer places and order who chose them, participants rank and read their results.
+Also who may open which page: only the scheme's managers run it, an organisation touches only
+its own places, a participant sees only their own result."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matcher.extensions import db
+from matcher.models import (
+    AllocationRound,
+    Confirmation,
+    RoundParticipant,
+    RoundPlace,
+    RoundState,
+    Scheme,
+    SchemeManager,
+)
+from matcher.services.allocation_runs import allocate_round
+from tests.unit.services.world import World, build_world, civil_servant, open_placement
+from tests.unit.web.matches_world import browser_of, confirm_everyone
+from tests.web import csrf_token, error_summary, submission_token
+
+FOUND = 200
+MOVED = 302
+
+
+def post(client: FlaskClient, page: str, url: str, data: dict[str, Any] | None = None) -> Any:
+    """Press the form at ``url`` on ``page``, with the page's tokens."""
+    html = client.get(page).get_data(as_text=True)
+    fields: dict[str, Any] = {"csrf_token": csrf_token(html)}
+    token = submission_token(html)
+    if token:
+        fields["submission"] = token
+    fields.update(data or {})
+    return client.post(url, data=fields)
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    built = build_world(db.session)
+    confirm_everyone()
+    return built
+
+
+def _scheme_with_manager(world: World) -> tuple[Scheme, Any]:
+    manager = civil_servant(db.session)
+    scheme = Scheme(name="Graduate local placements")
+    db.session.add(scheme)
+    db.session.flush()
+    db.session.add(SchemeManager(scheme_id=scheme.id, user_id=manager.id))
+    db.session.commit()
+    confirm_everyone()
+    return scheme, manager
+
+
+def _advance(manager: FlaskClient, round_id: int) -> Any:
+    step = f"/rounds/{round_id}/next-step"
+    page = f"/rounds/{round_id}"
+    html = manager.get(page).get_data(as_text=True)
+    if f'href="{step}"' in html:
+        page = step
+    return post(manager, page, step)
+
+
+def test_a_round_from_creation_to_a_confirmed_place(app: Flask, world: World):
+    scheme, manager_user = _scheme_with_manager(world)
+    manager = browser_of(app, manager_user)
+
+    listing = manager.get("/schemes").get_data(as_text=True)
+    assert scheme.name in listing
+    empty = manager.get(f"/schemes/{scheme.id}").get_data(as_text=True)
+    assert "This scheme has no rounds yet" in empty
+
+    new = f"/schemes/{scheme.id}/rounds/new"
+    refused = post(manager, new, new, {"name": "", "max_choices": "x"})
+    assert refused.status_code == 422
+    assert error_summary(refused.get_data(as_text=True)) == [
+        "Enter a name for the round",
+        "Enter how many places each participant can choose",
+    ]
+    created = post(manager, new, new, {"name": "Spring 2027", "max_choices": "3"})
+    assert created.status_code == MOVED
+    allocation_round = db.session.query(AllocationRound).one()
+    round_id = allocation_round.id
+    assert created.location.endswith(f"/rounds/{round_id}")
+
+    assert _advance(manager, round_id).status_code == MOVED  # to collecting places
+    joined = post(manager, f"/rounds/{round_id}", f"/rounds/{round_id}/join-link")
+    assert joined.status_code == FOUND
+    link = re.search(
+        r"<code>http://[^/]+(/rounds/join/[^<]+)</code>", joined.get_data(as_text=True)
+    )
+    assert link, "the join link is shown once"
+
+    placement_a = open_placement(db.session, world, title="Neighbourhood policing analyst")
+    placement_b = open_placement(
+        db.session, world, member=world.admin_b, title="Road safety partnership officer"
+    )
+    db.session.commit()
+    organisation_a, organisation_b = browser_of(app, world.member_a), browser_of(app, world.admin_b)
+    for client, placement in ((organisation_a, placement_a), (organisation_b, placement_b)):
+        offer = f"/organisation/rounds/{round_id}/offer"
+        offered = post(client, offer, offer, {"placement_id": str(placement.id), "places": "1"})
+        assert offered.status_code == MOVED, error_summary(offered.get_data(as_text=True))
+    place_a = db.session.query(RoundPlace).filter_by(placement_id=placement_a.id).one()
+    place_b = db.session.query(RoundPlace).filter_by(placement_id=placement_b.id).one()
+    assert "Road safety" not in organisation_a.get(f"/organisation/rounds/{round_id}").get_data(
+        as_text=True
+    )
+
+    assert _advance(manager, round_id).status_code == MOVED  # to collecting choices
+    recruits = [world.person, world.other_person]
+    for recruit in recruits:
+        client = browser_of(app, recruit)
+        assert post(client, link.group(1), link.group(1)).status_code == MOVED
+        choices = f"/rounds/{round_id}/your-choices"
+        for place in (place_a, place_b):
+            add = f"{choices}/{place.id}/add"
+            assert post(client, choices, add).status_code == MOVED
+    first = browser_of(app, world.person)
+    choices = f"/rounds/{round_id}/your-choices"
+    assert post(first, choices, f"{choices}/{place_b.id}/up").status_code == MOVED
+    page = first.get(choices).get_data(as_text=True)
+    assert page.index("Road safety") < page.index("Neighbourhood policing")
+
+    place_page = f"/organisation/round-places/{place_a.id}"
+    people = organisation_a.get(place_page).get_data(as_text=True)
+    assert world.person.display_name in people and world.other_person.display_name in people
+
+    assert _advance(manager, round_id).status_code == MOVED  # to allocating
+    allocate_round(db.session, round_id, by=None)
+    db.session.commit()
+    results = manager.get(f"/rounds/{round_id}/results")
+    assert results.status_code == FOUND
+    assert "<svg" in results.get_data(as_text=True)
+    csv = manager.get(f"/rounds/{round_id}/results.csv")
+    assert csv.mimetype == "text/csv" and "Placed" in csv.get_data(as_text=True)
+    assert _advance(manager, round_id).status_code == MOVED  # to published
+    db.session.expire_all()
+    assert db.session.get(AllocationRound, round_id).state == RoundState.PUBLISHED
+
+    result = first.get(f"/rounds/{round_id}/your-result").get_data(as_text=True)
+    assert "Road safety partnership officer" in result
+    confirm = f"/rounds/{round_id}/your-result/confirm"
+    assert post(first, f"/rounds/{round_id}/your-result", confirm).status_code == MOVED
+    participant = (
+        db.session.query(RoundParticipant)
+        .filter_by(round_id=round_id, user_id=world.person.id)
+        .one()
+    )
+    coming = f"/organisation/rounds/{round_id}"
+    answer = f"/organisation/rounds/{round_id}/people/{participant.id}/confirm"
+    assert post(organisation_b, coming, answer).status_code == MOVED
+    assert db.session.query(Confirmation).filter_by(participant_id=participant.id).count() == 2
+    assert world.person.email in organisation_b.get(coming).get_data(as_text=True)
+
+
+def test_only_the_schemes_managers_run_it(app: Flask, world: World):
+    scheme, _ = _scheme_with_manager(world)
+    outsider = browser_of(app, civil_servant(db.session))
+    confirm_everyone()
+    assert outsider.get(f"/schemes/{scheme.id}").status_code == 403
+    assert outsider.get(f"/schemes/{scheme.id}/rounds/new").status_code == 403
+    assert "You do not run any" in outsider.get("/schemes").get_data(as_text=True)
+    assert browser_of(app, world.member_a).get("/schemes").status_code == 403
