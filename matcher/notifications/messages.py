@@ -9,9 +9,8 @@ shortlists, offers or rejects; every member of the organisation hears when the p
 expresses interest, withdraws, accepts or declines. A request to join an organisation is told
 to the people who decide it, and the decision to the requester. Account emails carry a link
 signed when the message is planned. When a round's results are published, every participant
-and every member of an organisation with a place in it get one email each; the pages for a
-round's results do not exist yet, so the links lead to the service's home page and, for
-organisations, their own organisations.
+and every member of an organisation with a place in it get one email each, linking to the
+participant's result or to the organisation's page of the round.
 """
 
 from __future__ import annotations
@@ -474,7 +473,12 @@ def round_results_to_participants(
         recipients,
         f"Your result in {allocation_round.name}",
         "round_results_participant",
-        {**context, "link_url": email_link(settings, "public.home")},
+        {
+            **context,
+            "link_url": email_link(
+                settings, "round_choices.your_result", round_id=allocation_round.id
+            ),
+        },
     )
 
 
@@ -501,7 +505,12 @@ def round_results_to_organisations(
         recipients,
         f"Who is coming to you from {allocation_round.name}",
         "round_results_organisation",
-        {**context, "link_url": email_link(settings, "organisations.mine")},
+        {
+            **context,
+            "link_url": email_link(
+                settings, "round_offers.round_page", round_id=allocation_round.id
+            ),
+        },
     )
 
 

@@ -11,7 +11,7 @@ from matcher.services import round_participants as service
 from matcher.services.access import load_actor, load_round
 from matcher.services.allocation_results import answer_as_participant, own_result
 from matcher.services.round_places import places_in_round
-from matcher.services.round_queries import rounds_joined_by
+from matcher.services.round_queries import rounds_joined_by, schemes_run_by
 from matcher.services.rounds import STATE_WORDS
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import roles_required, signed_in_user
@@ -37,9 +37,11 @@ def _choices_url(round_id: int) -> str:
 @unit_of_work
 def your_rounds():
     """The allocation rounds the signed-in person has joined."""
+    user_id = signed_in_user().id
     return render_template(
         "pages/rounds/your_rounds.html",
-        rounds=rounds_joined_by(db.session, signed_in_user().id),
+        rounds=rounds_joined_by(db.session, user_id),
+        runs_schemes=bool(schemes_run_by(db.session, user_id)),
         state_words=STATE_WORDS,
         published=(RoundState.PUBLISHED, RoundState.CLOSED),
     )
