@@ -22,6 +22,7 @@ from matcher.models import (
     Scheme,
     SchemeManager,
 )
+from matcher.services import round_participants, round_places, rounds, schemes
 from matcher.services.allocation_runs import allocate_round
 from tests.unit.services.world import World, build_world, civil_servant, open_placement
 from tests.unit.web.matches_world import browser_of, confirm_everyone
@@ -170,3 +171,55 @@ def test_only_the_schemes_managers_run_it(app: Flask, world: World):
     assert outsider.get(f"/schemes/{scheme.id}/rounds/new").status_code == 403
     assert "You do not run any" in outsider.get("/schemes").get_data(as_text=True)
     assert browser_of(app, world.member_a).get("/schemes").status_code == 403
+
+
+def _round_collecting_choices(world: World) -> dict[str, int]:
+    """A round collecting choices: organisation A's place, which the world's person chose."""
+    admin = world.platform_admin.id
+    scheme = schemes.create_scheme(db.session, admin, name="Fast Stream", department_id=None)
+    settings = rounds.RoundSettings(name="Spring 2027", max_choices=3)
+    round_id = rounds.create_round(db.session, admin, scheme.id, settings).id
+    rounds.advance(db.session, admin, round_id, RoundState.COLLECTING_PLACES)
+    placement = open_placement(db.session, world)
+    place = round_places.offer_place(db.session, world.member_a.id, round_id, placement.id, 1)
+    secret = round_participants.make_join_link_secret(db.session, admin, round_id)
+    participant = round_participants.join_by_link(
+        db.session, world.person.id, secret, government_domains=("gov.uk",)
+    )
+    rounds.advance(db.session, admin, round_id, RoundState.COLLECTING_PREFERENCES)
+    round_participants.set_choices(db.session, world.person.id, round_id, [place.id])
+    db.session.commit()
+    return {"round": round_id, "place": place.id, "participant": participant.id}
+
+
+def test_an_organisation_never_touches_another_organisations_place(app: Flask, world: World):
+    made = _round_collecting_choices(world)
+    other = browser_of(app, world.admin_b)
+    place = f"/organisation/round-places/{made['place']}"
+    own_page = browser_of(app, world.member_a)
+    assert own_page.get(place).status_code == FOUND
+    assert other.get(place).status_code == 403
+    person = f"{place}/people/{made['participant']}"
+    assert other.get(f"{person}/unacceptable").status_code == 403
+    rounds_page = f"/organisation/rounds/{made['round']}"
+    for url in (f"{place}/engine-order", f"{person}/up", f"{person}/unacceptable"):
+        assert post(other, rounds_page, url, {"reason": "No"}).status_code == 403, url
+    db.session.expire_all()
+    assert db.session.get(RoundPlace, made["place"]).version_id == 1
+    assert db.session.query(Confirmation).count() == 0
+
+
+def test_a_participant_sees_only_their_own_choices_and_result(app: Flask, world: World):
+    made = _round_collecting_choices(world)
+    outsider = browser_of(app, world.other_person)
+    assert outsider.get(f"/rounds/{made['round']}/your-choices").status_code == 404
+    assert outsider.get(f"/rounds/{made['round']}/your-result").status_code == 404
+    assert outsider.get(f"/rounds/{made['round']}").status_code == 404
+    participant = browser_of(app, world.person)
+    assert participant.get(f"/rounds/{made['round']}/your-choices").status_code == FOUND
+    # In the round, but not running it: the manager's pages and steps are refused.
+    assert participant.get(f"/rounds/{made['round']}").status_code == 403
+    own = f"/rounds/{made['round']}/your-choices"
+    assert post(participant, own, f"/rounds/{made['round']}/next-step").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(AllocationRound, made["round"]).state == RoundState.COLLECTING_PREFERENCES
