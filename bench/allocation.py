@@ -308,6 +308,20 @@ def phase_times(module: Any, names: tuple[str, ...]) -> Iterator[dict[str, float
             setattr(module, name, function)
 
 
+def server_cpu(backend_pid: int | None) -> float | None:
+    """CPU seconds a PostgreSQL backend on this machine has used; None where it cannot be read.
+
+    With the bench's own CPU seconds it tells a slow service from a busy machine: on two shared
+    cores the wall time of a run can be several times the CPU it used.
+    """
+    try:
+        fields = Path(f"/proc/{backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # utime and stime, the 14th and 15th fields, counting the pid and name before the split.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # The service's steps, timed from outside; a name it no longer has is skipped. Steps may nest
 # (allocate is called inside _result_rows), so they need not add up to the total.
 SERVICE_STEPS = ("_load", "_instance", "allocate", "_result_rows", "_store", "summarise")
@@ -352,16 +366,26 @@ def end_to_end(instance: Instance, runs: int) -> None:
                     .values(allocated_at=None)
                 )
                 session.commit()
+                backend = session.scalar(select(func.pg_backend_pid()))
+                server_start, client_start = server_cpu(backend), time.process_time()
                 with phase_times(allocation_runs, SERVICE_STEPS) as spent:
                     start = time.perf_counter()
                     summary = allocation_runs.allocate_round(session, round_id, by=None)
                     session.commit()
                     totals.append(time.perf_counter() - start)
+                client = time.process_time() - client_start
+                server_end = server_cpu(backend)
+                server = (
+                    f"{server_end - server_start:.2f}"
+                    if server_start is not None and server_end is not None
+                    else "unknown"
+                )
                 steps = ", ".join(
                     f"{name} {spent[name]:.2f}" for name in SERVICE_STEPS if name in spent
                 )
                 print(
-                    f"  allocate_round + commit  {totals[-1]:9.3f} s   ({steps}; {load_average()})"
+                    f"  allocate_round + commit  {totals[-1]:9.3f} s   (CPU: bench {client:.2f} s, "
+                    f"PostgreSQL {server} s; {load_average()}; steps {steps})"
                 )
             print(
                 f"  end to end               {min(totals):9.3f} s best of {runs} "
