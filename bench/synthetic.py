@@ -110,6 +110,7 @@ def _locations(
 def generate(n_people: int, n_placements: int, seed: int = 0) -> Synthetic:
     """People and placements whose themes, skills and text follow hidden topic interests."""
     rng = np.random.default_rng(seed)
+    liked = np.random.default_rng([seed, 1])
     today = day_number(TODAY, 0)
     towns = np.column_stack(
         [rng.uniform(150_000, 650_000, TOWNS), rng.uniform(50_000, 950_000, TOWNS)]
@@ -148,6 +149,14 @@ def generate(n_people: int, n_placements: int, seed: int = 0) -> Synthetic:
         dismissed=[
             frozenset(int(x) for x in rng.integers(1, n_placements + 1, rng.integers(1, 4)))
             if rng.random() < 0.1
+            else frozenset()
+            for _ in range(n_people)
+        ],
+        # Drawn from a stream of their own, so that every other field is as it was before
+        # people had interests (and speed figures stay comparable across that change).
+        interested=[
+            frozenset(int(x) for x in liked.integers(1, n_placements + 1, liked.integers(1, 4)))
+            if liked.random() < 0.1
             else frozenset()
             for _ in range(n_people)
         ],
