@@ -13,7 +13,7 @@ from matcher.web.auth import init_auth
 from matcher.web.errors import register_error_pages
 from matcher.web.headers import install_security_headers
 from matcher.web.input_guards import install_input_guards
-from matcher.web.templating import GovukUndefined
+from matcher.web.templating import COMPILED_TEMPLATES, GovukUndefined
 
 GOVUK_ASSETS = Path(__file__).resolve().parent.parent / "static" / "govuk-frontend" / "assets"
 
@@ -36,6 +36,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.undefined = GovukUndefined
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     # GOV.UK Frontend's stylesheet asks for its fonts and images under /assets/.
     app.register_blueprint(
         Blueprint("govuk_assets", __name__, static_folder=GOVUK_ASSETS, static_url_path="/assets")

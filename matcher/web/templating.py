@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from jinja2 import ChainableUndefined
+from types import CodeType
+
+from jinja2 import BytecodeCache, ChainableUndefined
+from jinja2.bccache import Bucket
 
 
 class GovukUndefined(ChainableUndefined):
@@ -19,3 +22,27 @@ class GovukUndefined(ChainableUndefined):
 
     def __html__(self) -> str:
         return str(self)
+
+
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once per process and shared by every app made in it.
+
+    Compiling is most of the cost of a first render, and a test makes an app for each test.
+    A template whose source changes has a new checksum and is compiled again. Every app here
+    sets the same lexer options (``init_web``), which a compiled template depends on.
+    """
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, tuple[str, CodeType]] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        checksum, code = self._compiled.get(bucket.key, ("", None))
+        if code is not None and checksum == bucket.checksum:
+            bucket.code = code
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        if bucket.code is not None:
+            self._compiled[bucket.key] = (bucket.checksum, bucket.code)
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
