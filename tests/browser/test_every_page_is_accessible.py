@@ -39,18 +39,20 @@ from matcher.models import (
     PlacementKind,
     Profession,
     Role,
+    RoundState,
     Theme,
     User,
     utcnow,
 )
 from matcher.security.passwords import hash_password
-from matcher.services import memberships
+from matcher.services import memberships, round_participants, round_places, rounds, schemes
 from matcher.services import placements as placement_service
 from matcher.services.accounts import (
     confirmation_token,
     email_change_token,
     password_reset_token,
 )
+from matcher.services.allocation_runs import allocate_round
 from matcher.services.profiles import ProfileAnswers, save_profile
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
@@ -59,6 +61,7 @@ from matcher.web.views.profile import STEPS
 from tests import builders
 from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
 from tests.unit.services.world import (
+    World,
     build_world,
     draft,
     interest_in,
@@ -76,6 +79,7 @@ NOT_PAGES = {
     "observability.metrics": "Prometheus's scrape, behind a bearer token",
     "accounts.account_data": "a JSON download of the person's data, not a page",
     "api_docs.openapi_json": "the API's OpenAPI document; tests/integration/test_api_contract.py",
+    "schemes.results_csv": "a CSV download of a round's results, not a page",
 }
 # The JSON API's operations are not pages either; the contract test covers every one.
 API_BLUEPRINT = "api_v1."
@@ -243,6 +247,7 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "join request to unrun": asking_unrun.id,
         "approved join request": approved.id,
         "sent digest": _sent_digest(app, world.person.id),
+        **_rounds(app, world.platform_admin.id, world, statuses[InterestStatus.INTERESTED].id),
     }
     tokens = {
         "confirm": confirmation_token(secret, unconfirmed),
@@ -252,6 +257,37 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "invitation": memberships.invitation_token(invitation, secret_key=secret),
     }
     return emails, ids, tokens, interests
+
+
+def _rounds(app: Flask, manager: int, world: World, placement_id: int) -> dict[str, int]:
+    """A scheme with a round collecting choices and a published one; the world's person chose
+    organisation A's place in the first and was placed with it in the second."""
+    session = db.session
+    domains = app.config["MATCHER_SETTINGS"].government_email_domains
+    scheme = schemes.create_scheme(session, manager, name="Fast Stream local", department_id=None)
+    made: dict[str, int] = {"scheme": scheme.id}
+    for name in ("choosing round", "published round"):
+        settings = rounds.RoundSettings(name=name.capitalize(), max_choices=3)
+        round_id = rounds.create_round(session, manager, scheme.id, settings).id
+        rounds.advance(session, manager, round_id, RoundState.COLLECTING_PLACES)
+        place = round_places.offer_place(session, world.member_a.id, round_id, placement_id, 1)
+        secret = round_participants.make_join_link_secret(session, manager, round_id)
+        participant = round_participants.join_by_link(
+            session, world.person.id, secret, government_domains=domains
+        )
+        rounds.advance(session, manager, round_id, RoundState.COLLECTING_PREFERENCES)
+        round_participants.set_choices(session, world.person.id, round_id, [place.id])
+        made[name], made[f"{name} place"], made[f"{name} participant"] = (
+            round_id,
+            place.id,
+            participant.id,
+        )
+    published = made["published round"]
+    rounds.advance(session, manager, published, RoundState.ALLOCATING)
+    allocate_round(session, published, by=None)
+    rounds.advance(session, manager, published, RoundState.PUBLISHED)
+    session.commit()
+    return made
 
 
 def _sent_digest(app: Flask, person_id: int) -> int:
@@ -453,6 +489,15 @@ def _civil_servant(visitor: Visitor, site: Site) -> None:
     visitor._check("/account/api-tokens/new", created.value.status, 200, "-created")
     visitor.visit("/account/api-tokens")
     visitor.visit(visitor.tab.locator("main a:has-text('Revoke')").first.get_attribute("href"))
+    choosing, published = site.ids["choosing round"], site.ids["published round"]
+    for path in (
+        "/your-rounds",
+        "/rounds/join/join_not-a-real-secret",
+        f"/rounds/{choosing}/your-choices",
+        f"/rounds/{published}/your-result",
+        f"/rounds/{published}/your-result/decline",
+    ):
+        visitor.visit(path)
     # The link changes the address, then shows the account page with a success banner.
     visitor.visit(f"/account/email/confirm/{site.tokens['change email']}", redirects=True)
 
@@ -502,6 +547,19 @@ def _organisation_admin(visitor: Visitor, site: Site) -> None:
     with visitor.tab.expect_navigation():
         visitor.tab.click("main form button[type='submit']")
     visitor.visit("/organisation/placements/new/check")
+    choosing, published = site.ids["choosing round"], site.ids["published round"]
+    place, person = site.ids["choosing round place"], site.ids["choosing round participant"]
+    unacceptable = f"/organisation/round-places/{place}/people/{person}/unacceptable"
+    for path in (
+        "/organisation/rounds",
+        f"/organisation/rounds/{choosing}",
+        f"/organisation/rounds/{published}",
+        f"/organisation/rounds/{choosing}/offer",
+        f"/organisation/round-places/{place}",
+        unacceptable,
+    ):
+        visitor.visit(path)
+    visitor.errors(unacceptable)
 
 
 def _fill_placement(tab: Page) -> None:
@@ -568,6 +626,19 @@ def _platform_administrator(visitor: Visitor, site: Site) -> None:
     ):
         visitor.visit(path)
     visitor.errors(f"/admin/placements/{site.ids['open']}/unpublish")
+    scheme, choosing = site.ids["scheme"], site.ids["choosing round"]
+    for path in (
+        "/schemes",
+        f"/schemes/{scheme}",
+        f"/schemes/{scheme}/rounds/new",
+        f"/rounds/{choosing}",
+        f"/rounds/{choosing}/next-step",
+        f"/rounds/{choosing}/invite",
+        f"/rounds/{site.ids['published round']}/results",
+    ):
+        visitor.visit(path)
+    visitor.errors(f"/schemes/{scheme}/rounds/new")
+    visitor.errors(f"/rounds/{choosing}/invite")
     rename = f"/admin/themes/{site.ids['theme']}/rename"
     visitor.tab.goto(site.server.url + rename)
     visitor.tab.fill("#name", "")
