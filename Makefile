@@ -13,7 +13,7 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n auto
+	$(VENV)/bin/pytest -n auto --dist worksteal
 
 # Full-page PNGs of every page for every role, at 1024 and 390 px wide, in test-artifacts/screenshots/.
 screenshots: install

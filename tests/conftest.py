@@ -42,6 +42,15 @@ class PageCheckingClient(FlaskClient):
 
 Flask.test_client_class = PageCheckingClient
 
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """Two test processes per core for ``-n auto``: many tests wait on the processes they
+    start (Celery workers, Chromium, ``make run``), and a second test runs while they wait."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return 2 * len(os.sched_getaffinity(0))
+
+
 # The instant the test session starts at: a weekday morning in London, days from a change of
 # month or of the clocks, so that no test depends on the day or the hour it runs.
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
