@@ -44,6 +44,17 @@ class Match(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MatchAsShown:
+    """The stored match of the pair when the person or organisation acted on it: its score, its
+    reasons (the engine's features that made the score) and the engine version, so that what
+    people do can be learned from what the engine showed them. Empty when no match was stored
+    (an invitation to someone the engine never listed, for one)."""
+
+    match_score: Mapped[float | None] = mapped_column(Float)
+    match_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDocument)
+    match_engine_version: Mapped[str | None] = mapped_column(String(40))
+
+
 class InterestStatus(enum.StrEnum):
     INTERESTED = "interested"
     SHORTLISTED = "shortlisted"
@@ -77,7 +88,7 @@ class Interest(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class InterestTransition(Base):
+class InterestTransition(MatchAsShown, Base):
     """Who moved an interest from one state to another, and when."""
 
     __tablename__ = "interest_transitions"
@@ -94,7 +105,7 @@ class InterestTransition(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Dismissal(Base):
+class Dismissal(MatchAsShown, Base):
     """A person's "not for me" on a placement: never matched again."""
 
     __tablename__ = "dismissals"

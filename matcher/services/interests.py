@@ -27,6 +27,7 @@ the caller's transaction. See ``matcher.services.access`` for NotFound versus No
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -114,6 +115,19 @@ def _require_civil_servant(actor: User, action: str) -> None:
         raise NotPermitted(f"only a civil servant can {action}")
 
 
+def match_as_shown(session: Session, person_id: int, placement_id: int) -> dict[str, Any]:
+    """The ``MatchAsShown`` columns from the pair's stored match; none when there is no match
+    (left out rather than None, which a JSON column would store as JSON null)."""
+    match = session.get(Match, (person_id, placement_id))
+    if match is None:
+        return {}
+    return {
+        "match_score": match.score,
+        "match_reasons": match.reasons,
+        "match_engine_version": match.engine_version,
+    }
+
+
 def _record(
     session: Session,
     actor: User,
@@ -123,7 +137,11 @@ def _record(
 ) -> InterestTransition:
     """Write the transition row, its audit entry and the notification event."""
     transition = InterestTransition(
-        interest_id=interest.id, from_status=before, to_status=interest.status, actor_id=actor.id
+        interest_id=interest.id,
+        from_status=before,
+        to_status=interest.status,
+        actor_id=actor.id,
+        **match_as_shown(session, interest.person_id, interest.placement_id),
     )
     session.add(transition)
     session.flush()
@@ -393,7 +411,13 @@ def dismiss(session: Session, actor_id: int, placement_id: int) -> Dismissal:
             f"user {actor.id} has an active interest in placement {placement.id}: withdraw it first"
         )
     inserted = insert_unless_exists(
-        session, Dismissal, {"person_id": actor.id, "placement_id": placement.id}
+        session,
+        Dismissal,
+        {
+            "person_id": actor.id,
+            "placement_id": placement.id,
+            **match_as_shown(session, actor.id, placement.id),
+        },
     )
     dismissal = session.get(Dismissal, (actor.id, placement.id))
     assert dismissal is not None

@@ -388,3 +388,60 @@ def test_an_offer_needs_a_message_and_keeps_it_with_who_made_it(world: World):
         "Start on 2 March.",
         world.member_a.id,
     )
+
+
+# What the engine showed, kept with what people did about it
+
+SHOWN = [{"component": "themes", "contribution": 0.5, "evidence": {"shared_theme_ids": [1]}}]
+
+
+def _stored_match(world: World, placement: Placement) -> None:
+    db.session.add(
+        Match(
+            person_id=world.person.id,
+            placement_id=placement.id,
+            score=0.5,
+            rank=1,
+            reasons=SHOWN,
+            engine_version="test-7",
+        )
+    )
+
+
+def test_each_step_of_an_interest_keeps_the_match_it_was_taken_on(world: World):
+    placement = open_placement(db.session, world)
+    _stored_match(world, placement)
+    unmatched = open_placement(db.session, world)
+    db.session.commit()
+
+    shown = interests.express_interest(db.session, world.person.id, placement.id)
+    not_shown = interests.express_interest(db.session, world.person.id, unmatched.id)
+    db.session.commit()
+
+    steps = {s.interest_id: s for s in db.session.scalars(select(InterestTransition)).all()}
+    step = steps[shown.id]
+    assert (step.match_score, step.match_reasons, step.match_engine_version) == (
+        0.5,
+        SHOWN,
+        "test-7",
+    )
+    other = steps[not_shown.id]
+    assert (other.match_score, other.match_reasons, other.match_engine_version) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_not_for_me_keeps_the_match_it_removes(world: World):
+    placement = open_placement(db.session, world)
+    _stored_match(world, placement)
+    db.session.commit()
+
+    interests.dismiss(db.session, world.person.id, placement.id)
+    db.session.commit()
+
+    dismissal = db.session.get_one(Dismissal, (world.person.id, placement.id))
+    assert (dismissal.match_score, dismissal.match_reasons) == (0.5, SHOWN)
+    assert dismissal.match_engine_version == "test-7"
+    assert count(Match) == 0
