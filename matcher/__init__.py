@@ -9,6 +9,7 @@ from flask import Flask
 from config import Settings, load_settings
 from matcher.database import engine_options, prepare_engine
 from matcher.extensions import db, migrate
+from matcher.http.routing import LazilyBuiltRule
 from matcher.observability import init_observability
 from matcher.security.passwords import parameters_for, use_parameters
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.url_rule_class = LazilyBuiltRule
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
