@@ -85,20 +85,17 @@ def _rowwise_dot(
 _CHUNK = 16_384
 
 
-def _rowwise_bilinear(
-    left: sp.csr_matrix,
-    right: sp.csr_matrix,
-    affinity: NDArray[np.float32],
-    li: NDArray[np.intp],
-    ri: NDArray[np.intp],
+def _rowwise_sparse_dot(
+    left: sp.csr_matrix, right: NDArray[np.float32], li: NDArray[np.intp], ri: NDArray[np.intp]
 ) -> NDArray[np.float64]:
-    """left[li[n]] @ affinity . right[ri[n]] for every n, in chunks that stay in cache."""
-    out = np.empty(len(li), np.float64)
-    for start in range(0, len(li), _CHUNK):
-        part = slice(start, start + _CHUNK)
-        near = left[li[part]] @ affinity
-        out[part] = np.asarray(right[ri[part]].multiply(near).sum(axis=1), np.float64).ravel()
-    return out
+    """left[li[n]] . right[ri[n]] for every n, a sparse row against a dense one: each stored
+    entry of the left rows meets its column of the right row, summed per pair."""
+    counts = np.diff(left.indptr)[li]
+    pair = np.repeat(np.arange(len(li)), counts)
+    first = np.cumsum(counts) - counts
+    entry = np.repeat(left.indptr[li], counts) + np.arange(len(pair)) - first[pair]
+    values = left.data[entry].astype(np.float64) * right[ri[pair], left.indices[entry]]
+    return np.asarray(np.bincount(pair, values, minlength=len(li)), np.float64)
 
 
 def _feedback_similarity(
@@ -126,11 +123,10 @@ def pair_contributions(
     people: NDArray[np.intp],
     placements: NDArray[np.intp],
     shared_themes: NDArray[np.float64],
-    shared_skills: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Float64 contributions of each listed pair, plus its text similarity, distance and days.
 
-    ``shared_themes`` and ``shared_skills`` are the counts of ids the two sides share.
+    ``shared_themes`` is the count of theme ids the two sides share.
     """
     w = config.weights
     themes = w.themes * (
@@ -139,12 +135,8 @@ def pair_contributions(
     themes += w.related_themes * _rowwise_dot(
         fitted.p_near_themes, fitted.q_themes, people, placements
     )
-    skills = w.skills * (
-        shared_skills * fitted.p_skill_norm[people] * fitted.q_skill_norm[placements]
-    )
-    skills += w.related_skills * _rowwise_bilinear(
-        fitted.p_skills, fitted.q_skills, fitted.skill_affinity, people, placements
-    )
+    # Shared and neighbouring skills at once, as the grid adds them.
+    skills = _rowwise_sparse_dot(fitted.p_skills, fitted.q_skill_mix, people, placements)
     text = _rowwise_dot(fitted.p_text, fitted.q_text, people, placements)
     de = fitted.p_e[people].astype(np.float64) - fitted.q_e[placements]
     dn = fitted.p_n[people].astype(np.float64) - fitted.q_n[placements]

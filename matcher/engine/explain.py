@@ -132,7 +132,6 @@ def explain_pairs(
         people,
         placements,
         np.diff(shared_themes.indptr).astype(np.float64),
-        np.diff(shared_skills.indptr).astype(np.float64),
     )
     within = distance_km * distance_km <= fitted.p_lim2[people]
     return Reasons(

@@ -97,7 +97,6 @@ class Fitted:
     p_themes: NDArray[np.float32]  # unit theme vectors
     p_near_themes: NDArray[np.float32]  # unit theme vectors spread to neighbours: p_themes @ A
     p_theme_norm: NDArray[np.float64]  # 1 / sqrt(number of themes), 0 for none
-    p_skill_norm: NDArray[np.float64]
     p_has_dismissed: NDArray[np.bool_]
     p_text: NDArray[np.float32]  # unit text vectors
     p_dismissed: NDArray[np.float32]  # sum of dismissed placements' [themes, text]
@@ -123,7 +122,6 @@ class Fitted:
     q_v: NDArray[np.float32]  # dense vector: themes, text, bridging, exposure price
     q_themes: NDArray[np.float32]
     q_theme_norm: NDArray[np.float64]
-    q_skill_norm: NDArray[np.float64]
     q_text: NDArray[np.float32]
     q_skills: sp.csr_matrix
     # Dense skill vectors weighted for the grid: skills * unit skills + related_skills * their
@@ -249,7 +247,6 @@ def _person_rows(
         "p_themes": themes,
         "p_near_themes": themes @ theme_affinity,
         "p_theme_norm": _inverse_root_sizes(theme_sets),
-        "p_skill_norm": _inverse_root_sizes(skill_sets),
         "p_text": text,
         "p_skills": _unit(skill_sets),
         "p_theme_sets": theme_sets,
@@ -283,7 +280,6 @@ def _placement_rows(
     return {
         "q_themes": _unit(theme_sets).toarray(),
         "q_theme_norm": _inverse_root_sizes(theme_sets),
-        "q_skill_norm": _inverse_root_sizes(skill_sets),
         "q_text": text,
         "q_skills": _unit(skill_sets),
         "q_theme_sets": theme_sets,
