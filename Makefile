@@ -33,8 +33,10 @@ $(VENV)/bin/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# Compiled once here: every process the tests start (workers, beat, make run) would otherwise
+# compile its libraries again when PYTHONDONTWRITEBYTECODE is set.
 $(VENV)/.synced: pyproject.toml uv.lock $(VENV)/bin/uv
-	$(VENV)/bin/uv sync --frozen --inexact --no-install-project --quiet
+	$(VENV)/bin/uv sync --frozen --inexact --no-install-project --compile-bytecode --quiet
 	touch $@
 
 GOVUK_FRONTEND_VERSION := 6.3.0
