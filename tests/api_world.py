@@ -2,7 +2,8 @@
 
 Organisation A (verified) has an ordinary member and an admin; organisation B's admin is the
 "member of another organisation". Placements and interests exist in every state the
-operations start from, and each role has a token.
+operations start from, as do two allocation rounds the person is in (one collecting choices,
+one published), and each role has a token.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from werkzeug.test import TestResponse
 from matcher import create_app
 from matcher.clock import london_today
 from matcher.extensions import db
-from matcher.models import Match
-from matcher.services import api_tokens, placements
+from matcher.models import Match, RoundState
+from matcher.services import api_tokens, placements, round_participants, round_places, rounds
+from matcher.services import schemes as scheme_service
+from matcher.services.allocation_runs import allocate_round
 from matcher.services.interests import Action, express_interest, transition
 from tests.api import bearer, complete_profile
 from tests.unit.services.world import build_world, civil_servant, valid_data
@@ -61,6 +64,9 @@ class ApiWorld:
     shortlisted: int
     offered: int
     candidate: int
+    choosing_round: int
+    choosing_round_place: int
+    published_round: int
     theme_ids: tuple[int, ...]
     skill_ids: tuple[int, ...]
     tokens: dict[str, str]
@@ -74,6 +80,23 @@ class ApiWorld:
 def _moved(session: Session, actor_id: int, interest_id: int, *actions: Action) -> None:
     for action in actions:
         transition(session, actor_id, interest_id, action)
+
+
+def _round(session: Session, world: Any, placement_id: int, name: str) -> tuple[int, int]:
+    """A round collecting choices with the placement offered and the person choosing it."""
+    admin = world.platform_admin.id
+    scheme = scheme_service.create_scheme(session, admin, name=f"{name} scheme", department_id=None)
+    settings = rounds.RoundSettings(name=f"{name} round", max_choices=3)
+    round_id = rounds.create_round(session, admin, scheme.id, settings).id
+    rounds.advance(session, admin, round_id, RoundState.COLLECTING_PLACES)
+    place = round_places.offer_place(session, world.member_a.id, round_id, placement_id, 1)
+    secret = round_participants.make_join_link_secret(session, admin, round_id)
+    round_participants.join_by_link(
+        session, world.person.id, secret, government_domains=("gov.uk",)
+    )
+    rounds.advance(session, admin, round_id, RoundState.COLLECTING_PREFERENCES)
+    round_participants.set_choices(session, world.person.id, round_id, [place.id])
+    return round_id, place.id
 
 
 def build_api_world(session: Session) -> ApiWorld:
@@ -122,6 +145,12 @@ def build_api_world(session: Session) -> ApiWorld:
         )
     )
     session.flush()
+    choosing_round, choosing_round_place = _round(session, world, open_a.id, "Choosing")
+    published_round, _ = _round(session, world, open_a.id, "Published")
+    admin = world.platform_admin.id
+    rounds.advance(session, admin, published_round, RoundState.ALLOCATING)
+    allocate_round(session, published_round, by=None)
+    rounds.advance(session, admin, published_round, RoundState.PUBLISHED)
 
     def token(user: Any, organisation: Any = None) -> str:
         organisation_id = organisation.id if organisation is not None else None
@@ -154,6 +183,9 @@ def build_api_world(session: Session) -> ApiWorld:
         shortlisted=shortlisted.id,
         offered=offered.id,
         candidate=candidate.id,
+        choosing_round=choosing_round,
+        choosing_round_place=choosing_round_place,
+        published_round=published_round,
         theme_ids=tuple(world.theme_ids),
         skill_ids=tuple(world.skill_ids),
         tokens=tokens,

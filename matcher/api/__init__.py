@@ -17,6 +17,7 @@ AREAS = (
     "matcher.api.me",
     "matcher.api.placements",
     "matcher.api.candidates",
+    "matcher.api.rounds",
 )
 
 docs = Blueprint("api_docs", __name__, url_prefix="/api")

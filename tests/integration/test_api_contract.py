@@ -30,13 +30,14 @@ from sqlalchemy import text
 from matcher import create_app
 from matcher.extensions import db
 from matcher.http.ratelimit import API_PER_TOKEN
-from matcher.models import InterestStatus
+from matcher.models import InterestStatus, RoundState
+from matcher.services import round_participants, round_places, rounds, schemes
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
 from tests.api import complete_profile, token_for
 from tests.conftest import make_settings
 from tests.live import LiveServer
-from tests.unit.services.world import build_world, draft, interest_in, open_placement
+from tests.unit.services.world import World, build_world, draft, interest_in, open_placement
 
 pytestmark = pytest.mark.integration
 
@@ -97,12 +98,28 @@ def _world(app: Flask) -> tuple[dict[str, str], int]:
     db.session.commit()
     forget_snapshots()
     rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
+    _round_collecting_choices(app, world, placements[0].id)
     tokens = {
         "civil_servant": token_for(db.session, world.person),
         "organisation_admin": token_for(db.session, world.admin_a, world.org_a.id),
         "platform_administrator": token_for(db.session, world.platform_admin),
     }
     return tokens, world.org_a.id
+
+
+def _round_collecting_choices(app: Flask, world: World, placement_id: int) -> None:
+    """Round 1, collecting choices: organisation A's place in it, and the person in it."""
+    admin = world.platform_admin.id
+    scheme = schemes.create_scheme(db.session, admin, name="Fast Stream", department_id=None)
+    settings = rounds.RoundSettings(name="Spring 2027", max_choices=3)
+    round_id = rounds.create_round(db.session, admin, scheme.id, settings).id
+    rounds.advance(db.session, admin, round_id, RoundState.COLLECTING_PLACES)
+    round_places.offer_place(db.session, world.member_a.id, round_id, placement_id, 1)
+    secret = round_participants.make_join_link_secret(db.session, admin, round_id)
+    domains = app.config["MATCHER_SETTINGS"].government_email_domains
+    round_participants.join_by_link(db.session, world.person.id, secret, government_domains=domains)
+    rounds.advance(db.session, admin, round_id, RoundState.COLLECTING_PREFERENCES)
+    db.session.commit()
 
 
 @pytest.fixture(scope="module")

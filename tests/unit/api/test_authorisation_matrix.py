@@ -127,6 +127,18 @@ MATRIX: dict[str, tuple[Row, ...]] = {
         Row(MEMBERS_DRAFT, {"placement_id": "draft_a"}, label="draft"),
     ),
     "invite_candidate": (Row(MEMBERS, {"placement_id": "open_a", "person_id": "candidate"}),),
+    # Allocation rounds: anyone in or running a round sees its places, and organisations once
+    # it is out of draft; choices and results are the participant's own.
+    "list_round_places": (Row(ANY_TOKEN, {"round_id": "choosing_round"}),),
+    "get_my_choices": (Row(CIVIL_SERVANTS, {"round_id": "choosing_round"}),),
+    "put_my_choices": (
+        Row(
+            CIVIL_SERVANTS,
+            {"round_id": "choosing_round"},
+            json=lambda w: {"round_place_ids": [w.choosing_round_place]},
+        ),
+    ),
+    "get_my_result": (Row(CIVIL_SERVANTS, {"round_id": "published_round"}),),
 }
 
 OPERATION_BY_ID = {spec.operation_id: spec for spec in OPERATIONS}
