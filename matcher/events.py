@@ -27,3 +27,5 @@ JOIN_REQUEST_DECIDED = "notifications.join_request_decided"
 ROUND_ALLOCATION_REQUESTED = "allocation.allocate_round"
 ROUND_RESULTS_TO_PARTICIPANTS = "notifications.round_results_to_participants"
 ROUND_RESULTS_TO_ORGANISATIONS = "notifications.round_results_to_organisations"
+# Each address a round's manager invites is sent the link that lets it join the round.
+ROUND_INVITATION_SENT = "notifications.round_invitation_sent"

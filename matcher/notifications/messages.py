@@ -35,6 +35,7 @@ from matcher.events import (
     MEMBERSHIP_INVITATION_SENT,
     ORGANISATION_VERIFIED,
     PASSWORD_RESET_EMAIL_REQUESTED,
+    ROUND_INVITATION_SENT,
     ROUND_RESULTS_TO_ORGANISATIONS,
     ROUND_RESULTS_TO_PARTICIPANTS,
 )
@@ -71,6 +72,7 @@ from matcher.services.accounts import (
     password_reset_token,
 )
 from matcher.services.memberships import invitation_token
+from matcher.services.round_participants import invitation_token as round_invitation_token
 
 logger = logging.getLogger(__name__)
 
@@ -514,6 +516,30 @@ def round_results_to_organisations(
     )
 
 
+def round_invitation_sent(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Send an address invited to a round the link that lets it join."""
+    participant = session.get(RoundParticipant, payload["participant_id"])
+    if participant is None or participant.user_id is not None or not participant.invited_email:
+        logger.info(
+            "round invitation %s is not pending; nothing to send", payload["participant_id"]
+        )
+        return None
+    allocation_round = session.get(AllocationRound, participant.round_id)
+    assert allocation_round is not None
+    token = round_invitation_token(participant, secret_key=settings.secret_key)
+    return Message(
+        [(participant.invited_email, "")],
+        f"You are invited to {allocation_round.name}",
+        "round_invitation",
+        {
+            **_round_context(session, allocation_round),
+            "link_url": email_link(settings, "round_choices.accept_invitation", token=token),
+        },
+    )
+
+
 # The message each event asks for; every event here gets an email task of its own name.
 MESSAGES: dict[str, Builder] = {
     INTEREST_CHANGED: interest_changed,
@@ -528,4 +554,5 @@ MESSAGES: dict[str, Builder] = {
     EMAIL_CHANGE_EMAIL_REQUESTED: email_change_email,
     ROUND_RESULTS_TO_PARTICIPANTS: round_results_to_participants,
     ROUND_RESULTS_TO_ORGANISATIONS: round_results_to_organisations,
+    ROUND_INVITATION_SENT: round_invitation_sent,
 }

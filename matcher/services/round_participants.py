@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from matcher import audit, outbox
-from matcher.events import ROUND_ALLOCATION_REQUESTED
+from matcher.events import ROUND_ALLOCATION_REQUESTED, ROUND_INVITATION_SENT
 from matcher.models import (
     AllocationResult,
     AllocationRound,
@@ -152,6 +152,7 @@ def invite(
             )
         ).one()
         outcome.invited.append(participant)
+        outbox.record_event(session, ROUND_INVITATION_SENT, {"participant_id": participant.id})
     audit.record(
         session,
         actor.id,

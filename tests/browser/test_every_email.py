@@ -254,8 +254,8 @@ def _every_email(journey: Journey, world: World) -> None:
 
 
 def _publish_a_round(journey: Journey, world: World) -> None:
-    """Publish a one-place allocation round: its participant and the members of the
-    organisation whose place is in it are told."""
+    """Invite someone to a one-place allocation round, then publish it: its participant and
+    the members of the organisation whose place is in it are told."""
     session = db.session
     admin = world.platform_admin.id
     domains = journey.app.config["MATCHER_SETTINGS"].government_email_domains
@@ -267,6 +267,16 @@ def _publish_a_round(journey: Journey, world: World) -> None:
     placement = open_placement(session, world, title="Leeds housing secondment")
     place = round_places.offer_place(
         session, world.member_a.id, allocation_round.id, placement.id, 1
+    )
+    journey.step(
+        "round_invitation",
+        lambda: round_participants.invite(
+            session,
+            admin,
+            allocation_round.id,
+            [world.other_person.email],
+            government_domains=domains,
+        ),
     )
     secret = round_participants.make_join_link_secret(session, admin, allocation_round.id)
     round_participants.join_by_link(session, world.person.id, secret, government_domains=domains)

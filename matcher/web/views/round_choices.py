@@ -3,7 +3,7 @@ JavaScript (each move is a POST form), and reading and answering their result.""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 
 from matcher.extensions import app_settings, db
 from matcher.models import ConfirmationDecision, ConfirmationSide, Role, RoundState
@@ -22,6 +22,8 @@ from matcher.web.unit_of_work import Tell, answering, unit_of_work
 round_choices = Blueprint("round_choices", __name__)
 
 participants_only = roles_required(Role.CIVIL_SERVANT)
+# A link's secret must not outlive its page in a cache, nor leave in a Referer header.
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def _told_on(url: str) -> Tell:
@@ -71,6 +73,30 @@ def join(secret: str):
             db.session,
             signed_in_user().id,
             secret,
+            government_domains=app_settings().government_email_domains,
+        )
+    flash("You have joined the round", "success")
+    return redirect(_choices_url(participant.round_id))
+
+
+@round_choices.route("/rounds/invitations/<token>", methods=["GET", "POST"])
+@participants_only
+@unit_of_work
+def accept_invitation(token: str):
+    """Join a round from the invitation emailed to the person's own address."""
+    form = ActionForm()
+    if not form.is_submitted():
+        return render_template("pages/rounds/accept_invitation.html", token=token), 200, NO_STORE
+    if not form.validate():
+        abort(400)
+    if not first_submission(form):
+        return redirect(url_for("round_choices.your_rounds"))
+    with answering(answers={ValidationFailed: _told_on(url_for("round_choices.your_rounds"))}):
+        participant = service.accept_invitation(
+            db.session,
+            signed_in_user().id,
+            token,
+            secret_key=current_app.config["SECRET_KEY"],
             government_domains=app_settings().government_email_domains,
         )
     flash("You have joined the round", "success")

@@ -204,7 +204,8 @@ def invite(round_id: int):
 
 
 def _invited_words(outcome: round_participants.Invited) -> str:
-    words = f"{len(outcome.invited)} people invited"
+    invited = len(outcome.invited)
+    words = f"We have emailed {invited} {'person' if invited == 1 else 'people'} an invitation"
     if outcome.already:
         words += f"; {len(outcome.already)} were already in the round"
     return words

@@ -12,10 +12,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from matcher.events import ROUND_INVITATION_SENT
 from matcher.extensions import db
 from matcher.models import (
     AllocationRound,
     Confirmation,
+    OutboxEvent,
     RoundParticipant,
     RoundPlace,
     RoundState,
@@ -223,3 +225,31 @@ def test_a_participant_sees_only_their_own_choices_and_result(app: Flask, world:
     assert post(participant, own, f"/rounds/{made['round']}/next-step").status_code == 403
     db.session.expire_all()
     assert db.session.get(AllocationRound, made["round"]).state == RoundState.COLLECTING_PREFERENCES
+
+
+def test_an_invited_person_is_emailed_a_link_that_lets_them_join(app: Flask, world: World):
+    made = _round_collecting_choices(world)
+    manager = browser_of(app, world.platform_admin)
+    invite = f"/rounds/{made['round']}/invite"
+    invited = post(manager, invite, invite, {"emails": f"{world.other_person.email}\n"})
+    assert invited.status_code == MOVED
+    participant = (
+        db.session.query(RoundParticipant)
+        .filter_by(round_id=made["round"], invited_email=world.other_person.email)
+        .one()
+    )
+    event = db.session.query(OutboxEvent).filter_by(task_name=ROUND_INVITATION_SENT).one()
+    assert event.payload == {"participant_id": participant.id}
+
+    token = round_participants.invitation_token(participant, secret_key=app.config["SECRET_KEY"])
+    page = f"/rounds/invitations/{token}"
+    # Only the person the invitation was sent to can use it.
+    stranger = browser_of(app, civil_servant(db.session))
+    confirm_everyone()
+    assert post(stranger, page, page).status_code == MOVED
+    db.session.expire_all()
+    assert db.session.get(RoundParticipant, participant.id).user_id is None
+    joined = post(browser_of(app, world.other_person), page, page)
+    assert joined.location.endswith(f"/rounds/{made['round']}/your-choices")
+    db.session.expire_all()
+    assert db.session.get(RoundParticipant, participant.id).user_id == world.other_person.id
