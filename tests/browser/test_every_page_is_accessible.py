@@ -493,6 +493,7 @@ def _civil_servant(visitor: Visitor, site: Site) -> None:
     for path in (
         "/your-rounds",
         "/rounds/join/join_not-a-real-secret",
+        "/rounds/invitations/not-a-real-token",
         f"/rounds/{choosing}/your-choices",
         f"/rounds/{published}/your-result",
         f"/rounds/{published}/your-result/decline",
@@ -629,6 +630,8 @@ def _platform_administrator(visitor: Visitor, site: Site) -> None:
     scheme, choosing = site.ids["scheme"], site.ids["choosing round"]
     for path in (
         "/schemes",
+        "/schemes/new",
+        f"/schemes/{scheme}/managers",
         f"/schemes/{scheme}",
         f"/schemes/{scheme}/rounds/new",
         f"/rounds/{choosing}",
@@ -638,6 +641,8 @@ def _platform_administrator(visitor: Visitor, site: Site) -> None:
     ):
         visitor.visit(path)
     visitor.errors(f"/schemes/{scheme}/rounds/new")
+    visitor.errors("/schemes/new")
+    visitor.errors(f"/schemes/{scheme}/managers")
     visitor.errors(f"/rounds/{choosing}/invite")
     rename = f"/admin/themes/{site.ids['theme']}/rename"
     visitor.tab.goto(site.server.url + rename)

@@ -6,13 +6,16 @@ The forms only read the answers; the round services check them and word every re
 
 from __future__ import annotations
 
-from wtforms import RadioField, StringField, TextAreaField
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from matcher.models import Placement
+from matcher.models import Department, Placement
 from matcher.web.forms import (
     GovCharacterCount,
     GovRadios,
+    GovSelect,
     GovTextInput,
     GovukDateField,
     SubmitOnceForm,
@@ -28,6 +31,39 @@ def whole_number(value: str | None) -> int | None:
     """A typed whole number, or None for anything else (the service says what is missing)."""
     text = (value or "").strip()
     return int(text) if text.isascii() and text.isdigit() else None
+
+
+class SchemeForm(SubmitOnceForm):
+    """A new scheme's name and the department it is run for, if any."""
+
+    name = StringField(
+        "What is the scheme called?",
+        description="For example, Fast Stream local placements",
+        widget=GovTextInput(),
+        filters=[_strip],
+    )
+    department_id = SelectField(
+        "Which department runs it? (optional)",
+        description="Leave this for a scheme across government, run by platform administrators",
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+
+    def prepare(self, session: Session) -> None:
+        """Offer every department by name."""
+        rows = session.execute(select(Department.id, Department.name).order_by(Department.name))
+        self.department_id.choices = options([("", "Across government"), *rows.tuples()])
+
+
+class ManagerForm(SubmitOnceForm):
+    """The email address of a civil servant to appoint as one of a scheme's managers."""
+
+    email = StringField(
+        "What is their email address?",
+        description="They must already have an account as a civil servant",
+        widget=GovTextInput(),
+        filters=[_strip],
+    )
 
 
 class RoundForm(SubmitOnceForm):

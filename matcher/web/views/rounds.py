@@ -16,15 +16,21 @@ from matcher.clock import LONDON
 from matcher.extensions import app_settings, db
 from matcher.models import AllocationRound, Role, RoundState
 from matcher.services import round_participants, round_places, rounds
+from matcher.services import schemes as scheme_service
 from matcher.services.access import load_actor, load_round_for_manager
 from matcher.services.allocation_results import RoundStatistics, round_statistics
 from matcher.services.round_queries import schemes_run_by
-from matcher.services.schemes import load_scheme
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import roles_required, signed_in_user
 from matcher.web.forms.actions import ActionForm
 from matcher.web.forms.organisations import KIND_NAMES
-from matcher.web.forms.rounds import InviteParticipantsForm, RoundForm, whole_number
+from matcher.web.forms.rounds import (
+    InviteParticipantsForm,
+    ManagerForm,
+    RoundForm,
+    SchemeForm,
+    whole_number,
+)
 from matcher.web.once import first_submission
 from matcher.web.pages import form_page, page_count, page_number, pagination
 from matcher.web.unit_of_work import Tell, answering, unit_of_work
@@ -66,13 +72,62 @@ def index():
     )
 
 
+@schemes.route("/schemes/new", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+@unit_of_work
+def new_scheme():
+    """Create a scheme, run for a department or across government."""
+    form = SchemeForm()
+    form.prepare(db.session)
+    back = url_for("schemes.index")
+    if form.validate_on_submit():
+        if not first_submission(form):
+            return redirect(back)
+        with answering(form):
+            chosen = form.department_id.data
+            created = scheme_service.create_scheme(
+                db.session,
+                signed_in_user().id,
+                name=form.name.data or "",
+                department_id=int(chosen) if chosen and chosen.isdigit() else None,
+            )
+            flash(f"{created.name} has been created", "success")
+            return redirect(url_for("schemes.scheme", scheme_id=created.id))
+    return form_page("pages/rounds/new_scheme.html", form=form, back_url=back)
+
+
+@schemes.route("/schemes/<int:scheme_id>/managers", methods=["GET", "POST"])
+@managers_only
+@unit_of_work
+def managers(scheme_id: int):
+    """The scheme's managers, and a form to appoint another."""
+    user_id = signed_in_user().id
+    found = scheme_service.load_scheme(db.session, load_actor(db.session, user_id), scheme_id)
+    form = ManagerForm()
+    here = url_for("schemes.managers", scheme_id=scheme_id)
+    if form.validate_on_submit():
+        if not first_submission(form):
+            return redirect(here)
+        with answering(form):
+            scheme_service.appoint_manager(db.session, user_id, scheme_id, form.email.data or "")
+            flash(f"{form.email.data} now manages {found.name}", "success")
+            return redirect(here)
+    return form_page(
+        "pages/rounds/managers.html",
+        form=form,
+        scheme=found,
+        managers=scheme_service.managers_of(db.session, user_id, scheme_id),
+        back_url=url_for("schemes.scheme", scheme_id=scheme_id),
+    )
+
+
 @schemes.get("/schemes/<int:scheme_id>")
 @managers_only
 @unit_of_work
 def scheme(scheme_id: int):
     """A scheme's rounds, newest first, a page at a time."""
     user_id = signed_in_user().id
-    found = load_scheme(db.session, load_actor(db.session, user_id), scheme_id)
+    found = scheme_service.load_scheme(db.session, load_actor(db.session, user_id), scheme_id)
     every_round = rounds.rounds_of(db.session, user_id, scheme_id)
     page = page_number()
     pages = page_count(len(every_round), ROUNDS_PER_PAGE)
@@ -92,7 +147,7 @@ def scheme(scheme_id: int):
 def new_round(scheme_id: int):
     """Name a new round and set its number of choices and deadlines; it starts as a draft."""
     user_id = signed_in_user().id
-    found = load_scheme(db.session, load_actor(db.session, user_id), scheme_id)
+    found = scheme_service.load_scheme(db.session, load_actor(db.session, user_id), scheme_id)
     form = RoundForm()
     back = url_for("schemes.scheme", scheme_id=scheme_id)
     if form.validate_on_submit():

@@ -253,3 +253,21 @@ def test_an_invited_person_is_emailed_a_link_that_lets_them_join(app: Flask, wor
     assert joined.location.endswith(f"/rounds/{made['round']}/your-choices")
     db.session.expire_all()
     assert db.session.get(RoundParticipant, participant.id).user_id == world.other_person.id
+
+
+def test_an_administrator_creates_a_scheme_and_appoints_its_manager(app: Flask, world: World):
+    admin = browser_of(app, world.platform_admin)
+    new = "/schemes/new"
+    refused = post(admin, new, new, {"name": "", "department_id": ""})
+    assert error_summary(refused.get_data(as_text=True)) == ["Enter a name for the scheme"]
+    created = post(admin, new, new, {"name": "Graduate placements", "department_id": ""})
+    assert created.status_code == MOVED
+    scheme = db.session.query(Scheme).filter_by(name="Graduate placements").one()
+    managers = f"/schemes/{scheme.id}/managers"
+    unknown = post(admin, managers, managers, {"email": "nobody@example.gov.uk"})
+    assert error_summary(unknown.get_data(as_text=True)) == [
+        "Enter the email address of a civil servant with an account"
+    ]
+    assert post(admin, managers, managers, {"email": world.person.email}).status_code == MOVED
+    assert db.session.query(SchemeManager).filter_by(scheme_id=scheme.id).count() == 1
+    assert browser_of(app, world.person).get("/schemes/new").status_code == 403
