@@ -551,6 +551,7 @@ def _organisation_admin(visitor: Visitor, site: Site) -> None:
     choosing, published = site.ids["choosing round"], site.ids["published round"]
     place, person = site.ids["choosing round place"], site.ids["choosing round participant"]
     unacceptable = f"/organisation/round-places/{place}/people/{person}/unacceptable"
+    placed = site.ids["published round participant"]
     for path in (
         "/organisation/rounds",
         f"/organisation/rounds/{choosing}",
@@ -558,6 +559,7 @@ def _organisation_admin(visitor: Visitor, site: Site) -> None:
         f"/organisation/rounds/{choosing}/offer",
         f"/organisation/round-places/{place}",
         unacceptable,
+        f"/organisation/rounds/{published}/people/{placed}/decline",
     ):
         visitor.visit(path)
     visitor.errors(unacceptable)

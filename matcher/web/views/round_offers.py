@@ -232,17 +232,36 @@ def unacceptable(round_place_id: int, participant_id: int):
     return form_page("pages/rounds/unacceptable.html", form=form, chooser=chooser, back_url=back)
 
 
-@round_offers.post(
-    "/rounds/<int:round_id>/people/<int:participant_id>/<any(confirm, decline):answer>"
+@round_offers.route(
+    "/rounds/<int:round_id>/people/<int:participant_id>/<any(confirm, decline):answer>",
+    methods=["GET", "POST"],
 )
 @member_only
 @unit_of_work
 def answer(round_id: int, participant_id: int, answer: str):
-    """Confirm or decline, for the organisation, someone the allocation placed with it."""
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    """Confirm or decline, for the organisation, someone the allocation placed with it;
+    declining is confirmed on a page first."""
     back = _round_url(round_id)
+    form = ActionForm()
+    if not form.is_submitted():
+        person = next(
+            (
+                p
+                for p in coming_to(db.session, signed_in_user().id, round_id, _organisation_id())
+                if p.participant_id == participant_id
+            ),
+            None,
+        )
+        if answer == "confirm" or person is None:
+            return redirect(back)
+        return render_template(
+            "pages/rounds/confirm_decline_person.html",
+            person=person,
+            round_id=round_id,
+            back_url=back,
+        )
+    if not form.validate():
+        abort(400)
     if not first_submission(form):
         return redirect(back)
     decision = (

@@ -271,3 +271,24 @@ def test_an_administrator_creates_a_scheme_and_appoints_its_manager(app: Flask, 
     assert post(admin, managers, managers, {"email": world.person.email}).status_code == MOVED
     assert db.session.query(SchemeManager).filter_by(scheme_id=scheme.id).count() == 1
     assert browser_of(app, world.person).get("/schemes/new").status_code == 403
+
+
+def test_an_organisation_confirms_before_declining_someone(app: Flask, world: World):
+    made = _round_collecting_choices(world)
+    admin = world.platform_admin.id
+    rounds.advance(db.session, admin, made["round"], RoundState.ALLOCATING)
+    allocate_round(db.session, made["round"], by=None)
+    rounds.advance(db.session, admin, made["round"], RoundState.PUBLISHED)
+    db.session.commit()
+    organisation = browser_of(app, world.member_a)
+    decline = f"/organisation/rounds/{made['round']}/people/{made['participant']}/decline"
+    page = organisation.get(decline).get_data(as_text=True)
+    assert f"Are you sure you want to decline {world.person.display_name}?" in page
+    assert db.session.query(Confirmation).count() == 0
+    assert post(organisation, decline, decline).status_code == MOVED
+    assert db.session.query(Confirmation).one().decision.value == "declined"
+    # Another organisation cannot answer for someone placed with this one.
+    other = browser_of(app, world.admin_b)
+    confirm = f"/organisation/rounds/{made['round']}/people/{made['participant']}/confirm"
+    rounds_page = f"/organisation/rounds/{made['round']}"
+    assert post(other, rounds_page, confirm).status_code == 403
