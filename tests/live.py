@@ -3,9 +3,32 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 
 from flask import Flask
 from werkzeug.serving import make_server
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def read_whole(app: WSGIApp) -> WSGIApp:
+    """``app`` with each response read whole and closed before the server sends it.
+
+    Werkzeug's development server leaves a response's file open when the client drops the
+    connection mid-response, as a browser does when a test closes it; the open file would then
+    fail whichever test the garbage collector finds it in.
+    """
+
+    def whole(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return whole
 
 
 class LiveServer:
@@ -14,7 +37,7 @@ class LiveServer:
     def __init__(self, app: Flask, port: int = 0) -> None:
         self.app = app
         # A fixed ``port`` lets the app's BASE_URL name this server before it starts.
-        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._server = make_server("127.0.0.1", port, read_whole(app), threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
