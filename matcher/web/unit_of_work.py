@@ -46,6 +46,11 @@ class Tell:
 Answer = Tell | Mapping[str, str] | Callable[[Any], ResponseReturnValue]
 
 
+def told_on(url: str) -> Tell:
+    """Say a ValidationFailed's first message in a banner on the page at ``url``."""
+    return Tell(lambda error: next(iter(error.errors.values())), url)
+
+
 def unit_of_work(view: View) -> View:
     """Commit once when ``view`` returns; roll back when it raises, and answer a refusal."""
 

@@ -17,17 +17,13 @@ from matcher.services.validation import ValidationFailed
 from matcher.web.auth import roles_required, signed_in_user
 from matcher.web.forms.actions import ActionForm
 from matcher.web.once import first_submission
-from matcher.web.unit_of_work import Tell, answering, unit_of_work
+from matcher.web.unit_of_work import answering, told_on, unit_of_work
 
 round_choices = Blueprint("round_choices", __name__)
 
 participants_only = roles_required(Role.CIVIL_SERVANT)
 # A link's secret must not outlive its page in a cache, nor leave in a Referer header.
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-
-
-def _told_on(url: str) -> Tell:
-    return Tell(lambda error: next(iter(error.errors.values())), url)
 
 
 def _choices_url(round_id: int) -> str:
@@ -68,7 +64,7 @@ def join(secret: str):
         abort(400)
     if not first_submission(form):
         return redirect(url_for("round_choices.your_rounds"))
-    with answering(answers={ValidationFailed: _told_on(url_for("round_choices.your_rounds"))}):
+    with answering(answers={ValidationFailed: told_on(url_for("round_choices.your_rounds"))}):
         participant = service.join_by_link(
             db.session,
             signed_in_user().id,
@@ -91,7 +87,7 @@ def accept_invitation(token: str):
         abort(400)
     if not first_submission(form):
         return redirect(url_for("round_choices.your_rounds"))
-    with answering(answers={ValidationFailed: _told_on(url_for("round_choices.your_rounds"))}):
+    with answering(answers={ValidationFailed: told_on(url_for("round_choices.your_rounds"))}):
         participant = service.accept_invitation(
             db.session,
             signed_in_user().id,
@@ -135,7 +131,7 @@ def _change_choices(round_id: int, change: str, round_place_id: int | None = Non
     if not first_submission(form):
         return redirect(back)
     user_id = signed_in_user().id
-    with answering(answers={ValidationFailed: _told_on(back)}):
+    with answering(answers={ValidationFailed: told_on(back)}):
         if change == "save":
             current = service.choices(db.session, user_id, round_id)
             service.set_choices(db.session, user_id, round_id, current.round_place_ids)
@@ -178,7 +174,7 @@ def your_result(round_id: int):
     user_id = signed_in_user().id
     allocation_round = load_round(db.session, load_actor(db.session, user_id), round_id)
     back = url_for("round_choices.your_rounds")
-    with answering(answers={ValidationFailed: _told_on(back)}):
+    with answering(answers={ValidationFailed: told_on(back)}):
         result = own_result(db.session, user_id, round_id)
     return render_template(
         "pages/rounds/your_result.html",
@@ -216,7 +212,7 @@ def answer_result(round_id: int, answer: str):
     decision = (
         ConfirmationDecision.CONFIRMED if answer == "confirm" else ConfirmationDecision.DECLINED
     )
-    with answering(answers={ValidationFailed: _told_on(back)}):
+    with answering(answers={ValidationFailed: told_on(back)}):
         answer_as_participant(db.session, signed_in_user().id, round_id, decision)
     flash(f"You have {'confirmed' if answer == 'confirm' else 'declined'} your place", "success")
     return redirect(back)

@@ -31,16 +31,12 @@ from matcher.web.forms.rounds import OfferPlaceForm, UnacceptableForm, whole_num
 from matcher.web.membership import current_membership, member_only
 from matcher.web.once import first_submission
 from matcher.web.pages import form_page
-from matcher.web.unit_of_work import Tell, answering, unit_of_work
+from matcher.web.unit_of_work import answering, told_on, unit_of_work
 
 round_offers = Blueprint("round_offers", __name__, url_prefix="/organisation")
 
 # Enough for any organisation's open placements on one page of radios.
 PLACEMENTS_SHOWN = 200
-
-
-def _told_on(url: str) -> Tell:
-    return Tell(lambda error: next(iter(error.errors.values())), url)
 
 
 def _organisation_id() -> int:
@@ -167,7 +163,7 @@ def engine_order(round_place_id: int):
     back = _acted(round_place_id)
     if back is None:
         return redirect(url_for("round_offers.place", round_place_id=round_place_id))
-    with answering(answers={ValidationFailed: _told_on(back)}):
+    with answering(answers={ValidationFailed: told_on(back)}):
         service.use_engine_order(db.session, signed_in_user().id, round_place_id)
     flash("The place uses the order of match scores", "success")
     return redirect(back)
@@ -191,7 +187,7 @@ def move(round_place_id: int, participant_id: int, move: str):
     to = at - 1 if move == "up" else at + 1
     if 0 <= to < len(order):
         order[at], order[to] = order[to], order[at]
-    with answering(answers={ValidationFailed: _told_on(back)}):
+    with answering(answers={ValidationFailed: told_on(back)}):
         service.rank_participants(
             db.session, user_id, round_place_id, [(p, rank) for rank, p in enumerate(order, 1)]
         )
@@ -267,7 +263,7 @@ def answer(round_id: int, participant_id: int, answer: str):
     decision = (
         ConfirmationDecision.CONFIRMED if answer == "confirm" else ConfirmationDecision.DECLINED
     )
-    with answering(answers={ValidationFailed: _told_on(back)}):
+    with answering(answers={ValidationFailed: told_on(back)}):
         answer_as_organisation(db.session, signed_in_user().id, participant_id, decision)
     flash(f"You have {decision.value} this person", "success")
     return redirect(back)

@@ -33,7 +33,7 @@ from matcher.web.forms.rounds import (
 )
 from matcher.web.once import first_submission
 from matcher.web.pages import form_page, page_count, page_number, pagination
-from matcher.web.unit_of_work import Tell, answering, unit_of_work
+from matcher.web.unit_of_work import answering, told_on, unit_of_work
 
 schemes = Blueprint("schemes", __name__)
 
@@ -284,11 +284,6 @@ def join_link(round_id: int):
         "pages/rounds/join_link.html", round=allocation_round, link=link, back_url=back
     )
     return page, 200, NO_STORE
-
-
-def told_on(back: str) -> Tell:
-    """Say a service's refusal in a banner on the page at ``back``."""
-    return Tell(lambda error: next(iter(error.errors.values())), back)
 
 
 @schemes.get("/rounds/<int:round_id>/results")
