@@ -495,6 +495,7 @@ def _civil_servant(visitor: Visitor, site: Site) -> None:
         "/rounds/join/join_not-a-real-secret",
         "/rounds/invitations/not-a-real-token",
         f"/rounds/{choosing}/your-choices",
+        f"/rounds/{choosing}/leave",
         f"/rounds/{published}/your-result",
         f"/rounds/{published}/your-result/decline",
     ):

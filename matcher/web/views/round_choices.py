@@ -108,7 +108,8 @@ def your_choices(round_id: int):
     allocation_round = load_round(db.session, load_actor(db.session, user_id), round_id)
     if allocation_round.state in (RoundState.PUBLISHED, RoundState.CLOSED):
         return redirect(url_for("round_choices.your_result", round_id=round_id))
-    chosen = service.choices(db.session, user_id, round_id)
+    with answering(answers={ValidationFailed: told_on(url_for("round_choices.your_rounds"))}):
+        chosen = service.choices(db.session, user_id, round_id)
     places = {place.id: place for place in places_in_round(db.session, user_id, round_id)}
     return render_template(
         "pages/rounds/your_choices.html",
@@ -118,6 +119,7 @@ def your_choices(round_id: int):
         others=[p for p_id, p in places.items() if p_id not in chosen.round_place_ids],
         room=len(chosen.round_place_ids) < chosen.max_choices,
         choosing=allocation_round.state in service.CHOOSING_STATES,
+        can_leave=allocation_round.state in service.WITHDRAWING_STATES,
         state_words=STATE_WORDS,
     )
 
@@ -164,6 +166,28 @@ def save_choices(round_id: int):
 def change_choice(round_id: int, round_place_id: int, change: str):
     """Move a place up or down one, take it off the list, or add it at the end."""
     return _change_choices(round_id, change, round_place_id)
+
+
+@round_choices.route("/rounds/<int:round_id>/leave", methods=["GET", "POST"])
+@participants_only
+@unit_of_work
+def leave(round_id: int):
+    """Leave the round before its results are published, confirmed on a page first."""
+    back = _choices_url(round_id)
+    form = ActionForm()
+    if not form.is_submitted():
+        allocation_round = load_round(db.session, signed_in_user(), round_id)
+        return render_template(
+            "pages/rounds/confirm_leave.html", round=allocation_round, back_url=back
+        )
+    if not form.validate():
+        abort(400)
+    if not first_submission(form):
+        return redirect(back)
+    with answering(answers={ValidationFailed: told_on(back)}):
+        service.withdraw(db.session, signed_in_user().id, round_id)
+    flash("You have left the round", "success")
+    return redirect(url_for("round_choices.your_rounds"))
 
 
 @round_choices.get("/rounds/<int:round_id>/your-result")

@@ -292,3 +292,28 @@ def test_an_organisation_confirms_before_declining_someone(app: Flask, world: Wo
     confirm = f"/organisation/rounds/{made['round']}/people/{made['participant']}/confirm"
     rounds_page = f"/organisation/rounds/{made['round']}"
     assert post(other, rounds_page, confirm).status_code == 403
+
+
+def test_a_participant_leaves_the_round_after_confirming_on_a_page(app: Flask, world: World):
+    made = _round_collecting_choices(world)
+    choices = f"/rounds/{made['round']}/your-choices"
+    leave = f"/rounds/{made['round']}/leave"
+    outsider = browser_of(app, world.other_person)
+    assert outsider.get(leave).status_code == 404
+    participant = browser_of(app, world.person)
+    assert f'href="{leave}"' in participant.get(choices).get_data(as_text=True)
+
+    assert participant.get(leave).status_code == FOUND
+    db.session.expire_all()
+    assert db.session.get(RoundParticipant, made["participant"]).withdrawn_at is None
+
+    answer = post(participant, leave, leave)
+
+    assert answer.status_code == MOVED
+    assert answer.location.endswith("/your-rounds")
+    db.session.expire_all()
+    assert db.session.get(RoundParticipant, made["participant"]).withdrawn_at is not None
+    after = participant.get(choices, follow_redirects=True)
+    assert after.status_code == FOUND
+    assert "You have withdrawn from this round" in after.get_data(as_text=True)
+    assert f'href="{leave}"' not in after.get_data(as_text=True)
