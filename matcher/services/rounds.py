@@ -28,6 +28,7 @@ from matcher.models import (
     AllocationRound,
     Confirmation,
     ConfirmationDecision,
+    RankingMode,
     RoundParticipant,
     RoundPlace,
     RoundState,
@@ -235,19 +236,26 @@ def _not_declined() -> ColumnElement[bool]:
     )
 
 
-def start_second_round(
-    session: Session, actor_id: int, round_id: int, settings: RoundSettings
-) -> AllocationRound:
-    """A draft round offering a closed round's places with room left to the people it left.
+@dataclass(frozen=True)
+class LeftOver:
+    """What a closed round left for a second round: places with room (placement, ranking
+    mode, room) and people not placed (user, when they joined)."""
 
-    A place keeps the room its confirmed participants did not take; a participant carries over
-    unless they hold a place neither side declined, or withdrew. Nobody's choices carry over:
-    the places on offer are different now.
-    """
-    actor = load_actor(session, actor_id)
-    parent = load_round_for_manager(session, actor, round_id, lock=True)
-    if parent.state != S.CLOSED:
-        raise ValidationFailed({"state": message("round.second.not_closed")})
+    places: list[tuple[int, RankingMode, int]]
+    people: list[tuple[int, datetime | None]]
+
+    def __bool__(self) -> bool:
+        return bool(self.places and self.people)
+
+
+def left_over(session: Session, actor_id: int, round_id: int) -> LeftOver:
+    """What a round its managers run left for a second round."""
+    load_round_for_manager(session, load_actor(session, actor_id), round_id)
+    return _left_over(session, round_id)
+
+
+def _left_over(session: Session, round_id: int) -> LeftOver:
+    """The places with room no one kept, and the people without a place no one declined."""
     kept = (
         select(AllocationResult.round_place_id, func.count().label("kept"))
         .where(
@@ -286,7 +294,27 @@ def start_second_round(
         )
         .order_by(RoundParticipant.id)
     ).all()
-    if not places_left or not people_left:
+    return LeftOver(
+        [(placement, mode, room) for placement, mode, room in places_left],
+        [(user_id, joined_at) for user_id, joined_at in people_left],
+    )
+
+
+def start_second_round(
+    session: Session, actor_id: int, round_id: int, settings: RoundSettings
+) -> AllocationRound:
+    """A draft round offering a closed round's places with room left to the people it left.
+
+    A place keeps the room its confirmed participants did not take; a participant carries over
+    unless they hold a place neither side declined, or withdrew. Nobody's choices carry over:
+    the places on offer are different now.
+    """
+    actor = load_actor(session, actor_id)
+    parent = load_round_for_manager(session, actor, round_id, lock=True)
+    if parent.state != S.CLOSED:
+        raise ValidationFailed({"state": message("round.second.not_closed")})
+    left = _left_over(session, round_id)
+    if not left:
         raise ValidationFailed({"state": message("round.second.nothing_left")})
     second = create_round(session, actor.id, parent.scheme_id, settings, parent_round_id=parent.id)
     now = utcnow()
@@ -301,14 +329,14 @@ def start_second_round(
                 "offered_by_id": actor.id,
                 "offered_at": now,
             }
-            for placement_id, mode, room in places_left
+            for placement_id, mode, room in left.places
         ],
     )
     session.execute(
         insert(RoundParticipant),
         [
             {"round_id": second.id, "user_id": user_id, "joined_at": joined_at or now}
-            for user_id, joined_at in people_left
+            for user_id, joined_at in left.people
         ],
     )
     audit.record(
@@ -317,7 +345,7 @@ def start_second_round(
         "round.second_started",
         "allocation_round",
         second.id,
-        {"parent_round_id": parent.id, "places": len(places_left), "people": len(people_left)},
+        {"parent_round_id": parent.id, "places": len(left.places), "people": len(left.people)},
     )
     return second
 

@@ -26,6 +26,7 @@ from matcher.digests.sending import Pacer, pending_ids, plan_period, send_batch
 from matcher.extensions import db
 from matcher.mail import OutboxFolderBackend
 from matcher.models import (
+    ConfirmationDecision,
     DeliveryStatus,
     Department,
     DigestDelivery,
@@ -52,6 +53,7 @@ from matcher.services.accounts import (
     email_change_token,
     password_reset_token,
 )
+from matcher.services.allocation_results import answer_as_participant
 from matcher.services.allocation_runs import allocate_round
 from matcher.services.profiles import ProfileAnswers, save_profile
 from matcher.stored_matches.rebuild import rebuild_sync
@@ -260,13 +262,13 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
 
 
 def _rounds(app: Flask, manager: int, world: World, placement_id: int) -> dict[str, int]:
-    """A scheme with a round collecting choices and a published one; the world's person chose
-    organisation A's place in the first and was placed with it in the second."""
+    """A scheme with a round collecting choices, a published one and a closed one; the world's
+    person chose organisation A's place in the first and was placed with it in the others."""
     session = db.session
     domains = app.config["MATCHER_SETTINGS"].government_email_domains
     scheme = schemes.create_scheme(session, manager, name="Fast Stream local", department_id=None)
     made: dict[str, int] = {"scheme": scheme.id}
-    for name in ("choosing round", "published round"):
+    for name in ("choosing round", "published round", "closed round"):
         settings = rounds.RoundSettings(name=name.capitalize(), max_choices=3)
         round_id = rounds.create_round(session, manager, scheme.id, settings).id
         rounds.advance(session, manager, round_id, RoundState.COLLECTING_PLACES)
@@ -282,10 +284,15 @@ def _rounds(app: Flask, manager: int, world: World, placement_id: int) -> dict[s
             place.id,
             participant.id,
         )
-    published = made["published round"]
-    rounds.advance(session, manager, published, RoundState.ALLOCATING)
-    allocate_round(session, published, by=None)
-    rounds.advance(session, manager, published, RoundState.PUBLISHED)
+    for name in ("published round", "closed round"):
+        rounds.advance(session, manager, made[name], RoundState.ALLOCATING)
+        allocate_round(session, made[name], by=None)
+        rounds.advance(session, manager, made[name], RoundState.PUBLISHED)
+    # The person declined the closed round's place, so a second round has something to offer.
+    answer_as_participant(
+        session, world.person.id, made["closed round"], ConfirmationDecision.DECLINED
+    )
+    rounds.advance(session, manager, made["closed round"], RoundState.CLOSED)
     session.commit()
     return made
 
@@ -641,8 +648,10 @@ def _platform_administrator(visitor: Visitor, site: Site) -> None:
         f"/rounds/{choosing}/next-step",
         f"/rounds/{choosing}/invite",
         f"/rounds/{site.ids['published round']}/results",
+        f"/rounds/{site.ids['closed round']}/second-round",
     ):
         visitor.visit(path)
+    visitor.errors(f"/rounds/{site.ids['closed round']}/second-round")
     visitor.errors(f"/schemes/{scheme}/rounds/new")
     visitor.errors("/schemes/new")
     visitor.errors(f"/schemes/{scheme}/managers")

@@ -19,6 +19,7 @@ from matcher.services import round_participants, round_places, rounds
 from matcher.services import schemes as scheme_service
 from matcher.services.access import load_actor, load_round_for_manager
 from matcher.services.allocation_results import RoundStatistics, round_statistics
+from matcher.services.messages import message
 from matcher.services.round_queries import schemes_run_by
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import roles_required, signed_in_user
@@ -153,15 +154,44 @@ def new_round(scheme_id: int):
     if form.validate_on_submit():
         if not first_submission(form):
             return redirect(back)
-        names = {
-            "preferences_close_at": "preferences_close_on",
-            "confirmations_close_at": "confirmations_close_on",
-        }
-        with answering(form, field_names=names):
+        with answering(form, field_names=SETTINGS_FIELDS):
             created = rounds.create_round(db.session, user_id, scheme_id, _settings(form))
             flash(f"{created.name} has been created as a draft", "success")
             return redirect(_round_url(created))
-    return form_page("pages/rounds/new.html", form=form, scheme=found, back_url=back)
+    return form_page("pages/rounds/new.html", form=form, scheme=found, parent=None, back_url=back)
+
+
+@schemes.route("/rounds/<int:round_id>/second-round", methods=["GET", "POST"])
+@managers_only
+@unit_of_work
+def second_round(round_id: int):
+    """Start a draft round for the places with room and the people a closed round left."""
+    user_id = signed_in_user().id
+    parent = load_round_for_manager(db.session, load_actor(db.session, user_id), round_id)
+    back = _round_url(parent)
+    if parent.state != RoundState.CLOSED:
+        return redirect(back)
+    if not rounds.left_over(db.session, user_id, round_id):
+        flash(message("round.second.nothing_left"))
+        return redirect(back)
+    form = RoundForm()
+    if form.validate_on_submit():
+        if not first_submission(form):
+            return redirect(back)
+        with answering(form, field_names=SETTINGS_FIELDS):
+            created = rounds.start_second_round(db.session, user_id, round_id, _settings(form))
+            flash(f"{created.name} has been created as a draft", "success")
+            return redirect(_round_url(created))
+    return form_page(
+        "pages/rounds/new.html", form=form, scheme=parent.scheme, parent=parent, back_url=back
+    )
+
+
+# The service's names for the round's settings, and the form's.
+SETTINGS_FIELDS = {
+    "preferences_close_at": "preferences_close_on",
+    "confirmations_close_at": "confirmations_close_on",
+}
 
 
 def _settings(form: RoundForm) -> rounds.RoundSettings:
@@ -196,6 +226,8 @@ def round_page(round_id: int):
         cohort=round_participants.cohort(db.session, user_id, round_id),
         joining=allocation_round.state in round_participants.JOINING_STATES,
         allocated=allocation_round.allocated_at is not None,
+        second_round_possible=allocation_round.state == RoundState.CLOSED
+        and bool(rounds.left_over(db.session, user_id, round_id)),
     )
 
 

@@ -17,6 +17,7 @@ from matcher.extensions import db
 from matcher.models import (
     AllocationRound,
     Confirmation,
+    ConfirmationDecision,
     OutboxEvent,
     RoundParticipant,
     RoundPlace,
@@ -25,6 +26,7 @@ from matcher.models import (
     SchemeManager,
 )
 from matcher.services import round_participants, round_places, rounds, schemes
+from matcher.services.allocation_results import answer_as_participant
 from matcher.services.allocation_runs import allocate_round
 from tests.unit.services.world import World, build_world, civil_servant, open_placement
 from tests.unit.web.matches_world import browser_of, confirm_everyone
@@ -317,3 +319,55 @@ def test_a_participant_leaves_the_round_after_confirming_on_a_page(app: Flask, w
     assert after.status_code == FOUND
     assert "You have withdrawn from this round" in after.get_data(as_text=True)
     assert f'href="{leave}"' not in after.get_data(as_text=True)
+
+
+def test_a_manager_starts_a_second_round_from_a_closed_one(app: Flask, world: World):
+    made = _round_collecting_choices(world)
+    admin = world.platform_admin.id
+    rounds.advance(db.session, admin, made["round"], RoundState.ALLOCATING)
+    allocate_round(db.session, made["round"], by=None)
+    rounds.advance(db.session, admin, made["round"], RoundState.PUBLISHED)
+    answer_as_participant(db.session, world.person.id, made["round"], ConfirmationDecision.DECLINED)
+    db.session.commit()
+    manager = browser_of(app, world.platform_admin)
+    page, second = f"/rounds/{made['round']}", f"/rounds/{made['round']}/second-round"
+    # Only a closed round has a second round: before that, the page goes back to the round.
+    assert manager.get(second).location.endswith(page)
+    rounds.advance(db.session, admin, made["round"], RoundState.CLOSED)
+    db.session.commit()
+    assert f'href="{second}"' in manager.get(page).get_data(as_text=True)
+    assert rounds.left_over(db.session, admin, made["round"])
+    assert browser_of(app, world.person).get(second).status_code == 403
+
+    refused = post(manager, second, second, {"name": "", "max_choices": "3"})
+    assert refused.status_code == 422
+    assert error_summary(refused.get_data(as_text=True)) == ["Enter a name for the round"]
+    started = post(
+        manager, second, second, {"name": "Spring 2027, second round", "max_choices": "3"}
+    )
+
+    assert started.status_code == MOVED
+    created = db.session.query(AllocationRound).filter_by(parent_round_id=made["round"]).one()
+    assert started.location.endswith(f"/rounds/{created.id}")
+    assert created.state == RoundState.DRAFT
+    people = db.session.query(RoundParticipant).filter_by(round_id=created.id).all()
+    assert [p.user_id for p in people] == [world.person.id]
+
+
+def test_a_closed_round_with_nothing_left_offers_no_second_round(app: Flask, world: World):
+    made = _round_collecting_choices(world)
+    admin = world.platform_admin.id
+    for state in (RoundState.ALLOCATING, RoundState.PUBLISHED, RoundState.CLOSED):
+        rounds.advance(db.session, admin, made["round"], state)
+        if state == RoundState.ALLOCATING:
+            allocate_round(db.session, made["round"], by=None)
+    db.session.commit()
+    manager = browser_of(app, world.platform_admin)
+    page, second = f"/rounds/{made['round']}", f"/rounds/{made['round']}/second-round"
+    assert f'href="{second}"' not in manager.get(page).get_data(as_text=True)
+
+    answer = manager.get(second, follow_redirects=True)
+
+    assert answer.request.path == page
+    assert "Every place and person in the round has been confirmed" in answer.get_data(as_text=True)
+    assert db.session.query(AllocationRound).count() == 1
