@@ -68,6 +68,7 @@ from matcher.services.concurrency import StaleObject, check_version
 from matcher.services.errors import InvalidState, NotFound
 from matcher.services.messages import message
 from matcher.services.text import (
+    checked_text,
     has_hidden_characters,
     hidden_characters_message,
     plain_line_breaks,
@@ -188,14 +189,10 @@ def _text(
     *,
     multiline: bool = False,
 ) -> str:
-    value = plain_line_breaks(value or "").strip()
-    if not value:
-        errors[name] = message(f"placement.{name}.missing")
-    elif has_hidden_characters(value, multiline=multiline):
-        errors[name] = hidden_characters_message(label, multiline=multiline)
-    elif len(value) > limit:
-        errors[name] = message("text.too_long", label=label, most=limit)
-    return value
+    missing = message(f"placement.{name}.missing")
+    return checked_text(
+        errors, name, value, label=label, limit=limit, missing=missing, multiline=multiline
+    )
 
 
 def _choice(errors: dict[str, str], name: str, value: str, enum: type[_Choice]) -> _Choice | None:
