@@ -32,7 +32,14 @@ from matcher.models.mail import (
     SuppressionReason,
 )
 from matcher.models.match_runs import MatchRun, MatchRunChunk, MatchRunStatus, StagedMatch
-from matcher.models.matching import Dismissal, Interest, InterestStatus, InterestTransition, Match
+from matcher.models.matching import (
+    ACTIVE_INTEREST_STATUSES,
+    Dismissal,
+    Interest,
+    InterestStatus,
+    InterestTransition,
+    Match,
+)
 from matcher.models.organisations import (
     JoinRequest,
     JoinRequestStatus,
@@ -65,6 +72,7 @@ from matcher.models.users import (
 )
 
 __all__ = [
+    "ACTIVE_INTEREST_STATUSES",
     "AllocationResult",
     "AllocationRound",
     "ApiToken",

@@ -65,6 +65,17 @@ class InterestStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
+# Interests the person still holds: they said yes and have not stepped back or been turned down.
+ACTIVE_INTEREST_STATUSES = frozenset(
+    {
+        InterestStatus.INTERESTED,
+        InterestStatus.SHORTLISTED,
+        InterestStatus.OFFERED,
+        InterestStatus.ACCEPTED,
+    }
+)
+
+
 class Interest(Base):
     """A person's interest in a placement as it moves towards an offer."""
 

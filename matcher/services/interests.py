@@ -36,6 +36,7 @@ from matcher import audit, outbox
 from matcher.clock import london_today
 from matcher.events import INTEREST_CHANGED, INTEREST_INVITATION_SENT, PERSON_CHANGED
 from matcher.models import (
+    ACTIVE_INTEREST_STATUSES,
     CivilServantProfile,
     Dismissal,
     Interest,
@@ -103,7 +104,6 @@ TRANSITIONS: dict[tuple[InterestStatus | None, Action], tuple[InterestStatus, Si
 }
 # Each action belongs to one side, whatever the status it starts from.
 ACTION_SIDE: dict[Action, Side] = {action: side for (_, action), (_, side) in TRANSITIONS.items()}
-ACTIVE = frozenset({S.INTERESTED, S.SHORTLISTED, S.OFFERED, S.ACCEPTED})
 _NEEDS_OPEN = frozenset({Action.EXPRESS})
 _NEEDS_OPEN_OR_CLOSED = frozenset({Action.SHORTLIST, Action.OFFER, Action.ACCEPT})
 _NEEDS_A_PLACE = frozenset({Action.OFFER, Action.ACCEPT})
@@ -213,7 +213,7 @@ def express_interest(session: Session, actor_id: int, placement_id: int) -> Inte
     _require_civil_servant(actor, "express interest")
     placement = load_placement(session, actor, placement_id)
     existing = _locked_interest_of(session, actor.id, placement.id)
-    if existing is not None and existing.status in ACTIVE:
+    if existing is not None and existing.status in ACTIVE_INTEREST_STATUSES:
         return existing
     if session.get(Dismissal, (actor.id, placement.id)) is not None:
         raise InvalidState(f"user {actor.id} said placement {placement.id} is not for them")
@@ -241,7 +241,7 @@ def express_interest(session: Session, actor_id: int, placement_id: int) -> Inte
     assert interest is not None
     if not inserted:
         # A concurrent request (a double click) created it first: answer as if we were second.
-        if interest.status in ACTIVE:
+        if interest.status in ACTIVE_INTEREST_STATUSES:
             return interest
         raise InvalidState(f"interest in placement {placement.id} changed meanwhile")
     _record(session, actor, interest, Action.EXPRESS, None)
@@ -406,7 +406,7 @@ def dismiss(session: Session, actor_id: int, placement_id: int) -> Dismissal:
     if existing is not None:
         return existing
     interest = _locked_interest_of(session, actor.id, placement.id)
-    if interest is not None and interest.status in ACTIVE:
+    if interest is not None and interest.status in ACTIVE_INTEREST_STATUSES:
         raise InvalidState(
             f"user {actor.id} has an active interest in placement {placement.id}: withdraw it first"
         )
@@ -499,7 +499,7 @@ def interest_counts(session: Session, actor_id: int, placement_ids: list[int]) -
         .join(Placement, Placement.id == Interest.placement_id)
         .where(
             Interest.placement_id.in_(placement_ids),
-            Interest.status.in_(ACTIVE),
+            Interest.status.in_(ACTIVE_INTEREST_STATUSES),
             Placement.organisation_id.in_(member_of),
         )
         .group_by(Interest.placement_id)

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from config import Settings
 from matcher.engine import EngineConfig, PeopleFrame, PlacementFrame, Weights
 from matcher.models import (
+    ACTIVE_INTEREST_STATUSES,
     CivilServantProfile,
     Dismissal,
     Interest,
-    InterestStatus,
     Organisation,
     Placement,
     PlacementStatus,
@@ -31,14 +31,6 @@ POLICY_PROFESSION = "Policy"
 # and withdrawn ones are final; they are loaded only while someone's "not for me" or interest
 # refers to them.
 LIVE_STATUSES = (PlacementStatus.DRAFT, PlacementStatus.OPEN, PlacementStatus.CLOSED)
-# Interests the engine learns from: the person said yes and has not stepped back (or been
-# turned down) since.
-LEARNED_INTERESTS = (
-    InterestStatus.INTERESTED,
-    InterestStatus.SHORTLISTED,
-    InterestStatus.OFFERED,
-    InterestStatus.ACCEPTED,
-)
 
 
 def engine_config(settings: Settings, today: date) -> EngineConfig:
@@ -102,7 +94,7 @@ def load_people(session: Session, ids: Iterable[int] | None = None) -> PeopleFra
         Interest.person_id,
         Interest.placement_id,
         wanted,
-        Interest.status.in_(LEARNED_INTERESTS),
+        Interest.status.in_(ACTIVE_INTEREST_STATUSES),
     )
     return PeopleFrame.from_records(
         {
@@ -154,7 +146,9 @@ def load_placements(session: Session, ids: Iterable[int] | None = None) -> Place
     if wanted is None:
         dismissed = select(Dismissal.placement_id).distinct()
         interested = (
-            select(Interest.placement_id).where(Interest.status.in_(LEARNED_INTERESTS)).distinct()
+            select(Interest.placement_id)
+            .where(Interest.status.in_(ACTIVE_INTEREST_STATUSES))
+            .distinct()
         )
         query = query.where(
             or_(
