@@ -51,6 +51,7 @@ from matcher.models.organisations import (
 )
 from matcher.models.outbox import OutboxEvent
 from matcher.models.placements import Placement, PlacementStatus
+from matcher.models.practice_notes import PracticeNote, PracticeNoteStatus
 from matcher.models.reference import (
     Department,
     Grade,
@@ -116,6 +117,8 @@ __all__ = [
     "Placement",
     "PlacementKind",
     "PlacementStatus",
+    "PracticeNote",
+    "PracticeNoteStatus",
     "Profession",
     "RankingMode",
     "Region",
