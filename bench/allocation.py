@@ -137,7 +137,7 @@ def against_library(participants: int, places: int) -> None:
     print(f"== {describe(instance, built)} ==")
     # Best of five: at these sizes allocate takes milliseconds, and one run is mostly noise.
     ours, outcome = min((timed(lambda: allocate(instance)) for _ in range(5)), key=lambda t: t[0])
-    lottery = draw_lottery(instance.seed, instance.participants)
+    lottery = draw_lottery(instance.seed, instance.lottery_keys)
     # The library deep-copies its players, recursing through each other's preference lists:
     # past a few thousand players that exceeds Python's default recursion limit.
     limit = sys.getrecursionlimit()

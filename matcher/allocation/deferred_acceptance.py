@@ -22,7 +22,7 @@ from matcher.allocation.lottery import draw_lottery
 def allocate(instance: Instance) -> Outcome:
     """The participant-optimal stable allocation of ``instance``, ties broken by its lottery."""
     n = instance.participants
-    lottery = draw_lottery(instance.seed, n)
+    lottery = draw_lottery(instance.seed, instance.lottery_keys)
     by_lottery = [0] * n
     for participant, number in enumerate(lottery):
         by_lottery[number] = participant

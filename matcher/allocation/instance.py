@@ -20,6 +20,9 @@ class Instance:
     # lottery seed (>= 0): ties are broken by one lottery number per participant drawn from it,
     # see matcher.allocation.lottery
     seed: int
+    # participant i -> the id its lottery number is keyed by (distinct, >= 0), so a participant
+    # draws the same number wherever they stand; empty: keyed by position
+    keys: Sequence[int] = ()
 
     def __post_init__(self) -> None:
         places = len(self.capacities)
@@ -40,6 +43,16 @@ class Instance:
                 raise ValueError(f"place {place} ranked a participant who does not exist")
         if self.seed < 0:
             raise ValueError(f"a lottery seed is a non-negative integer, not {self.seed}")
+        if self.keys:
+            if len(self.keys) != participants:
+                raise ValueError(f"{len(self.keys)} keys for {participants} participants")
+            if min(self.keys) < 0 or len(set(self.keys)) != participants:
+                raise ValueError("participants' keys are distinct non-negative integers")
+
+    @property
+    def lottery_keys(self) -> Sequence[int]:
+        """What each participant's lottery number is keyed by: their id, else their position."""
+        return self.keys or range(self.participants)
 
     @property
     def participants(self) -> int:

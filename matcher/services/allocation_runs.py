@@ -301,6 +301,7 @@ def _instance(loaded: _Loaded, seed: int) -> Instance:
         capacities=loaded.capacities,
         place_ranks=place_ranks,
         seed=seed,
+        keys=loaded.participant_ids.tolist(),
     )
 
 

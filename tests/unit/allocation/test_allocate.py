@@ -61,10 +61,25 @@ def test_a_place_takes_up_to_its_capacity_in_its_own_order():
 
 def test_the_lottery_is_a_fixed_function_of_the_seed_so_a_round_can_be_repeated():
     # Pinned: if the draw changed, stored rounds could no longer be audited by rerunning them.
-    assert draw_lottery(2026, 6) == (1, 3, 4, 5, 0, 2)
-    assert draw_lottery(2026, 6) == draw_lottery(2026, 6)
-    assert sorted(draw_lottery(7, 1000)) == list(range(1000))
-    assert draw_lottery(1, 0) == ()
+    assert draw_lottery(2026, range(6)) == (5, 1, 2, 0, 4, 3)
+    assert draw_lottery(2026, [40, 7, 913]) == draw_lottery(2026, [40, 7, 913])
+    assert sorted(draw_lottery(7, range(1000))) == list(range(1000))
+    assert draw_lottery(1, []) == ()
+
+
+def test_each_draw_is_splitmix64_so_anyone_can_repeat_it_from_the_seed_and_ids():
+    # SplitMix64 from seed 0 begins 0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4 (Steele, Lea and
+    # Flood 2014; Vigna's reference C): key 0 draws the first, key 1 the second, which is
+    # lower, so key 1 wins ties.
+    assert draw_lottery(0, [0, 1]) == (1, 0)
+    assert draw_lottery(0, [1, 0]) == (0, 1)
+
+
+def test_a_participants_lottery_number_follows_their_id_not_their_position():
+    ids = [31, 4, 15, 9, 26]
+    lottery = dict(zip(ids, draw_lottery(99, ids), strict=True))
+    shuffled = [9, 26, 31, 15, 4]
+    assert dict(zip(shuffled, draw_lottery(99, shuffled), strict=True)) == lottery
 
 
 def test_a_tie_goes_to_the_lower_lottery_number():
@@ -78,7 +93,7 @@ def test_a_tie_goes_to_the_lower_lottery_number():
         )
         outcome = allocate(instance)
         winner = outcome.lottery.index(min(outcome.lottery))
-        assert outcome.lottery == draw_lottery(seed, 2)
+        assert outcome.lottery == draw_lottery(seed, range(2))
         assert outcome.place_of[winner] == 0
         assert outcome.place_of[1 - winner] == 1
         assert explain(instance, outcome, 1 - winner) == [(0, FILLED), (1, GOT)]
@@ -86,7 +101,9 @@ def test_a_tie_goes_to_the_lower_lottery_number():
 
 def test_the_lottery_only_breaks_ties_it_never_overrides_a_rank():
     seeds_where_1_wins_a_tie = [
-        seed for seed in range(20) if draw_lottery(seed, 2)[1] < draw_lottery(seed, 2)[0]
+        seed
+        for seed in range(20)
+        if draw_lottery(seed, range(2))[1] < draw_lottery(seed, range(2))[0]
     ]
     instance = _round(
         preferences=[[0], [0]],
@@ -170,3 +187,21 @@ def test_a_round_with_no_one_or_nowhere_allocates_nothing():
 def test_an_inconsistent_round_is_refused(preferences, capacities, place_ranks, seed, wrong):
     with pytest.raises(ValueError, match=wrong):
         _round(preferences, capacities, place_ranks, seed)
+
+
+@pytest.mark.parametrize(
+    ("keys", "wrong"),
+    [
+        ([5], "1 keys for 2 participants"),
+        ([5, 5], "distinct non-negative"),
+        ([5, -1], "distinct non-negative"),
+    ],
+)
+def test_participants_keys_are_one_distinct_id_each(keys, wrong):
+    with pytest.raises(ValueError, match=wrong):
+        Instance([[0], [0]], [1], [{0: 1, 1: 1}], 0, keys)
+
+
+def test_a_seed_beyond_64_bits_is_refused_rather_than_wrapped_onto_another():
+    with pytest.raises(ValueError, match="non-negative integer"):
+        draw_lottery(2**64, [1])

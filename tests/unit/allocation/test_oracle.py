@@ -40,7 +40,16 @@ def rounds(draw: st.DrawFn, most_participants: int = 10, most_places: int = 5) -
         )
         for _ in range(places)
     ]
-    return Instance(preferences, capacities, place_ranks, draw(st.integers(0, 2**63)))
+    # Keyed by position, or by ids as a round's participants are.
+    keys = draw(
+        st.one_of(
+            st.just(()),
+            st.lists(
+                st.integers(0, 10**9), min_size=participants, max_size=participants, unique=True
+            ),
+        )
+    )
+    return Instance(preferences, capacities, place_ranks, draw(st.integers(0, 2**63)), keys)
 
 
 @SETTINGS
@@ -77,9 +86,36 @@ def test_the_same_seed_gives_the_same_allocation_and_lottery(instance: Instance)
         list(instance.capacities),
         [dict(ranks) for ranks in instance.place_ranks],
         instance.seed,
+        list(instance.keys),
     )
     assert allocate(again) == allocate(instance)
-    assert allocate(instance).lottery == draw_lottery(instance.seed, instance.participants)
+    assert allocate(instance).lottery == draw_lottery(instance.seed, instance.lottery_keys)
+
+
+@SETTINGS
+@given(rounds(), st.data())
+def test_the_same_seed_gives_the_same_allocation_whatever_order_participants_load_in(
+    instance: Instance, data: st.DataObject
+):
+    # A round loads its participants by id today; another order (another query plan, a
+    # different database) must not move anyone.
+    keys = list(instance.lottery_keys)
+    order = data.draw(st.permutations(range(instance.participants)))
+    now_at = {old: new for new, old in enumerate(order)}
+    shuffled = Instance(
+        [instance.preferences[old] for old in order],
+        instance.capacities,
+        [{now_at[old]: rank for old, rank in ranks.items()} for ranks in instance.place_ranks],
+        instance.seed,
+        [keys[old] for old in order],
+    )
+    before, after = allocate(instance), allocate(shuffled)
+    assert [after.place_of[now_at[old]] for old in range(instance.participants)] == list(
+        before.place_of
+    )
+    assert [after.lottery[now_at[old]] for old in range(instance.participants)] == list(
+        before.lottery
+    )
 
 
 @SETTINGS
