@@ -216,6 +216,11 @@ def coming_to(
     actor = load_actor(session, actor_id)
     _published(session, actor, round_id)
     require_member(session, actor, organisation_id)
+    return _incoming(session, [round_id], organisation_id)
+
+
+def _incoming(session: Session, round_ids: list[int], organisation_id: int) -> list[Incoming]:
+    """Who the rounds placed with the organisation's places; their address once both agreed."""
     rows = session.execute(
         select(
             AllocationResult.participant_id,
@@ -228,7 +233,9 @@ def coming_to(
         .join(Placement, Placement.id == RoundPlace.placement_id)
         .join(RoundParticipant, RoundParticipant.id == AllocationResult.participant_id)
         .join(User, User.id == RoundParticipant.user_id)
-        .where(AllocationResult.round_id == round_id, Placement.organisation_id == organisation_id)
+        .where(
+            AllocationResult.round_id.in_(round_ids), Placement.organisation_id == organisation_id
+        )
         .order_by(Placement.title, User.display_name)
     ).all()
     incoming = []
@@ -241,6 +248,44 @@ def coming_to(
             Incoming(participant_id, place_id, title, name, email if agreed else None, decisions)
         )
     return incoming
+
+
+@dataclass(frozen=True)
+class OfferedPlace:
+    """One of an organisation's places in a round and, once its results are published, who
+    the allocation placed in it."""
+
+    round: AllocationRound
+    place: RoundPlace
+    coming: list[Incoming]
+
+
+def places_offered_by(session: Session, actor_id: int, organisation_id: int) -> list[OfferedPlace]:
+    """The organisation's places in every round its members may see, newest round first, for
+    its members."""
+    actor = load_actor(session, actor_id)
+    require_member(session, actor, organisation_id)
+    rows = session.execute(
+        select(RoundPlace, AllocationRound)
+        .join(AllocationRound, AllocationRound.id == RoundPlace.round_id)
+        .join(Placement, Placement.id == RoundPlace.placement_id)
+        .where(
+            Placement.organisation_id == organisation_id,
+            # A second round is a draft, with its places, until its managers open it.
+            AllocationRound.state != RoundState.DRAFT,
+        )
+        .order_by(
+            AllocationRound.created_at.desc(),
+            AllocationRound.id.desc(),
+            Placement.title,
+            RoundPlace.id,
+        )
+    ).all()
+    published = list(dict.fromkeys(r.id for _, r in rows if r.state in RESULT_STATES))
+    coming: dict[int, list[Incoming]] = {}
+    for person in _incoming(session, published, organisation_id) if published else []:
+        coming.setdefault(person.round_place_id, []).append(person)
+    return [OfferedPlace(r, place, coming.get(place.id, [])) for place, r in rows]
 
 
 @dataclass(frozen=True)
@@ -291,3 +336,59 @@ def round_statistics(session: Session, actor_id: int, round_id: int) -> RoundSta
         sorted(by_region.items(), key=lambda item: (-item[1], item[0])),
         sorted(by_kind.items(), key=lambda item: (-item[1], item[0].value)),
     )
+
+
+@dataclass(frozen=True)
+class ResultForManager:
+    """One participant's result as the round's managers see it."""
+
+    participant_id: int
+    name: str
+    round_place_id: int | None
+    place: PlaceNames | None
+    choice_number: int | None
+    decisions: dict[ConfirmationSide, ConfirmationDecision]
+
+
+def round_results(
+    session: Session, actor_id: int, round_id: int, *, limit: int, offset: int = 0
+) -> tuple[list[ResultForManager], int]:
+    """A page of the allocated round's results, by participant, and how many there
+    are, for those who run it; before publishing too, so they can check them first."""
+    actor = load_actor(session, actor_id)
+    allocation_round = load_round_for_manager(session, actor, round_id)
+    if allocation_round.allocated_at is None:
+        raise ValidationFailed({"state": message("round.not_allocated")})
+    total = session.scalar(
+        select(func.count())
+        .select_from(AllocationResult)
+        .where(AllocationResult.round_id == round_id)
+    )
+    rows = session.execute(
+        select(AllocationResult, User.display_name)
+        .join(RoundParticipant, RoundParticipant.id == AllocationResult.participant_id)
+        .join(User, User.id == RoundParticipant.user_id)
+        .where(AllocationResult.round_id == round_id)
+        .order_by(AllocationResult.participant_id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    names = place_names(session, round_id)
+    answers: dict[int, dict[ConfirmationSide, ConfirmationDecision]] = {}
+    for participant_id, side, decision in session.execute(
+        select(Confirmation.participant_id, Confirmation.side, Confirmation.decision).where(
+            Confirmation.participant_id.in_([result.participant_id for result, _ in rows])
+        )
+    ):
+        answers.setdefault(participant_id, {})[side] = decision
+    return [
+        ResultForManager(
+            result.participant_id,
+            name,
+            result.round_place_id,
+            names.get(result.round_place_id) if result.round_place_id else None,
+            result.choice_number,
+            answers.get(result.participant_id, {}),
+        )
+        for result, name in rows
+    ], total or 0
