@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from config import Settings
+from config import MAIL_KINDS, Settings
 from matcher.database import rows_changed
 from matcher.mail import (
     MailError,
@@ -96,7 +96,14 @@ def plan(
     template: str,
     context: dict[str, Any],
 ) -> int:
-    """Add a pending row for each deliverable (email, name) not yet planned; return how many."""
+    """Add a pending row for each deliverable (email, name) not yet planned; return how many.
+
+    ``template`` names the kind of email, which must be in ``config.MAIL_KINDS``: refused here,
+    in the planning transaction, so the handler fails and is retried where it shows, instead
+    of every row failing one by one when it is sent.
+    """
+    if template not in MAIL_KINDS:
+        raise ValueError(f"unknown kind of email {template!r}; add it to config.MAIL_KINDS")
     deliverable = _deliverable(session, [email for email, _ in recipients])
     planned = set(
         session.scalars(

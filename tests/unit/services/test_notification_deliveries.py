@@ -20,6 +20,7 @@ from matcher import create_app
 from matcher.events import INTEREST_CHANGED
 from matcher.extensions import db
 from matcher.models import DeliveryStatus, NotificationDelivery, Role, utcnow
+from matcher.notifications import delivery
 from matcher.services import interests
 from tests import builders
 from tests.conftest import make_settings
@@ -117,3 +118,18 @@ def test_an_event_processed_again_plans_nothing_new(office: Office):
     # run_pending has already delivered the event twice; the rows stayed one per recipient.
     assert len(planned) == 3
     assert len(office.sink.messages()) == 3
+
+
+def test_a_kind_of_email_missing_from_mail_kinds_fails_when_planned_not_when_sent(app: Flask):
+    # Before, the row was saved and then failed quietly at sending, "could not be built".
+    with app.app_context():
+        with pytest.raises(ValueError, match=r"add it to config\.MAIL_KINDS"):
+            delivery.plan(
+                db.session,
+                "key",
+                [("someone@cabinetoffice.gov.uk", "Someone")],
+                "Subject",
+                "round_invitation_typo",
+                {},
+            )
+        assert db.session.scalars(select(NotificationDelivery.id)).all() == []
