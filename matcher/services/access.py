@@ -5,7 +5,8 @@ gives nothing away (a draft, closed, filled or withdrawn placement of another or
 interest that is neither the actor's own nor on their organisation's placement, a pending
 invitation of another organisation). NotPermitted is for what the actor can see but may not
 change: an open placement of another organisation, an organisation (organisations are public),
-an action reserved for another role.
+an action reserved for another role. Practice notes follow placements: a published note is
+public, any other only its organisation's members and platform administrators see.
 
 Allocation rounds: a scheme is run by its appointed managers, and by platform administrators
 (who alone run a cross-government scheme, one with no department). A round is seen by those
@@ -25,6 +26,8 @@ from matcher.models import (
     MembershipRole,
     Placement,
     PlacementStatus,
+    PracticeNote,
+    PracticeNoteStatus,
     Role,
     RoundParticipant,
     RoundPlace,
@@ -139,6 +142,39 @@ def load_placement_for_member(
     placement = load_placement(session, actor, placement_id, lock=lock)
     require_member(session, actor, placement.organisation_id)
     return placement
+
+
+def can_see_note(session: Session, actor: User | None, note: PracticeNote) -> bool:
+    """Published notes are public; drafts, withdrawn and unpublished ones only to the note's
+    organisation and platform administrators."""
+    if note.status == PracticeNoteStatus.PUBLISHED:
+        return True
+    if actor is None:
+        return False
+    if is_platform_admin(actor):
+        return True
+    return membership_of(session, actor.id, note.organisation_id) is not None
+
+
+def load_note(
+    session: Session, actor: User | None, note_id: int, *, lock: bool = False
+) -> PracticeNote:
+    """The practice note if ``actor`` may see it (locked FOR UPDATE if asked); NotFound
+    otherwise."""
+    note = session.get(PracticeNote, note_id, with_for_update=lock or None, populate_existing=lock)
+    if note is None or not can_see_note(session, actor, note):
+        raise NotFound(f"practice note {note_id} does not exist")
+    return note
+
+
+def load_note_for_member(
+    session: Session, actor: User, note_id: int, *, lock: bool = False
+) -> PracticeNote:
+    """A note the actor may change as a member of its organisation: NotFound when they may not
+    see it, NotPermitted when it is another organisation's published note."""
+    note = load_note(session, actor, note_id, lock=lock)
+    require_member(session, actor, note.organisation_id)
+    return note
 
 
 def manages_scheme(session: Session, actor: User, scheme_id: int) -> bool:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
 from matcher.services.errors import ServiceError
 
 
@@ -23,3 +28,13 @@ def check_version(object_type: str, object_id: int, expected: int | None, curren
     """Raise StaleObject unless ``expected`` is None (no precondition) or ``current``."""
     if expected is not None and expected != current:
         raise StaleObject(object_type, object_id, expected, current)
+
+
+def flush_versioned(session: Session, row: Any, object_type: str) -> None:
+    """Flush a row mapped with ``version_id_col``, turning a concurrent writer's version bump
+    into StaleObject."""
+    expected = row.version_id
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise StaleObject(object_type, row.id, expected, expected + 1) from error

@@ -34,6 +34,29 @@ MESSAGES: Final[dict[str, str]] = {
     "placement.capacity.range": "Capacity must be between 1 and {most}",
     "placement.capacity.malformed": "How many people must be a whole number, like 1",
     "placement.unpublish_reason.missing": "Enter why the placement is being unpublished",
+    # Practice notes
+    "note.title.missing": "Enter a title",
+    "note.problem.missing": "Enter the problem the practice set out to solve",
+    "note.what_changed.missing": "Enter what changed",
+    "note.evidence.missing": "Enter the evidence of its impact",
+    "note.themes.missing": "Select at least one policy theme",
+    "note.region.missing": "Select the region",
+    "note.contact.missing": "Select who people should contact, or enter a name and email address",
+    "note.contact.not_member": "Select a member of your organisation",
+    "note.contact_name.missing": "Enter the contact's name",
+    "note.contact_email.missing": "Enter the contact's email address",
+    "note.contact_email.malformed": (
+        "Enter an email address in the correct format, like name@council.gov.uk"
+    ),
+    "note.links.too_many": "Add {most} links or fewer",
+    "note.link.url_missing": "Enter the link's web address",
+    "note.link.url_malformed": (
+        "Enter a web address starting with https:// or http://, like https://www.example.gov.uk"
+    ),
+    "note.link.label_missing": "Enter the words to show for the link",
+    "note.placements.not_own": "Select placements your organisation offers",
+    "note.placements.too_many": "Select {most} placements or fewer",
+    "note.unpublish_reason.missing": "Enter why the note is being unpublished",
     # Profiles
     "profile.department.missing": "Select your department",
     "profile.grade.missing": "Select your grade",

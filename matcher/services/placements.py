@@ -34,7 +34,6 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from matcher import audit, outbox
 from matcher.clock import london_today
@@ -64,15 +63,11 @@ from matcher.services.access import (
     require_member,
     require_platform_admin,
 )
-from matcher.services.concurrency import StaleObject, check_version
+from matcher.services.concurrency import check_version, flush_versioned
 from matcher.services.errors import InvalidState, NotFound
 from matcher.services.messages import message
-from matcher.services.text import (
-    checked_text,
-    has_hidden_characters,
-    hidden_characters_message,
-    plain_line_breaks,
-)
+from matcher.services.taxonomies import checked_terms
+from matcher.services.text import checked_reason, checked_text
 from matcher.services.validation import ValidationFailed
 
 TITLE_MAX = 150
@@ -99,7 +94,6 @@ STATUS_CHANGES: dict[str, tuple[frozenset[PlacementStatus], PlacementStatus]] = 
 EDITABLE = frozenset({S.DRAFT, S.OPEN})
 
 _Choice = TypeVar("_Choice", PlacementKind, Hours)
-_Term = TypeVar("_Term", Theme, Skill)
 _Kind = TypeVar("_Kind", PlacementKind, OrganisationKind)
 
 
@@ -203,25 +197,6 @@ def _choice(errors: dict[str, str], name: str, value: str, enum: type[_Choice]) 
         return None
 
 
-def _taxonomy(
-    session: Session,
-    errors: dict[str, str],
-    name: str,
-    ids: Sequence[int],
-    model: type[_Term],
-    label: str,
-    limit: int,
-) -> list[_Term]:
-    wanted = set(ids)
-    if len(wanted) > limit:
-        errors[name] = message("terms.too_many", most=limit, what=label)
-        return []
-    found = list(session.scalars(select(model).where(model.id.in_(wanted), model.active)))
-    if len(found) != len(wanted):
-        errors[name] = message("terms.unknown", what=label)
-    return sorted(found, key=lambda row: row.id)
-
-
 def _validate(
     session: Session, data: PlacementData, *, check_closing_date: bool, today: date
 ) -> _Valid:
@@ -233,10 +208,14 @@ def _validate(
         errors, "description", data.description, "Description", DESCRIPTION_MAX, multiline=True
     )
     kind = _choice(errors, "kind", data.kind, PlacementKind)
-    themes = _taxonomy(session, errors, "theme_ids", data.theme_ids, Theme, "themes", THEMES_MAX)
+    themes = checked_terms(
+        session, errors, "theme_ids", data.theme_ids, Theme, "themes", THEMES_MAX
+    )
     if not data.theme_ids and "theme_ids" not in errors:
         errors["theme_ids"] = message("placement.themes.missing")
-    skills = _taxonomy(session, errors, "skill_ids", data.skill_ids, Skill, "skills", SKILLS_MAX)
+    skills = checked_terms(
+        session, errors, "skill_ids", data.skill_ids, Skill, "skills", SKILLS_MAX
+    )
 
     ranks = dict(session.execute(select(Grade.code, Grade.rank)).tuples().all())
     grade_min = ranks.get((data.grade_min or "").strip().upper())
@@ -342,15 +321,6 @@ def _apply_values(placement: Placement, valid: _Valid) -> list[str]:
         placement.skills = valid.skills
         changed.append("skills")
     return changed
-
-
-def _flush_versioned(session: Session, placement: Placement) -> None:
-    """Flush, turning a concurrent writer's version bump into StaleObject."""
-    expected = placement.version_id
-    try:
-        session.flush()
-    except StaleDataError as error:
-        raise StaleObject("placement", placement.id, expected, expected + 1) from error
 
 
 def _usable_organisation(session: Session, organisation_id: int) -> Organisation:
@@ -464,7 +434,7 @@ def update_placement(
         return placement
     # Relationship-only changes do not UPDATE the row; touching it bumps the version anyway.
     placement.updated_at = utcnow()
-    _flush_versioned(session, placement)
+    flush_versioned(session, placement, "placement")
     audit.record(
         session,
         actor.id if actor else None,
@@ -503,7 +473,7 @@ def _change_status(
         placement.filled_at = now
     elif target == PlacementStatus.WITHDRAWN:
         placement.withdrawn_at = now
-    _flush_versioned(session, placement)
+    flush_versioned(session, placement, "placement")
     audit.record(
         session,
         actor.id if actor else None,
@@ -526,7 +496,7 @@ def publish(
 ) -> Placement:
     """Put a draft live: its organisation must be verified and every field valid."""
     actor, placement = _placement_to_change(session, actor_id, placement_id)
-    _require_live_organisation(placement)
+    require_live_organisation(placement.organisation)
     if placement.status in STATUS_CHANGES["publish"][0]:
         _validate(session, placement_data(placement), check_closing_date=True, today=london_today())
     return _change_status(session, actor, placement, "publish", expected_version)
@@ -538,17 +508,18 @@ def reopen(
     """Open a closed placement again, while its closing date is still ahead."""
     actor = load_actor(session, actor_id)
     placement = load_placement_for_member(session, actor, placement_id, lock=True)
-    _require_live_organisation(placement)
+    require_live_organisation(placement.organisation)
     if placement.status == PlacementStatus.CLOSED and placement.closing_date <= london_today():
         raise ValidationFailed({"closing_date": message("placement.closing_date.past")})
     return _change_status(session, actor, placement, "reopen", expected_version)
 
 
-def _require_live_organisation(placement: Placement) -> None:
-    if placement.organisation.status != VerificationStatus.VERIFIED:
+def require_live_organisation(organisation: Organisation) -> None:
+    """InvalidState unless the organisation is verified: nothing it writes goes live before."""
+    if organisation.status != VerificationStatus.VERIFIED:
         raise InvalidState(
-            f"organisation {placement.organisation_id} is not verified: "
-            "a platform administrator verifies it before its placements go live"
+            f"organisation {organisation.id} is not verified: "
+            "a platform administrator verifies it before its placements and notes go live"
         )
 
 
@@ -626,14 +597,7 @@ def unpublish_by_admin(
     actor = load_actor(session, actor_id)
     require_platform_admin(actor, "unpublish a placement")
     placement = load_placement(session, actor, placement_id, lock=True)
-    reason = plain_line_breaks(reason or "").strip()
-    if not reason:
-        raise ValidationFailed({"reason": message("placement.unpublish_reason.missing")})
-    if has_hidden_characters(reason, multiline=True):
-        raise ValidationFailed({"reason": hidden_characters_message("Reason", multiline=True)})
-    if len(reason) > REASON_MAX:
-        too_long = message("text.too_long", label="Reason", most=REASON_MAX)
-        raise ValidationFailed({"reason": too_long})
+    reason = checked_reason(reason, message("placement.unpublish_reason.missing"), REASON_MAX)
     placement.unpublished_reason = reason
     # The reason is free text, so the audit log notes only that one was given.
     return _change_status(

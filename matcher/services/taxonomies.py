@@ -7,7 +7,8 @@ an administrator deactivates a term instead, which hides it from new answers.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Sequence
+from typing import Literal, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,12 +17,36 @@ from matcher import audit
 from matcher.models import Skill, Theme
 from matcher.services.access import load_actor, require_platform_admin
 from matcher.services.errors import InvalidState, NotFound
+from matcher.services.messages import message
 from matcher.services.text import has_hidden_characters, hidden_characters_message
 from matcher.services.validation import ValidationFailed
 
 Kind = Literal["theme", "skill"]
 MODELS: dict[str, type[Theme] | type[Skill]] = {"theme": Theme, "skill": Skill}
 NAME_MAX = {"theme": 120, "skill": 150}
+
+_Term = TypeVar("_Term", Theme, Skill)
+
+
+def checked_terms(
+    session: Session,
+    errors: dict[str, str],
+    name: str,
+    ids: Sequence[int],
+    model: type[_Term],
+    label: str,
+    limit: int,
+) -> list[_Term]:
+    """The active terms ``ids`` names, by id; records in ``errors[name]`` why they are too many
+    or include one that is unknown or no longer offered."""
+    wanted = set(ids)
+    if len(wanted) > limit:
+        errors[name] = message("terms.too_many", most=limit, what=label)
+        return []
+    found = list(session.scalars(select(model).where(model.id.in_(wanted), model.active)))
+    if len(found) != len(wanted):
+        errors[name] = message("terms.unknown", what=label)
+    return sorted(found, key=lambda row: row.id)
 
 
 def _model(kind: str) -> type[Theme] | type[Skill]:

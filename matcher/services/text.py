@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from matcher.services.messages import message
+from matcher.services.validation import ValidationFailed
 
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _LINE_CONTROLS = frozenset("\n\t")
@@ -63,3 +64,15 @@ def checked_text(
     elif len(value) > limit:
         errors[field] = message("text.too_long", label=label, most=limit)
     return value
+
+
+def checked_reason(value: str | None, missing: str, limit: int, field: str = "reason") -> str:
+    """An administrator's reason for taking something down, trimmed; ValidationFailed on
+    ``field`` when it is empty (``missing``), hides characters or is longer than ``limit``."""
+    errors: dict[str, str] = {}
+    reason = checked_text(
+        errors, field, value, label="Reason", limit=limit, missing=missing, multiline=True
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    return reason
