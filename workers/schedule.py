@@ -14,6 +14,7 @@ from celery import Task
 from celery.schedules import crontab, schedule
 
 from config import Settings
+from workers.allocation import close_rounds_past_deadline
 from workers.digests import recover_digests, start_digests
 from workers.emails import send_due_notifications
 from workers.matching import rebuild_all
@@ -53,4 +54,6 @@ def beat_schedule(settings: Settings) -> dict[str, Entry]:
         "outbox-purge": entry(purge_outbox, crontab(minute=15, hour=3)),
         # Notification emails a temporary failure deferred (matcher.notifications).
         "notifications-send-due": entry(send_due_notifications, schedule(60.0)),
+        # A round's deadline for confirming is a moment, so rounds past it close within minutes.
+        "rounds-close-past-deadline": entry(close_rounds_past_deadline, schedule(300.0)),
     }

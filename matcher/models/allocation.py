@@ -17,12 +17,14 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -287,7 +289,12 @@ class AllocationResult(Base):
 
 
 class Confirmation(Base):
-    """A participant's or an organisation's answer to a published result."""
+    """A participant's or an organisation's answer to a published result.
+
+    A side that has not answered when the round closes (at its deadline for confirming, or when
+    its managers close it) is recorded as confirmed then, ``by_deadline``: an unanswered place
+    is kept, the rule the result pages and emails tell both sides.
+    """
 
     __tablename__ = "allocation_confirmations"
 
@@ -302,3 +309,5 @@ class Confirmation(Base):
     )
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # True: nobody answered; the round's closing recorded the place as kept.
+    by_deadline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -4,8 +4,10 @@ draft -> collecting_places -> collecting_preferences -> allocating -> published 
 Moving to allocating asks the allocation job to run (an outbox event); publishing needs its
 results and asks for the emails, one event per recipient group. A closed round can start a
 second round for the places and people it left: places with room no one confirmed, and
-participants with no confirmed place. Every change is the scheme's managers' to make; the
-caller commits.
+participants with no confirmed place. Every change is the scheme's managers' to make, but for
+one: a published round whose deadline for confirming has passed is closed by the beat job
+(``close_at_deadline``). Closing records every side that has not answered a placed result as
+confirmed, ``by_deadline``: an unanswered place is kept. The caller commits.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from matcher.models import (
     AllocationRound,
     Confirmation,
     ConfirmationDecision,
+    ConfirmationSide,
     RankingMode,
     RoundParticipant,
     RoundPlace,
@@ -211,6 +214,7 @@ def advance(
         allocation_round.published_at = now
     if target == S.CLOSED:
         allocation_round.closed_at = now
+        _keep_unanswered(session, round_id, now)
     session.flush()
     audit.record(
         session,
@@ -226,6 +230,82 @@ def advance(
         outbox.record_event(session, ROUND_RESULTS_TO_PARTICIPANTS, {"round_id": round_id})
         outbox.record_event(session, ROUND_RESULTS_TO_ORGANISATIONS, {"round_id": round_id})
     return allocation_round
+
+
+def _keep_unanswered(session: Session, round_id: int, now: datetime) -> int:
+    """Record each side that has not answered a placed result nobody declined as confirmed,
+    by the deadline rule; how many answers that took."""
+    answered = {
+        (participant_id, side)
+        for participant_id, side in session.execute(
+            select(Confirmation.participant_id, Confirmation.side)
+            .join(AllocationResult, AllocationResult.participant_id == Confirmation.participant_id)
+            .where(AllocationResult.round_id == round_id)
+        )
+    }
+    placed = session.scalars(
+        select(AllocationResult.participant_id).where(
+            AllocationResult.round_id == round_id,
+            AllocationResult.round_place_id.is_not(None),
+            _not_declined(),
+        )
+    ).all()
+    kept = [
+        {
+            "participant_id": participant_id,
+            "side": side,
+            "decision": ConfirmationDecision.CONFIRMED,
+            "decided_at": now,
+            "by_deadline": True,
+        }
+        for participant_id in placed
+        for side in ConfirmationSide
+        if (participant_id, side) not in answered
+    ]
+    if kept:
+        session.execute(insert(Confirmation), kept)
+    return len(kept)
+
+
+def rounds_past_deadline(session: Session) -> list[int]:
+    """The published rounds whose deadline for confirming has passed, oldest deadline first."""
+    return list(
+        session.scalars(
+            select(AllocationRound.id)
+            .where(
+                AllocationRound.state == S.PUBLISHED,
+                AllocationRound.confirmations_close_at <= utcnow(),
+            )
+            .order_by(AllocationRound.confirmations_close_at, AllocationRound.id)
+        )
+    )
+
+
+def close_at_deadline(session: Session, round_id: int) -> bool:
+    """Close a published round whose deadline for confirming has passed, keeping every place
+    nobody answered; whether it closed now (False: not due, or closed already)."""
+    allocation_round = session.get(
+        AllocationRound, round_id, with_for_update=True, populate_existing=True
+    )
+    now = utcnow()
+    deadline = allocation_round.confirmations_close_at if allocation_round else None
+    if allocation_round is None or allocation_round.state != S.PUBLISHED:
+        return False
+    if deadline is None or deadline > now:
+        return False
+    allocation_round.state = S.CLOSED
+    allocation_round.closed_at = now
+    kept = _keep_unanswered(session, round_id, now)
+    session.flush()
+    audit.record(
+        session,
+        None,
+        "round.closed_at_deadline",
+        "allocation_round",
+        round_id,
+        {"deadline": deadline.isoformat(), "answers_kept": kept},
+    )
+    return True
 
 
 def _not_declined() -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from matcher import notifications, outbox
+from matcher.clock import set_now
 from matcher.events import (
     ROUND_ALLOCATION_REQUESTED,
     ROUND_RESULTS_TO_ORGANISATIONS,
@@ -23,6 +24,7 @@ from matcher.models import (
     AllocationRound,
     AuditEntry,
     CivilServantProfile,
+    Confirmation,
     ConfirmationDecision,
     Department,
     Match,
@@ -709,3 +711,75 @@ def test_managers_see_the_counts_and_the_places_left_empty(world: World, choosin
     assert statistics.summary.unplaced == 2
     assert statistics.unfilled_by_region == [("No region", 1)]
     assert statistics.unfilled_by_kind == [(OrganisationKind.POLICE_FORCE, 1)]
+
+
+def test_a_round_closes_at_its_deadline_and_keeps_every_place_nobody_answered(
+    world: World, choosing: Round
+):
+    _everyone_chooses(choosing)
+    deadline = utcnow() + timedelta(days=10)
+    rounds.change_settings(
+        db.session,
+        world.platform_admin.id,
+        choosing.round.id,
+        RoundSettings("Spring 2027", 3, confirmations_close_at=deadline),
+    )
+    rounds.advance(db.session, world.platform_admin.id, choosing.round.id, RoundState.ALLOCATING)
+    allocate_round(db.session, choosing.round.id, by=None)
+    rounds.advance(db.session, world.platform_admin.id, choosing.round.id, RoundState.PUBLISHED)
+    first, second, third = choosing.people
+    ids = {
+        row.user_id: row.id
+        for row in db.session.scalars(
+            select(RoundParticipant).where(RoundParticipant.round_id == choosing.round.id)
+        )
+    }
+    placed = {
+        row.participant_id: row.round_place_id
+        for row in db.session.scalars(select(AllocationResult))
+        if row.round_place_id
+    }
+    # The first holds a place and answers; the organisation of the second's place declines.
+    kept, declined = (p for p in (first, second, third) if ids[p.id] in placed)
+    results.answer_as_participant(
+        db.session, kept.id, choosing.round.id, ConfirmationDecision.CONFIRMED
+    )
+    declining = world.member_a if placed[ids[declined.id]] == choosing.place_a.id else world.admin_b
+    results.answer_as_organisation(
+        db.session, declining.id, ids[declined.id], ConfirmationDecision.DECLINED
+    )
+    db.session.commit()
+    celery = current_app.extensions["celery"]
+    beat = celery.tasks["rounds.close_past_deadline"]
+    close = celery.tasks["rounds.close_at_deadline"]
+
+    assert beat.apply().get() == 0
+    assert close.apply(args=(choosing.round.id,)).get() is False
+    set_now(deadline + timedelta(minutes=1))
+    assert beat.apply().get() == 1
+    assert close.apply(args=(choosing.round.id,)).get() is True
+    assert close.apply(args=(choosing.round.id,)).get() is False
+    assert beat.apply().get() == 0
+
+    db.session.expire_all()
+    closed = db.session.get(AllocationRound, choosing.round.id)
+    assert closed is not None and closed.state == RoundState.CLOSED
+    answers = {
+        (row.participant_id, row.side.value): (row.decision.value, row.by_deadline)
+        for row in db.session.scalars(select(Confirmation))
+    }
+    assert answers == {
+        (ids[kept.id], "participant"): ("confirmed", False),
+        (ids[kept.id], "organisation"): ("confirmed", True),
+        (ids[declined.id], "organisation"): ("declined", False),
+    }
+    with pytest.raises(ValidationFailed):
+        results.answer_as_participant(
+            db.session, declined.id, choosing.round.id, ConfirmationDecision.CONFIRMED
+        )
+    left = rounds.left_over(db.session, world.platform_admin.id, choosing.round.id)
+    assert [user for user, _ in left.people] == [p.id for p in choosing.people if p is not kept]
+    audit_actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_id == str(choosing.round.id))
+    ).all()
+    assert "round.closed_at_deadline" in audit_actions
