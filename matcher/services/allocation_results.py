@@ -72,17 +72,23 @@ class ParticipantResult:
     round_place_id: int | None
     choice_number: int | None
     decisions: dict[ConfirmationSide, ConfirmationDecision]
+    # The sides that did not answer before the round closed, whose place was kept for them.
+    kept_by_deadline: frozenset[ConfirmationSide] = frozenset()
 
 
-def _decisions(
+def _answers(
     session: Session, participant_id: int
-) -> dict[ConfirmationSide, ConfirmationDecision]:
+) -> tuple[dict[ConfirmationSide, ConfirmationDecision], frozenset[ConfirmationSide]]:
+    """Each side's answer to a result, and which of them the round's closing recorded."""
     rows = session.execute(
-        select(Confirmation.side, Confirmation.decision).where(
+        select(Confirmation.side, Confirmation.decision, Confirmation.by_deadline).where(
             Confirmation.participant_id == participant_id
         )
     ).all()
-    return {side: decision for side, decision in rows}
+    return (
+        {side: decision for side, decision, _ in rows},
+        frozenset(side for side, _, by_deadline in rows if by_deadline),
+    )
 
 
 def _published(session: Session, actor: User, round_id: int) -> AllocationRound:
@@ -107,7 +113,7 @@ def own_result(session: Session, actor_id: int, round_id: int) -> ParticipantRes
         words,
         result.round_place_id,
         result.choice_number,
-        _decisions(session, result.participant_id),
+        *_answers(session, result.participant_id),
     )
 
 
@@ -207,6 +213,8 @@ class Incoming:
     name: str
     email: str | None
     decisions: dict[ConfirmationSide, ConfirmationDecision]
+    # The sides that did not answer before the round closed, whose place was kept for them.
+    kept_by_deadline: frozenset[ConfirmationSide] = frozenset()
 
 
 def coming_to(
@@ -240,12 +248,14 @@ def _incoming(session: Session, round_ids: list[int], organisation_id: int) -> l
     ).all()
     incoming = []
     for participant_id, place_id, title, name, email in rows:
-        decisions = _decisions(session, participant_id)
+        decisions, kept = _answers(session, participant_id)
         agreed = all(
             decisions.get(side) == ConfirmationDecision.CONFIRMED for side in ConfirmationSide
         )
         incoming.append(
-            Incoming(participant_id, place_id, title, name, email if agreed else None, decisions)
+            Incoming(
+                participant_id, place_id, title, name, email if agreed else None, decisions, kept
+            )
         )
     return incoming
 

@@ -204,6 +204,7 @@ def your_result(round_id: int):
         "pages/rounds/your_result.html",
         round=allocation_round,
         result=result,
+        side=ConfirmationSide,
         own_answer=result.decisions.get(ConfirmationSide.PARTICIPANT),
         their_answer=result.decisions.get(ConfirmationSide.ORGANISATION),
         answering_open=allocation_round.state == RoundState.PUBLISHED

@@ -6,12 +6,14 @@ its own places, a participant sees only their own result."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from matcher.clock import set_now
 from matcher.events import ROUND_INVITATION_SENT
 from matcher.extensions import db
 from matcher.models import (
@@ -24,6 +26,7 @@ from matcher.models import (
     RoundState,
     Scheme,
     SchemeManager,
+    utcnow,
 )
 from matcher.services import round_participants, round_places, rounds, schemes
 from matcher.services.allocation_results import answer_as_participant
@@ -371,3 +374,40 @@ def test_a_closed_round_with_nothing_left_offers_no_second_round(app: Flask, wor
     assert answer.request.path == page
     assert "Every place and person in the round has been confirmed" in answer.get_data(as_text=True)
     assert db.session.query(AllocationRound).count() == 1
+
+
+def test_both_sides_read_that_an_unanswered_place_is_kept_and_then_that_it_was(
+    app: Flask, world: World
+):
+    made = _round_collecting_choices(world)
+    admin = world.platform_admin.id
+    deadline = utcnow() + timedelta(days=7)
+    rounds.change_settings(
+        db.session,
+        admin,
+        made["round"],
+        rounds.RoundSettings("Spring 2027", 3, confirmations_close_at=deadline),
+    )
+    rounds.advance(db.session, admin, made["round"], RoundState.ALLOCATING)
+    allocate_round(db.session, made["round"], by=None)
+    rounds.advance(db.session, admin, made["round"], RoundState.PUBLISHED)
+    db.session.commit()
+    participant, organisation = browser_of(app, world.person), browser_of(app, world.member_a)
+    result, coming = f"/rounds/{made['round']}/your-result", f"/organisation/rounds/{made['round']}"
+
+    promised = participant.get(result).get_data(as_text=True)
+    told = organisation.get(coming).get_data(as_text=True)
+    assert "If you do not answer by then, you keep the place: we record it as confirmed" in promised
+    assert "Anyone you have not answered for by then is kept" in told
+    assert world.person.email not in told
+
+    set_now(deadline + timedelta(minutes=1))
+    assert rounds.close_at_deadline(db.session, made["round"])
+    db.session.commit()
+
+    kept = participant.get(result).get_data(as_text=True)
+    known = organisation.get(coming).get_data(as_text=True)
+    assert "You did not answer before the round closed, so you kept this place" in kept
+    assert "The organisation did not answer before the round closed, so it keeps you" in kept
+    assert "No answer before the round closed, so you keep them" in known
+    assert world.person.email in known
