@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.models.base import Base
@@ -27,6 +27,9 @@ class LocalAuthority(Base):
     upper_tier_code: Mapped[str] = mapped_column(String(9), index=True)
     upper_tier_name: Mapped[str] = mapped_column(String(100))
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    # Postcodes per occupied square kilometre: how densely the district is settled, the proxy
+    # for rural and urban (``reference/data/district_density.json`` says how it is derived).
+    postcode_density: Mapped[float | None] = mapped_column(Float)
 
 
 class Department(Base):

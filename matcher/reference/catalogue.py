@@ -59,9 +59,22 @@ def districts() -> tuple[dict[str, str], ...]:
             "upper_tier_code": record["UTLA21CD"],
             "upper_tier_name": record["UTLA21NM"],
             "region_code": region_of_district(record["LTLA21CD"], record["UTLA21CD"]),
+            "postcode_density": postcode_density(record["LTLA21CD"]),
         }
         for record in qlacref_authorities.records
     )
+
+
+@cache
+def postcode_densities() -> dict[str, float]:
+    """Postcodes per occupied square kilometre of each district (``district_density.json``)."""
+    counted = read_json("district_density.json")["districts"]
+    return {code: round(n["postcodes"] / n["squares"], 2) for code, n in counted.items()}
+
+
+def postcode_density(district_code: str) -> float | None:
+    """How densely ``district_code`` is settled; None for a district the file does not hold."""
+    return postcode_densities().get(district_code)
 
 
 @cache

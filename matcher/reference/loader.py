@@ -55,7 +55,7 @@ TABLES: tuple[ReferenceTable, ...] = (
         LocalAuthority,
         lambda: [dict(row) for row in catalogue.districts()],
         _by("code"),
-        ("code", "name", "upper_tier_code", "upper_tier_name", "region_code"),
+        ("code", "name", "upper_tier_code", "upper_tier_name", "region_code", "postcode_density"),
     ),
     ReferenceTable(
         Department, catalogue.departments, _by("name"), ("name", "abbreviation", "ministerial")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -274,3 +275,30 @@ def postcode_sample() -> PostcodeSample:
         starts=np.searchsorted(district, bounds, side="left"),
         stops=np.searchsorted(district, bounds, side="right"),
     )
+
+
+def district_density(indexes: Iterable[LetterIndex]) -> dict[str, dict[str, int]]:
+    """Per 2021 district: its located postcodes and the 1 km grid squares holding any of them.
+
+    Postcodes per occupied square is how densely a district is settled: the proxy for rural
+    and urban that ``data/district_density.json`` writes down (see its ``_about``).
+    """
+    codes = district_codes()
+    postcodes = np.zeros(len(codes), dtype=np.int64)
+    squares: set[tuple[int, int, int]] = set()
+    for index in indexes:
+        located = (index.district != NO_INDEX) & ~np.isnan(index.easting)
+        district = index.district[located].astype(np.int64)
+        postcodes += np.bincount(district, minlength=len(codes))
+        cells = np.stack(
+            [district, index.easting[located] // 1000, index.northing[located] // 1000], axis=1
+        ).astype(np.int64)
+        squares.update(map(tuple, np.unique(cells, axis=0).tolist()))
+    occupied = np.bincount(
+        np.array([d for d, _, _ in squares], dtype=np.int64), minlength=len(codes)
+    )
+    return {
+        code: {"postcodes": int(postcodes[i]), "squares": int(occupied[i])}
+        for i, code in enumerate(codes)
+        if postcodes[i]
+    }
