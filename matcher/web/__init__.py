@@ -58,6 +58,7 @@ def init_web(app: Flask) -> None:
     from matcher.web.views.matches import matches
     from matcher.web.views.organisations import organisations
     from matcher.web.views.placements import placements
+    from matcher.web.views.practice_notes import practice_notes
     from matcher.web.views.profile import profile
     from matcher.web.views.public import public
     from matcher.web.views.round_choices import round_choices
@@ -72,6 +73,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(digests)
     app.register_blueprint(organisations)
     app.register_blueprint(placements)
+    app.register_blueprint(practice_notes)
     app.register_blueprint(matches)
     app.register_blueprint(candidates)
     app.register_blueprint(admin)

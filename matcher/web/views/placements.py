@@ -29,7 +29,7 @@ from matcher.models import (
     Theme,
     VerificationStatus,
 )
-from matcher.services import drafts, interests, match_queries
+from matcher.services import drafts, interests, match_queries, practice_notes
 from matcher.services import placements as service
 from matcher.services.access import load_placement_for_member
 from matcher.services.concurrency import StaleObject
@@ -466,6 +466,9 @@ def show(placement_id: int):
         status_names=STATUS_NAMES,
         status_tags=STATUS_TAGS,
         organisation_kind=ORGANISATION_KIND_NAMES[placement.organisation.kind],
+        notes=practice_notes.published_notes_for_placements(db.session, [placement.id]).get(
+            placement.id, []
+        ),
     )
 
 
