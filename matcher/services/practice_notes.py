@@ -65,7 +65,7 @@ from matcher.services.validation import ValidationFailed
 
 TITLE_MAX = 150
 TEXT_MAX = 5_000
-LINKS_MAX = 5
+LINKS_MAX = 3
 URL_MAX = 500
 LABEL_MAX = 120
 NAME_MAX = 120

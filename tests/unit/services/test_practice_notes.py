@@ -75,27 +75,26 @@ def test_a_draft_needs_only_a_title_and_publishing_asks_for_the_rest(world: Worl
 
 
 def test_links_must_be_web_addresses_with_words(world: World):
-    bad = note_data(
-        world,
-        evidence_links=(
-            ("javascript:alert(1)", "Report"),
-            ("https://example.gov.uk/a", ""),
-            ("", "Orphan words"),
-            ("https://", "No host"),
-            ("http://example.gov.uk/ok", "Fine"),
-        ),
+    malformed = (
+        "Enter a web address starting with https:// or http://, like https://www.example.gov.uk"
     )
-    with pytest.raises(ValidationFailed) as failed:
-        service.create_draft(db.session, world.member_a.id, world.org_a.id, bad)
-    assert failed.value.errors == {
-        "link_1_url": (
-            "Enter a web address starting with https:// or http://, like https://www.example.gov.uk"
-        ),
+
+    def errors(*links: tuple[str, str]) -> dict[str, str]:
+        data = note_data(world, evidence_links=links)
+        with pytest.raises(ValidationFailed) as failed:
+            service.create_draft(db.session, world.member_a.id, world.org_a.id, data)
+        return failed.value.errors
+
+    assert errors(
+        ("javascript:alert(1)", "Report"), ("https://example.gov.uk/a", ""), ("", "Orphan words")
+    ) == {
+        "link_1_url": malformed,
         "link_2_label": "Enter the words to show for the link",
         "link_3_url": "Enter the link's web address",
-        "link_4_url": (
-            "Enter a web address starting with https:// or http://, like https://www.example.gov.uk"
-        ),
+    }
+    assert errors(("https://", "No host")) == {"link_1_url": malformed}
+    assert errors(*[("https://example.gov.uk", "Words")] * 4) == {
+        "link_1_url": "Add 3 links or fewer"
     }
 
 
