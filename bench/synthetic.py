@@ -192,6 +192,9 @@ def generate(n_people: int, n_placements: int, seed: int = 0) -> Synthetic:
         remote_possible=remote,
         start_date=q_start,
         end_date=q_start + 7 * weeks - 1,
+        # No reflections: the host rating adds nothing here.
+        host_rating=np.full(n_placements, np.nan),
+        host_reflections=np.zeros(n_placements, np.int64),
     )
     norm = np.linalg.norm
     return Synthetic(

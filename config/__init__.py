@@ -62,6 +62,10 @@ MATCH_WEIGHT_DEFAULTS = (
     ("interests", 0.5),
 )
 
+# The most MATCH_WEIGHT_HOST_RATING may be: the host rating's cap in the engine
+# (matcher.engine.config.HOST_RATING_CAP), so that it can never outweigh a clearly better fit.
+HOST_RATING_MAX = 0.1
+
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message is one line naming the variable."""
@@ -113,7 +117,13 @@ class Settings:
     match_block_size: int
     match_chunk_size: int
     match_weights: tuple[tuple[str, float], ...]
+    # Not fitted (the bench's generators have no reflections), and capped: see HOST_RATING_MAX.
+    match_weight_host_rating: float
     match_snapshot_max_age_seconds: float
+    # Reflections on completed placements: one reminder this many days after the request, and
+    # answers taken (and changed) until this many days after it.
+    reflection_reminder_days: int
+    reflection_open_days: int
     # Where a full rebuild's fitted snapshot is written once for every worker to read: a
     # folder all workers see (a shared volume when they run on several machines).
     match_snapshot_dir: Path
@@ -163,6 +173,13 @@ def _number(environ: Mapping[str, str], name: str, default: float, low: float) -
         raise ConfigError(f"{name} must be a number; got {raw!r}") from None
     if value < low:
         raise ConfigError(f"{name} must be at least {low}; got {value}")
+    return value
+
+
+def _capped(environ: Mapping[str, str], name: str, default: float, most: float) -> float:
+    value = _number(environ, name, default, 0.0)
+    if value > most:
+        raise ConfigError(f"{name} must be at most {most}; got {value}")
     return value
 
 
@@ -424,6 +441,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             (name, _number(environ, f"MATCH_WEIGHT_{name.upper()}", default, 0.0))
             for name, default in MATCH_WEIGHT_DEFAULTS
         ),
+        match_weight_host_rating=_capped(
+            environ, "MATCH_WEIGHT_HOST_RATING", 0.05, HOST_RATING_MAX
+        ),
+        reflection_reminder_days=_integer(environ, "REFLECTION_REMINDER_DAYS", 14, 1, 365),
+        reflection_open_days=_integer(environ, "REFLECTION_OPEN_DAYS", 56, 2, 730),
         match_snapshot_max_age_seconds=_number(
             environ, "MATCH_SNAPSHOT_MAX_AGE_SECONDS", 900.0, 0.0
         ),
@@ -431,6 +453,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             _text(environ, "MATCH_SNAPSHOT_DIR", str(instance_dir / "match-snapshots"))
         ).resolve(),
     )
+    if settings.reflection_reminder_days >= settings.reflection_open_days:
+        raise ConfigError(
+            "REFLECTION_REMINDER_DAYS must be fewer than REFLECTION_OPEN_DAYS; got "
+            f"{settings.reflection_reminder_days} and {settings.reflection_open_days}"
+        )
     if settings.is_production:
         _refuse_unsafe_production(settings, environ)
     return settings

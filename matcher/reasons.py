@@ -178,6 +178,8 @@ class Wording:
     start: Callable[[MatchFacts], str | None]
     first_placement: str
     remote: str
+    # {rating} and {count}: the host's mean rating by past secondees; None: not said.
+    host_rating: str | None = None
 
 
 FOR_PERSON = Wording(
@@ -189,6 +191,7 @@ FOR_PERSON = Wording(
     start=start_in_words,
     first_placement="Your first placement with",
     remote="Can be done remotely",
+    host_rating="Past secondees rate this organisation {rating} out of 5 ({count})",
 )
 
 FOR_ORGANISATION = Wording(
@@ -231,6 +234,12 @@ def sentence_for(
         return sentence[0].upper() + sentence[1:]
     if component == "start":
         return wording.start(facts)
+    if component == "host_rating" and wording.host_rating and evidence.get("rating"):
+        count = evidence.get("reflections") or 0
+        return wording.host_rating.format(
+            rating=f"{evidence['rating']:.1f}",
+            count="1 reflection" if count == 1 else f"{count} reflections",
+        )
     return None
 
 
@@ -296,3 +305,12 @@ def organisation_sentences(
 ) -> list[list[str]]:
     """Why each person shown together fits the placement, strongest first, for the organisation."""
     return _cards_in_words(cards, theme_names, skill_names, FOR_ORGANISATION)
+
+
+def practice_in_words(organisation_name: str, note_title: str) -> str:
+    """A published practice note linked to a matched placement, as the card says it.
+
+    Not a scored reason: a fact read from the database when the card is shown, so it is said on
+    every card it is true of, after the reasons that make up the score.
+    """
+    return f"Work alongside {organisation_name}'s {note_title}"

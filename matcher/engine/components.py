@@ -22,6 +22,7 @@ COMPONENTS: tuple[str, ...] = (
     "bridging",
     "not_for_me",
     "interests",
+    "host_rating",
     "exposure",
 )
 
@@ -39,7 +40,8 @@ def grid_scores(
     pa: tuple[slice | None, slice | None] = (slice(None), None)
     qa: tuple[slice | None, slice | None] = (None, slice(None))
     if people_rows:
-        # Themes, text, bridging and the "not for me" penalty are one dense product.
+        # Themes, text, bridging, the host rating and the "not for me" penalty are one dense
+        # product.
         scores = fitted.p_u[people] @ fitted.q_v[placements].T
         scores += fitted.p_skills[people] @ fitted.q_skill_mix[placements].T
     else:
@@ -164,6 +166,7 @@ def pair_contributions(
             w.bridging * bridging,
             -0.5 * w.not_for_me * dismissed,
             0.5 * w.interests * liked,
+            config.host_rating_weight * fitted.q_host_signal[placements].astype(np.float64),
             -fitted.q_price[placements].astype(np.float64),
         ],
         axis=1,

@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
+from numpy.typing import NDArray
+
 from matcher.clock import london_today
 
 
@@ -27,6 +30,23 @@ class Weights:
     not_for_me: float = 1.0
     # Placements like those a person said they were interested in count more for them.
     interests: float = 0.5
+    # Placements of organisations their past secondees rated well (see host_rating_signal);
+    # never more than HOST_RATING_CAP, so a rating cannot outweigh a clearly better fit.
+    host_rating: float = 0.05
+
+
+# The most a host's ratings can add to a pair's score, whatever its weight is set to.
+HOST_RATING_CAP = 0.1
+# Ratings of a host count as if this many neutral (3 out of 5) ones came first: one glowing
+# reflection lifts a host a little, many lift it fully.
+HOST_RATING_PRIOR = 2.0
+
+
+def host_rating_signal(mean: NDArray[np.float64], count: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Each placement's host signal in [0, 1] from its host's mean rating (1-5) and count:
+    0 at 3 out of 5 or below (or with no rating), up to 1 for many ratings of 5."""
+    above = np.clip((np.nan_to_num(mean, nan=3.0) - 3.0) / 2.0, 0.0, 1.0)
+    return np.asarray(above * count / (count + HOST_RATING_PRIOR), np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +77,11 @@ class EngineConfig:
     exposure_sample: int = 2_000
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     seed: int = 0
+
+    @property
+    def host_rating_weight(self) -> float:
+        """The host rating's weight, held to HOST_RATING_CAP."""
+        return min(self.weights.host_rating, HOST_RATING_CAP)
 
     def reference_date(self) -> date:
         """The day eligibility and start-date fit are computed for."""

@@ -17,7 +17,7 @@ from matcher.engine.features import Fitted, fit, update, with_prices
 from matcher.engine.frames import PeopleFrame, PlacementFrame, splice
 from matcher.engine.scoring import people_blocks, placement_blocks, score_grid, top_k_blocks
 
-ENGINE_VERSION = "related-tags-exposure-priced-4"
+ENGINE_VERSION = "host-rating-5"
 
 
 @dataclass(frozen=True, eq=False)

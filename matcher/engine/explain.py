@@ -17,6 +17,7 @@ from matcher.engine.features import Fitted
 CONTRIBUTION_PLACES = 6
 SIMILARITY_PLACES = 4
 DISTANCE_PLACES = 1
+RATING_PLACES = 1
 
 
 def decimal_round(values: NDArray[np.float64], places: int) -> NDArray[np.float64]:
@@ -53,6 +54,8 @@ class Reasons:
     interested: sp.csr_matrix  # n x placements: the placements the person was interested in
     placement_ids: NDArray[np.int64]
     organisation_local: NDArray[np.bool_]
+    host_rating: NDArray[np.float64]  # the host's mean rating (NaN: none)
+    host_reflections: NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.contributions)
@@ -73,6 +76,8 @@ class Reasons:
             interested=self.interested[index],
             placement_ids=self.placement_ids,
             organisation_local=self.organisation_local[index],
+            host_rating=self.host_rating[index],
+            host_reflections=self.host_reflections[index],
         )
 
     def for_pair(self, i: int) -> list[Reason]:
@@ -103,6 +108,12 @@ class Reasons:
             },
             "interests": {
                 "similar_to_interest_ids": sorted(int(p) for p in self.placement_ids[liked])
+            },
+            "host_rating": {
+                "rating": None
+                if np.isnan(self.host_rating[i])
+                else float(decimal_round(self.host_rating[i], RATING_PLACES)),
+                "reflections": int(self.host_reflections[i]),
             },
             # The price of a placement in many lists: it says nothing about the pair.
             "exposure": {},
@@ -150,4 +161,6 @@ def explain_pairs(
         interested=fitted.p_interested_pairs[people],
         placement_ids=placement_ids,
         organisation_local=fitted.q_local[placements].copy(),
+        host_rating=fitted.q_host_rating[placements].astype(np.float64),
+        host_reflections=fitted.q_host_reflections[placements].astype(np.int64),
     )

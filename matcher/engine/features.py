@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from sklearn.decomposition import TruncatedSVD
 from sklearn.preprocessing import normalize
 
-from matcher.engine.config import EngineConfig
+from matcher.engine.config import EngineConfig, host_rating_signal
 from matcher.engine.frames import Frame, PeopleFrame, PlacementFrame, day_number
 from matcher.engine.text import Tfidf
 
@@ -92,7 +92,8 @@ class Fitted:
     """Everything precomputed from the two frames; read-only while scoring."""
 
     # Person side.
-    # Weighted dense vector: themes, text, bridging, minus dismissals, and -1 for the price.
+    # Weighted dense vector: themes, text, bridging, minus dismissals, the host rating's
+    # weight, and -1 for the price.
     p_u: NDArray[np.float32]
     p_themes: NDArray[np.float32]  # unit theme vectors
     p_near_themes: NDArray[np.float32]  # unit theme vectors spread to neighbours: p_themes @ A
@@ -119,7 +120,7 @@ class Fitted:
     p_discoverable: NDArray[np.bool_]
     p_policy: NDArray[np.bool_]
     # Placement side.
-    q_v: NDArray[np.float32]  # dense vector: themes, text, bridging, exposure price
+    q_v: NDArray[np.float32]  # dense vector: themes, text, bridging, host signal, exposure price
     q_themes: NDArray[np.float32]
     q_theme_norm: NDArray[np.float64]
     q_text: NDArray[np.float32]
@@ -138,6 +139,9 @@ class Fitted:
     q_gmax: NDArray[np.int16]
     q_kind: NDArray[np.uint8]
     q_local: NDArray[np.bool_]
+    q_host_rating: NDArray[np.float32]  # the host's mean rating, NaN for none (evidence)
+    q_host_reflections: NDArray[np.int32]
+    q_host_signal: NDArray[np.float32]  # in [0, 1]: see config.host_rating_signal
     # Exposure price subtracted from every score of the placement (0 until priced; see
     # with_prices). A placement changed since the fit keeps 0 until the next fit.
     q_price: NDArray[np.float32]
@@ -293,6 +297,11 @@ def _placement_rows(
         "q_gmax": placements.grade_max_rank.astype(np.int16),
         "q_kind": placements.kind_bit.astype(np.uint8),
         "q_local": placements.local.copy(),
+        "q_host_rating": placements.host_rating.astype(np.float32),
+        "q_host_reflections": placements.host_reflections.astype(np.int32),
+        "q_host_signal": host_rating_signal(
+            placements.host_rating, placements.host_reflections
+        ).astype(np.float32),
         "q_price": np.zeros(len(placements), np.float32),
     }
 
@@ -318,16 +327,18 @@ def _p_u(
     config: EngineConfig,
 ) -> NDArray[np.float32]:
     """Weighted person vectors of ``rows``: themes and their neighbours, text, bridging, minus
-    dismissals, plus interests, and -1 that takes the placement's exposure price."""
+    dismissals, plus interests, the host rating's weight, and -1 that takes the placement's
+    exposure price."""
     w = config.weights
     themes, text = p["p_themes"][rows], p["p_text"][rows]
     n_themes, n_text = themes.shape[1], text.shape[1]
-    out = np.empty((len(themes), n_themes + n_text + 3), np.float32)
+    out = np.empty((len(themes), n_themes + n_text + 4), np.float32)
     np.multiply(themes, np.float32(w.themes), out=out[:, :n_themes])
     out[:, :n_themes] += np.float32(w.related_themes) * p["p_near_themes"][rows]
     np.multiply(text, np.float32(w.text), out=out[:, n_themes : n_themes + n_text])
-    out[:, -3] = w.bridging
-    out[:, -2] = w.bridging * config.policy_bridging_extra * p["p_policy"][rows]
+    out[:, -4] = w.bridging
+    out[:, -3] = w.bridging * config.policy_bridging_extra * p["p_policy"][rows]
+    out[:, -2] = config.host_rating_weight
     out[:, -1] = -1.0
     out[:, : n_themes + n_text] -= np.float32(0.5 * w.not_for_me) * dismissed
     out[:, : n_themes + n_text] += np.float32(0.5 * w.interests) * liked
@@ -390,7 +401,8 @@ def _cross(
     local = q["q_local"].astype(np.float32)[:, None]
     q_similarity = np.hstack([q["q_themes"], q["q_text"]]).astype(np.float32)
     price = q["q_price"].astype(np.float32)[:, None]
-    q_v = np.hstack([q_similarity, local, local, price]).astype(np.float32)
+    host = q["q_host_signal"].astype(np.float32)[:, None]
+    q_v = np.hstack([q_similarity, local, local, host, price]).astype(np.float32)
     incremental = not (previous is None or touched_people is None or touched_placements is None)
     touched = (
         np.empty(0, np.intp) if touched_people is None else touched_people,

@@ -137,6 +137,9 @@ class PlacementFrame:
     remote_possible: NDArray[np.bool_]
     start_date: NDArray[np.int64]
     end_date: NDArray[np.int64]
+    # The host organisation's mean reflection rating by its secondees (NaN: none) and how many.
+    host_rating: NDArray[np.float64]
+    host_reflections: NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -180,6 +183,13 @@ class PlacementFrame:
             start_date=start.reshape(-1),
             # The last day of the placement: start plus its whole weeks, minus one.
             end_date=(start + 7 * weeks - 1).reshape(-1),
+            host_rating=np.array(
+                [np.nan if (v := _get(r, "host_rating")) is None else float(v) for r in rows],
+                np.float64,
+            ).reshape(-1),
+            host_reflections=np.array(
+                [int(_get(r, "host_reflections") or 0) for r in rows], np.int64
+            ).reshape(-1),
         )
 
 

@@ -61,6 +61,7 @@ from matcher.models.reference import (
     Skill,
     Theme,
 )
+from matcher.models.reflections import Reflection, ReflectionSide
 from matcher.models.sessions import EndedSession
 from matcher.models.users import (
     CivilServantProfile,
@@ -121,6 +122,8 @@ __all__ = [
     "PracticeNoteStatus",
     "Profession",
     "RankingMode",
+    "Reflection",
+    "ReflectionSide",
     "Region",
     "Role",
     "RoundParticipant",

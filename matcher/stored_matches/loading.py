@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -21,6 +21,8 @@ from matcher.models import (
     Placement,
     PlacementStatus,
     Profession,
+    Reflection,
+    ReflectionSide,
     WantedKind,
 )
 from matcher.models.placements import placement_skills, placement_themes
@@ -33,10 +35,22 @@ POLICY_PROFESSION = "Policy"
 LIVE_STATUSES = (PlacementStatus.DRAFT, PlacementStatus.OPEN, PlacementStatus.CLOSED)
 
 
+def host_ratings(session: Session) -> dict[int, tuple[float, int]]:
+    """Each organisation's mean rating by its secondees' submitted reflections, and how many."""
+    rows = session.execute(
+        select(Reflection.organisation_id, func.avg(Reflection.rating), func.count())
+        .where(Reflection.side == ReflectionSide.SECONDEE, Reflection.submitted_at.is_not(None))
+        .group_by(Reflection.organisation_id)
+    ).all()
+    return {organisation_id: (float(mean), int(n)) for organisation_id, mean, n in rows}
+
+
 def engine_config(settings: Settings, today: date) -> EngineConfig:
     """The engine's configuration from the application settings, for ``today``."""
     return EngineConfig(
-        weights=Weights(**dict(settings.match_weights)),
+        weights=Weights(
+            **dict(settings.match_weights), host_rating=settings.match_weight_host_rating
+        ),
         k=settings.match_k,
         block_size=settings.match_block_size,
         today=today,
@@ -125,6 +139,7 @@ def load_placements(session: Session, ids: Iterable[int] | None = None) -> Place
     query = (
         select(
             Placement.id,
+            Placement.organisation_id,
             Organisation.kind.label("organisation_kind"),
             Placement.status,
             Placement.closing_date,
@@ -162,9 +177,12 @@ def load_placements(session: Session, ids: Iterable[int] | None = None) -> Place
     rows = session.execute(query.execution_options(yield_per=50_000)).all()
     themes = _grouped(session, placement_themes.c.placement_id, placement_themes.c.theme_id, wanted)
     skills = _grouped(session, placement_skills.c.placement_id, placement_skills.c.skill_id, wanted)
+    ratings = host_ratings(session)
     return PlacementFrame.from_records(
         {
             **row._asdict(),
+            "host_rating": ratings.get(row.organisation_id, (None, 0))[0],
+            "host_reflections": ratings.get(row.organisation_id, (None, 0))[1],
             "organisation_kind": str(row.organisation_kind),
             "status": str(row.status),
             "kind": str(row.kind),

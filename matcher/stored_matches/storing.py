@@ -24,6 +24,7 @@ from matcher.engine.components import COMPONENTS
 from matcher.engine.explain import (
     CONTRIBUTION_PLACES,
     DISTANCE_PLACES,
+    RATING_PLACES,
     SIMILARITY_PLACES,
     Reasons,
 )
@@ -109,6 +110,7 @@ _EVIDENCE = {
     "bridging": '{"local_organisation":%s}',
     "not_for_me": '{"similar_to_dismissed_ids":[%s]}',
     "interests": '{"similar_to_interest_ids":[%s]}',
+    "host_rating": '{"rating":%s,"reflections":%d}',
     "exposure": "{}",
 }
 
@@ -122,6 +124,9 @@ def _component_fields(reasons: Reasons) -> list[list[np.ndarray]]:
         dtype=object,
     )
     distance_text[np.isnan(distance)] = "null"
+    rating_tenths = np.rint(np.nan_to_num(reasons.host_rating) * 10.0**RATING_PLACES)
+    rating_text = np.array([f"{t // 10}.{t % 10}" for t in rating_tenths.astype(np.int64)], object)
+    rating_text[np.isnan(reasons.host_rating)] = "null"
     evidence = {
         "themes": [np.array(_slices_for(reasons.shared_themes, reasons.theme_ids), object)],
         "skills": [np.array(_slices_for(reasons.shared_skills, reasons.skill_ids), object)],
@@ -131,6 +136,7 @@ def _component_fields(reasons: Reasons) -> list[list[np.ndarray]]:
         "bridging": [_BOOLEAN[reasons.organisation_local.astype(np.intp)]],
         "not_for_me": [np.array(_slices_for(reasons.dismissed, reasons.placement_ids), object)],
         "interests": [np.array(_slices_for(reasons.interested, reasons.placement_ids), object)],
+        "host_rating": [rating_text, reasons.host_reflections.astype(np.int64)],
         "exposure": [],
     }
     return [

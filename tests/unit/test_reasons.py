@@ -194,6 +194,20 @@ TABLE = [
         None,
         None,
     ),
+    # The host's ratings, said to the person only (an organisation's own rating tells it
+    # nothing about a person).
+    (
+        reason("host_rating", 0.03, rating=4.6, reflections=7),
+        FACTS,
+        "Past secondees rate this organisation 4.6 out of 5 (7 reflections)",
+        None,
+    ),
+    (
+        reason("host_rating", 0.01, rating=5.0, reflections=1),
+        FACTS,
+        "Past secondees rate this organisation 5.0 out of 5 (1 reflection)",
+        None,
+    ),
 ]
 
 

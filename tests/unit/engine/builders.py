@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from matcher.engine import KINDS, Engine, EngineConfig
+from matcher.engine.config import HOST_RATING_PRIOR
 
 TODAY = date(2026, 3, 2)
 WORDS = ["housing", "care", "rural", "police", "digital", "finance", "youth", "transport"]
@@ -66,6 +67,7 @@ def placement_records(draw: st.DrawFn, n: int) -> list[dict[str, Any]]:
         easting, northing = _coordinates(draw)
         low = draw(st.integers(1, 11))
         start = draw(st.integers(1, 150))
+        reflections = draw(st.integers(0, 6))
         placements.append(
             {
                 "id": pid,
@@ -85,6 +87,11 @@ def placement_records(draw: st.DrawFn, n: int) -> list[dict[str, Any]]:
                 "remote_possible": draw(st.booleans()),
                 "start_date": _day(start),
                 "duration_weeks": draw(st.integers(1, 30)),
+                # The host's ratings by past secondees (a mean of whole ratings 1-5).
+                "host_rating": draw(st.integers(reflections, 5 * reflections)) / reflections
+                if reflections
+                else None,
+                "host_reflections": reflections,
             }
         )
     return placements
@@ -199,4 +206,8 @@ def reference_score(
             similarity = _overlap(other["themes"], placement["themes"])
             similarity += float(fitted.q_text[k].astype(float) @ fitted.q_text[j])
             score += 0.5 * weight * similarity
+    if placement.get("host_rating") is not None:
+        n = placement["host_reflections"]
+        above = min(max((placement["host_rating"] - 3) / 2, 0.0), 1.0)
+        score += config.host_rating_weight * above * n / (n + HOST_RATING_PRIOR)
     return score - float(fitted.q_price[j])

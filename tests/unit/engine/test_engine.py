@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.engine import Engine, EngineConfig, PeopleFrame, PlacementFrame, TopK
+from matcher.engine.config import HOST_RATING_CAP
 from tests.unit.engine.builders import (
     TODAY,
     eligible,
@@ -226,3 +227,31 @@ def test_added_and_removed_rows_equal_a_fresh_fit(world: Any, data: Any) -> None
     engine.config = replace(engine.config, weights=fresh.config.weights)
     engine.update(engine.people, engine.placements, engine.people.ids, engine.placements.ids)
     _same_grid(engine, fresh)
+
+
+@SETTINGS
+@given(worlds(), st.data(), st.floats(0.0, 10.0))
+def test_a_host_rating_never_lifts_a_placement_over_a_clearly_better_fit(
+    world: Any, data: Any, weight: float
+) -> None:
+    people, placements = world
+    unrated = [{**q, "host_rating": None, "host_reflections": 0} for q in placements]
+    # Some hosts rated 5 out of 5 by many secondees, with the weight set as high as anyone likes.
+    rated = data.draw(st.sets(st.sampled_from([q["id"] for q in placements])))
+    perfect = [
+        {**q, "host_rating": 5.0, "host_reflections": 1_000} if q["id"] in rated else q
+        for q in unrated
+    ]
+    config = {**UNPRICED, "k": 50, "weights": replace(CONFIG.weights, host_rating=weight)}
+    before = _grouped(_engine(people, unrated, **config).top_placements_for_people(), True)
+    after = _grouped(_engine(people, perfect, **config).top_placements_for_people(), True)
+    for person, ranked in before.items():
+        scores, lifted = dict(ranked), dict(after[person])
+        assert scores.keys() == lifted.keys()
+        for placement, score in scores.items():
+            assert 0.0 <= lifted[placement] - score <= HOST_RATING_CAP + TOLERANCE
+        # A placement ahead by more than the cap stays ahead of one whose host is perfect.
+        for better in scores:
+            for worse in scores:
+                if scores[better] > scores[worse] + HOST_RATING_CAP + TOLERANCE:
+                    assert lifted[better] > lifted[worse]

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 from flask import Flask
 from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.models import CivilServantProfile, Interest, InterestStatus, Placement, PlacementStatus
+from matcher.models import (
+    CivilServantProfile,
+    Interest,
+    InterestStatus,
+    Placement,
+    PlacementStatus,
+    Reflection,
+    ReflectionSide,
+    utcnow,
+)
 from matcher.stored_matches.loading import load_people, load_placements
 from tests.unit.stored_matches.helpers import seed
 
@@ -38,3 +48,60 @@ def test_interests_still_held_reach_the_frames_with_their_placements(app: Flask)
     assert interested[other] == frozenset()
     # A filled placement is final, but its words still tell what the person is after.
     assert filled in load_placements(db.session).ids.tolist()
+
+
+def test_each_placement_carries_its_hosts_ratings_by_secondees_only(app: Flask) -> None:
+    seed(db.session, people=4, placements=4)
+    person = db.session.scalars(select(CivilServantProfile.user_id).limit(1)).one()
+    placement = db.session.scalars(select(Placement).order_by(Placement.id).limit(1)).one()
+    host = placement.organisation_id
+    now = utcnow()
+    for number, (side, rating, submitted) in enumerate(
+        [
+            (ReflectionSide.SECONDEE, 5, True),
+            (ReflectionSide.SECONDEE, 4, True),
+            (ReflectionSide.SECONDEE, 1, False),  # never sent: not counted
+            (ReflectionSide.HOST, 1, True),  # the host's rating of its secondee
+        ]
+    ):
+        interest = Interest(
+            person_id=person,
+            placement_id=placement.id,
+            status=InterestStatus.ACCEPTED,
+        )
+        if number:
+            interest.person_id = db.session.scalars(
+                select(CivilServantProfile.user_id).offset(number).limit(1)
+            ).one()
+        db.session.add(interest)
+        db.session.flush()
+        db.session.add(
+            Reflection(
+                interest_id=interest.id,
+                side=side,
+                organisation_id=host,
+                ended_on=placement.start_date,
+                closes_at=now,
+                learned="Plenty",
+                recommend=True,
+                rating=rating,
+                submitted_at=now if submitted else None,
+            )
+        )
+    db.session.commit()
+
+    frame = load_placements(db.session)
+    by_id = {
+        pid: (float(rating), int(count))
+        for pid, rating, count in zip(
+            frame.ids.tolist(), frame.host_rating, frame.host_reflections, strict=True
+        )
+    }
+    assert by_id[placement.id] == (4.5, 2)
+    hosts = {
+        pid: organisation
+        for pid, organisation in db.session.execute(select(Placement.id, Placement.organisation_id))
+    }
+    for pid, (rating, count) in by_id.items():
+        if hosts[pid] != host:
+            assert count == 0 and np.isnan(rating)
