@@ -118,6 +118,10 @@ MESSAGES: Final[dict[str, str]] = {
     "round.name.missing": "Enter a name for the round",
     "round.max_choices.missing": "Enter how many places each participant can choose",
     "round.max_choices.range": "Each participant can choose between 1 and {most} places",
+    "round.max_choices.below_chosen": (
+        "A participant has already chosen {chosen} places, so each participant must be able "
+        "to choose at least {chosen}"
+    ),
     "round.preferences_close.past": "The closing date for choices must be in the future",
     "round.confirmations_close.order": (
         "The deadline for confirming must be after the closing date for choices"

@@ -34,6 +34,7 @@ from matcher.models import (
     RankingMode,
     RoundParticipant,
     RoundPlace,
+    RoundPreference,
     RoundState,
     utcnow,
 )
@@ -86,7 +87,11 @@ class RoundSettings:
     confirmations_close_at: datetime | None = None
 
 
-def _checked(settings: RoundSettings) -> RoundSettings:
+def _checked(
+    settings: RoundSettings, *, kept_preferences_close_at: datetime | None = None
+) -> RoundSettings:
+    """The settings, trimmed, or every problem with them; a closing date for choices that is
+    already set may stay as it is, even once it has passed."""
     errors: dict[str, str] = {}
     name = checked_text(
         errors,
@@ -101,7 +106,11 @@ def _checked(settings: RoundSettings) -> RoundSettings:
     elif not 1 <= settings.max_choices <= MAX_CHOICES_MOST:
         errors["max_choices"] = message("round.max_choices.range", most=MAX_CHOICES_MOST)
     preferences, confirmations = settings.preferences_close_at, settings.confirmations_close_at
-    if preferences is not None and preferences <= utcnow():
+    if (
+        preferences is not None
+        and preferences != kept_preferences_close_at
+        and preferences <= utcnow()
+    ):
         errors["preferences_close_at"] = message("round.preferences_close.past")
     if preferences is not None and confirmations is not None and confirmations <= preferences:
         errors["confirmations_close_at"] = message("round.confirmations_close.order")
@@ -161,7 +170,14 @@ def change_settings(
     check_version("round", round_id, expected_version, allocation_round.version_id)
     if allocation_round.state not in EDITABLE_STATES:
         raise wrong_state(allocation_round)
-    settings = _checked(settings)
+    settings = _checked(settings, kept_preferences_close_at=allocation_round.preferences_close_at)
+    longest = session.scalar(
+        select(func.max(RoundPreference.rank)).where(RoundPreference.round_id == round_id)
+    )
+    if settings.max_choices is not None and longest and settings.max_choices < longest:
+        raise ValidationFailed(
+            {"max_choices": message("round.max_choices.below_chosen", chosen=longest)}
+        )
     allocation_round.name = settings.name
     allocation_round.max_choices = settings.max_choices or allocation_round.max_choices
     allocation_round.preferences_close_at = settings.preferences_close_at

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from matcher.models import Department, Placement
@@ -93,6 +93,13 @@ class RoundForm(SubmitOnceForm):
         subject="The date to confirm by",
         validators=[Optional()],
     )
+
+
+class RoundSettingsForm(RoundForm):
+    """A round's settings as they stand, and the version they were read at: a change someone
+    else saved since is not overwritten."""
+
+    expected_version = HiddenField()
 
 
 class InviteParticipantsForm(SubmitOnceForm):

@@ -19,6 +19,8 @@ from matcher.services import round_participants, round_places, rounds
 from matcher.services import schemes as scheme_service
 from matcher.services.access import load_actor, load_round_for_manager
 from matcher.services.allocation_results import RoundStatistics, round_statistics
+from matcher.services.concurrency import StaleObject
+from matcher.services.errors import ServiceError
 from matcher.services.messages import message
 from matcher.services.round_queries import schemes_run_by
 from matcher.services.validation import ValidationFailed
@@ -29,12 +31,13 @@ from matcher.web.forms.rounds import (
     InviteParticipantsForm,
     ManagerForm,
     RoundForm,
+    RoundSettingsForm,
     SchemeForm,
     whole_number,
 )
 from matcher.web.once import first_submission
 from matcher.web.pages import form_page, page_count, page_number, pagination
-from matcher.web.unit_of_work import answering, told_on, unit_of_work
+from matcher.web.unit_of_work import Answer, answering, told_on, unit_of_work
 
 schemes = Blueprint("schemes", __name__)
 
@@ -194,6 +197,60 @@ SETTINGS_FIELDS = {
 }
 
 
+def deadline_day(deadline: datetime | None) -> date | None:
+    """The day a deadline set by ``end_of_day`` was given as."""
+    return (deadline.astimezone(LONDON) - timedelta(days=1)).date() if deadline else None
+
+
+@schemes.route("/rounds/<int:round_id>/settings", methods=["GET", "POST"])
+@managers_only
+@unit_of_work
+def settings(round_id: int):
+    """Change a round's name, number of choices and deadlines until choices are in; the version
+    the page was read at guards against overwriting a colleague's change."""
+    user_id = signed_in_user().id
+    allocation_round = load_round_for_manager(db.session, load_actor(db.session, user_id), round_id)
+    back = _round_url(allocation_round)
+    if allocation_round.state not in rounds.EDITABLE_STATES:
+        flash(message("round.state.wrong", state=rounds.STATE_WORDS[allocation_round.state]))
+        return redirect(back)
+    form = RoundSettingsForm(
+        data={
+            "name": allocation_round.name,
+            "max_choices": str(allocation_round.max_choices),
+            "preferences_close_on": deadline_day(allocation_round.preferences_close_at),
+            "confirmations_close_on": deadline_day(allocation_round.confirmations_close_at),
+            "expected_version": str(allocation_round.version_id),
+        }
+    )
+    if form.validate_on_submit():
+        if not first_submission(form):
+            return redirect(back)
+        answers: dict[type[ServiceError], Answer] = {StaleObject: lambda _: _stale(round_id)}
+        with answering(form, answers, field_names=SETTINGS_FIELDS):
+            rounds.change_settings(
+                db.session,
+                user_id,
+                round_id,
+                _settings(form),
+                expected_version=whole_number(form.expected_version.data),
+            )
+            flash("The round's settings have been saved", "success")
+            return redirect(back)
+    return form_page(
+        "pages/rounds/new.html",
+        form=form,
+        scheme=allocation_round.scheme,
+        parent=None,
+        editing=allocation_round,
+        back_url=back,
+    )
+
+
+def _stale(round_id: int) -> tuple[str, int]:
+    return render_template("pages/rounds/stale.html", round_id=round_id), 409
+
+
 def _settings(form: RoundForm) -> rounds.RoundSettings:
     preferences, confirmations = form.preferences_close_on.data, form.confirmations_close_on.data
     return rounds.RoundSettings(
@@ -225,6 +282,7 @@ def round_page(round_id: int):
         places=round_places.places_in_round(db.session, user_id, round_id),
         cohort=round_participants.cohort(db.session, user_id, round_id),
         joining=allocation_round.state in round_participants.JOINING_STATES,
+        editable=allocation_round.state in rounds.EDITABLE_STATES,
         allocated=allocation_round.allocated_at is not None,
         second_round_possible=allocation_round.state == RoundState.CLOSED
         and bool(rounds.left_over(db.session, user_id, round_id)),

@@ -783,3 +783,37 @@ def test_a_round_closes_at_its_deadline_and_keeps_every_place_nobody_answered(
         select(AuditEntry.action).where(AuditEntry.object_id == str(choosing.round.id))
     ).all()
     assert "round.closed_at_deadline" in audit_actions
+
+
+def test_settings_changed_while_people_choose_keep_their_lists_and_a_passed_closing_date(
+    world: World, choosing: Round
+):
+    _everyone_chooses(choosing)
+    closes = utcnow() + timedelta(days=3)
+    admin = world.platform_admin.id
+    rounds.change_settings(
+        db.session, admin, choosing.round.id, RoundSettings("Spring 2027", 3, closes)
+    )
+    with pytest.raises(ValidationFailed) as shorter:
+        rounds.change_settings(db.session, admin, choosing.round.id, RoundSettings("Spring", 1))
+    set_now(closes + timedelta(days=1))
+    # The closing date has passed, but it is the one already set: renaming keeps it.
+    renamed = rounds.change_settings(
+        db.session, admin, choosing.round.id, RoundSettings("Spring 2027 graduates", 2, closes)
+    )
+    with pytest.raises(ValidationFailed) as moved:
+        rounds.change_settings(
+            db.session,
+            admin,
+            choosing.round.id,
+            RoundSettings("Spring", 2, closes - timedelta(days=1)),
+        )
+
+    assert errors_of(shorter) == {
+        "max_choices": "A participant has already chosen 2 places, so each participant must "
+        "be able to choose at least 2"
+    }
+    assert renamed.name == "Spring 2027 graduates"
+    assert errors_of(moved) == {
+        "preferences_close_at": "The closing date for choices must be in the future"
+    }

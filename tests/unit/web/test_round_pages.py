@@ -411,3 +411,58 @@ def test_both_sides_read_that_an_unanswered_place_is_kept_and_then_that_it_was(
     assert "The organisation did not answer before the round closed, so it keeps you" in kept
     assert "No answer before the round closed, so you keep them" in known
     assert world.person.email in known
+
+
+def test_a_manager_changes_a_rounds_settings_unless_a_colleague_changed_them_first(
+    app: Flask, world: World
+):
+    made = _round_collecting_choices(world)
+    manager = browser_of(app, world.platform_admin)
+    page, settings = f"/rounds/{made['round']}", f"/rounds/{made['round']}/settings"
+    assert f'href="{settings}"' in manager.get(page).get_data(as_text=True)
+    assert browser_of(app, world.person).get(settings).status_code == 403
+    version = db.session.get(AllocationRound, made["round"]).version_id
+    form = manager.get(settings).get_data(as_text=True)
+    assert 'name="name" type="text" value="Spring 2027"' in form
+    assert f'name="expected_version" value="{version}"' in form
+    html = manager.get(settings).get_data(as_text=True)
+    fields = {"csrf_token": csrf_token(html), "submission": submission_token(html)}
+
+    refused = post(manager, settings, settings, {"name": "", "max_choices": "0"})
+    stale = manager.post(
+        settings,
+        data={**fields, "name": "Renamed", "max_choices": "4", "expected_version": version - 1},
+    )
+    saved = post(
+        manager,
+        settings,
+        settings,
+        {
+            "name": "Spring 2027 graduates",
+            "max_choices": "5",
+            "confirmations_close_on-day": "8",
+            "confirmations_close_on-month": "1",
+            "confirmations_close_on-year": "2027",
+        },
+    )
+
+    assert refused.status_code == 422
+    assert error_summary(refused.get_data(as_text=True)) == [
+        "Enter a name for the round",
+        "Each participant can choose between 1 and 50 places",
+    ]
+    assert stale.status_code == 409
+    assert "Someone else changed this round" in stale.get_data(as_text=True)
+    assert saved.status_code == MOVED, error_summary(saved.get_data(as_text=True))
+    db.session.expire_all()
+    changed = db.session.get(AllocationRound, made["round"])
+    assert (changed.name, changed.max_choices) == ("Spring 2027 graduates", 5)
+    assert changed.confirmations_close_at is not None
+    again = manager.get(settings).get_data(as_text=True)
+    assert 'name="confirmations_close_on-day" type="text" value="8"' in again
+    assert 'name="confirmations_close_on-year" type="text" value="2027"' in again
+
+    rounds.advance(db.session, world.platform_admin.id, made["round"], RoundState.ALLOCATING)
+    db.session.commit()
+    assert f'href="{settings}"' not in manager.get(page).get_data(as_text=True)
+    assert manager.get(settings).location.endswith(page)
