@@ -2,8 +2,9 @@
 
 Organisation A (verified) has an ordinary member and an admin; organisation B's admin is the
 "member of another organisation". Placements and interests exist in every state the
-operations start from, as do two allocation rounds the person is in (one collecting choices,
-one published), and each role has a token.
+operations start from, as do allocation rounds of one cross-government scheme in each state a
+round operation starts from (the person is in the choosing, allocated and published ones,
+organisation A has a place in each but the draft), and each role has a token.
 """
 
 from __future__ import annotations
@@ -64,9 +65,16 @@ class ApiWorld:
     shortlisted: int
     offered: int
     candidate: int
+    scheme: int
+    draft_round: int
+    places_round: int
+    places_round_place: int
     choosing_round: int
     choosing_round_place: int
+    choosing_participant: int
+    allocated_round: int
     published_round: int
+    published_participant: int
     theme_ids: tuple[int, ...]
     skill_ids: tuple[int, ...]
     tokens: dict[str, str]
@@ -82,21 +90,32 @@ def _moved(session: Session, actor_id: int, interest_id: int, *actions: Action) 
         transition(session, actor_id, interest_id, action)
 
 
-def _round(session: Session, world: Any, placement_id: int, name: str) -> tuple[int, int]:
+@dataclass(frozen=True)
+class _Round:
+    id: int
+    place: int
+    participant: int
+
+
+def _round(session: Session, world: Any, scheme_id: int, placement_id: int, name: str) -> _Round:
     """A round collecting choices with the placement offered and the person choosing it."""
     admin = world.platform_admin.id
-    scheme = scheme_service.create_scheme(session, admin, name=f"{name} scheme", department_id=None)
     settings = rounds.RoundSettings(name=f"{name} round", max_choices=3)
-    round_id = rounds.create_round(session, admin, scheme.id, settings).id
+    round_id = rounds.create_round(session, admin, scheme_id, settings).id
     rounds.advance(session, admin, round_id, RoundState.COLLECTING_PLACES)
     place = round_places.offer_place(session, world.member_a.id, round_id, placement_id, 1)
     secret = round_participants.make_join_link_secret(session, admin, round_id)
-    round_participants.join_by_link(
+    joined = round_participants.join_by_link(
         session, world.person.id, secret, government_domains=("gov.uk",)
     )
     rounds.advance(session, admin, round_id, RoundState.COLLECTING_PREFERENCES)
     round_participants.set_choices(session, world.person.id, round_id, [place.id])
-    return round_id, place.id
+    return _Round(round_id, place.id, joined.id)
+
+
+def _allocated(session: Session, admin: int, round_id: int) -> None:
+    rounds.advance(session, admin, round_id, RoundState.ALLOCATING)
+    allocate_round(session, round_id, by=None)
 
 
 def build_api_world(session: Session) -> ApiWorld:
@@ -145,12 +164,22 @@ def build_api_world(session: Session) -> ApiWorld:
         )
     )
     session.flush()
-    choosing_round, choosing_round_place = _round(session, world, open_a.id, "Choosing")
-    published_round, _ = _round(session, world, open_a.id, "Published")
     admin = world.platform_admin.id
-    rounds.advance(session, admin, published_round, RoundState.ALLOCATING)
-    allocate_round(session, published_round, by=None)
-    rounds.advance(session, admin, published_round, RoundState.PUBLISHED)
+    scheme = scheme_service.create_scheme(session, admin, name="Fast Stream", department_id=None)
+    draft_round = rounds.create_round(
+        session, admin, scheme.id, rounds.RoundSettings(name="Draft round", max_choices=3)
+    )
+    places_round = rounds.create_round(
+        session, admin, scheme.id, rounds.RoundSettings(name="Places round", max_choices=3)
+    )
+    rounds.advance(session, admin, places_round.id, RoundState.COLLECTING_PLACES)
+    places_round_place = round_places.offer_place(session, member.id, places_round.id, open_a.id, 1)
+    choosing = _round(session, world, scheme.id, open_a.id, "Choosing")
+    allocated = _round(session, world, scheme.id, open_a.id, "Allocated")
+    _allocated(session, admin, allocated.id)
+    published = _round(session, world, scheme.id, open_a.id, "Published")
+    _allocated(session, admin, published.id)
+    rounds.advance(session, admin, published.id, RoundState.PUBLISHED)
 
     def token(user: Any, organisation: Any = None) -> str:
         organisation_id = organisation.id if organisation is not None else None
@@ -183,9 +212,16 @@ def build_api_world(session: Session) -> ApiWorld:
         shortlisted=shortlisted.id,
         offered=offered.id,
         candidate=candidate.id,
-        choosing_round=choosing_round,
-        choosing_round_place=choosing_round_place,
-        published_round=published_round,
+        scheme=scheme.id,
+        draft_round=draft_round.id,
+        places_round=places_round.id,
+        places_round_place=places_round_place.id,
+        choosing_round=choosing.id,
+        choosing_round_place=choosing.place,
+        choosing_participant=choosing.participant,
+        allocated_round=allocated.id,
+        published_round=published.id,
+        published_participant=published.participant,
         theme_ids=tuple(world.theme_ids),
         skill_ids=tuple(world.skill_ids),
         tokens=tokens,
@@ -265,10 +301,13 @@ def call(
     )
 
 
-def fixtures() -> tuple[Any, Any, Any]:
+def fixtures(*, one_app: bool = False) -> tuple[Any, Any, Any]:
     """The fixtures a test module assigns: ``api_world_template, world, http = fixtures()``.
 
-    Each module builds the world once; every test gets its own copy of the database.
+    Each module builds the world once; every test gets its own copy of the database. With
+    ``one_app`` the module's tests share one app, and each test's copy replaces the last under
+    it: for a module of many one-request tests, where making an app is most of each test's
+    cost. Its state outside the database (rate limits, one-time form tokens) is shared too.
     """
 
     @pytest.fixture(scope="module")
@@ -281,12 +320,33 @@ def fixtures() -> tuple[Any, Any, Any]:
     def world(api_world_template: tuple[Path, ApiWorld]) -> ApiWorld:
         return api_world_template[1]
 
+    # The module's one app, made by its first test (``one_app``).
+    apps: dict[Path, Flask] = {}
+
     @pytest.fixture
     def http(api_world_template: tuple[Path, ApiWorld], tmp_path: Path) -> Iterator[FlaskClient]:
-        app = world_app(api_world_template[0], tmp_path / "app")
+        template = api_world_template[0]
+        if one_app and template in apps:
+            app = apps[template]
+            _restore(template, app)
+        else:
+            app = world_app(template, tmp_path / "app")
+            if one_app:
+                apps[template] = app
         with app.app_context():
             yield app.test_client()
             db.session.remove()
             db.engine.dispose()
 
     return api_world_template, world, http
+
+
+def _restore(template: Path, app: Flask) -> None:
+    """Put a fresh copy of the world's database under ``app``, whose connections are closed."""
+    database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    for leftover in (
+        database.with_name(database.name + "-wal"),
+        database.with_name(database.name + "-shm"),
+    ):
+        leftover.unlink(missing_ok=True)
+    shutil.copy(template, database)

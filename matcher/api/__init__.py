@@ -18,6 +18,9 @@ AREAS = (
     "matcher.api.placements",
     "matcher.api.candidates",
     "matcher.api.rounds",
+    "matcher.api.insights",
+    "matcher.api.round_management",
+    "matcher.api.round_places",
 )
 
 docs = Blueprint("api_docs", __name__, url_prefix="/api")

@@ -1,25 +1,124 @@
-"""Allocation rounds: the places offered into a round, a participant's choices and result.
+"""Allocation rounds: the rounds open to the caller, one round, the places offered into it, and
+a participant's choices and result.
 
 Handlers translate JSON to and from the round services the web pages use, so who may see and
-change what is decided in one place (``matcher.services.access``).
+change what is decided in one place (``matcher.services.access``). Running a round is in
+``matcher.api.round_management``; an organisation's places in it in ``matcher.api.round_places``.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
 
-from matcher.api.operations import Caller, operation
+from matcher.api.operations import Caller, Reply, operation
 from matcher.api.schemas import Id, Input, Output
 from matcher.extensions import db
-from matcher.models import ConfirmationDecision, ConfirmationSide, Role
+from matcher.models import (
+    AllocationRound,
+    ConfirmationDecision,
+    ConfirmationSide,
+    Role,
+    RoundState,
+)
 from matcher.services import round_participants
+from matcher.services.access import load_actor, load_round
 from matcher.services.allocation_results import own_result
 from matcher.services.round_places import places_in_round
-from matcher.services.rounds import MAX_CHOICES_MOST
+from matcher.services.round_queries import rounds_joined_by, rounds_open_to_organisations
+from matcher.services.rounds import MAX_CHOICES_MOST, NEXT_STATE
 
 TAG = "Allocation rounds"
+
+
+class RoundOut(Output):
+    """An allocation round: its settings, where it is in its life, and when it got there."""
+
+    id: int
+    scheme_id: int
+    scheme_name: str
+    name: str
+    state: RoundState
+    next_state: RoundState | None = Field(
+        description="The state its managers move it on to next; null once it is closed"
+    )
+    max_choices: int = Field(description="How many places each participant may choose")
+    preferences_close_at: datetime | None
+    confirmations_close_at: datetime | None
+    parent_round_id: int | None = Field(
+        description="The closed round whose places and people this second round offers again"
+    )
+    created_at: datetime
+    allocated_at: datetime | None = Field(
+        description="When the allocation ran; its results can be published after this"
+    )
+    published_at: datetime | None
+    closed_at: datetime | None
+    version: int = Field(description="The same number as the ETag; send it back as If-Match")
+
+
+class RoundList(Output):
+    items: list[RoundOut]
+
+
+def round_out(allocation_round: AllocationRound) -> RoundOut:
+    """The API's view of a round."""
+    return RoundOut(
+        id=allocation_round.id,
+        scheme_id=allocation_round.scheme_id,
+        scheme_name=allocation_round.scheme.name,
+        name=allocation_round.name,
+        state=allocation_round.state,
+        next_state=NEXT_STATE.get(allocation_round.state),
+        max_choices=allocation_round.max_choices,
+        preferences_close_at=allocation_round.preferences_close_at,
+        confirmations_close_at=allocation_round.confirmations_close_at,
+        parent_round_id=allocation_round.parent_round_id,
+        created_at=allocation_round.created_at,
+        allocated_at=allocation_round.allocated_at,
+        published_at=allocation_round.published_at,
+        closed_at=allocation_round.closed_at,
+        version=allocation_round.version_id,
+    )
+
+
+def round_reply(allocation_round: AllocationRound, status: int = 200, **headers: str) -> Reply:
+    """A round with its version as the ETag."""
+    return Reply(
+        body=round_out(allocation_round),
+        status=status,
+        version=allocation_round.version_id,
+        headers=headers,
+    )
+
+
+@operation("GET", "/rounds", summary="The rounds you take part in", tag=TAG, response=RoundList)
+def list_rounds(caller: Caller) -> RoundList:
+    """Newest first. For an organisation member, every round past its draft, into which the
+    organisation may offer places (and, later, answer its results); for anyone else, the
+    rounds they have joined and not left. A scheme's managers list its rounds with
+    `GET /schemes/{scheme_id}/rounds`."""
+    if caller.role == Role.ORGANISATION_MEMBER:
+        found = rounds_open_to_organisations(db.session, caller.user_id)
+    else:
+        found = rounds_joined_by(db.session, caller.user_id)
+    return RoundList(items=[round_out(allocation_round) for allocation_round in found])
+
+
+@operation(
+    "GET",
+    "/rounds/<id:round_id>",
+    summary="One allocation round",
+    tag=TAG,
+    response=RoundOut,
+    etag=True,
+)
+def get_round(caller: Caller, round_id: int) -> Reply:
+    """For its scheme's managers, its participants and, once it is out of draft, organisation
+    members; 404 for anyone else. The ETag is for If-Match on the managers' steps."""
+    return round_reply(load_round(db.session, load_actor(db.session, caller.user_id), round_id))
 
 
 class RoundPlaceOut(Output):

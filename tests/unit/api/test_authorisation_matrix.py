@@ -28,7 +28,7 @@ from tests.api_world import ROLES, ApiWorld, call, fixtures, placement_body
 for _area in AREAS:
     import_module(_area)
 
-api_world_template, world, http = fixtures()
+api_world_template, world, http = fixtures(one_app=True)
 
 Body = Callable[[ApiWorld], Any]
 
@@ -53,6 +53,11 @@ MEMBERS_CREATE = (401, 403, 201, 201, 403, 403)
 # What the caller may not know exists is 404: a draft, to anyone outside its organisation.
 MEMBERS_DRAFT = (401, 403, 200, 200, 404, 403)
 A = {"organisation_id": "org_a"}
+# Running a round: its scheme's managers, here the platform administrator. The participant may
+# see the rounds they are in (403); a round they are not in is 404 to them.
+MANAGER = (401, 403, 403, 403, 403, 200)
+MANAGER_NOT_IN = (401, 404, 403, 403, 403, 200)
+MEMBERS_DELETE = (401, 403, 204, 204, 403, 403)
 
 
 def _profile(world: ApiWorld) -> dict[str, Any]:
@@ -78,6 +83,8 @@ MATRIX: dict[str, tuple[Row, ...]] = {
     "list_grades": (Row(EVERYONE),),
     "list_professions": (Row(EVERYONE),),
     "list_regions": (Row(EVERYONE),),
+    # Open data, suppressed.
+    "get_insights": (Row(EVERYONE),),
     "list_organisations": (Row(EVERYONE),),
     # The caller's own things.
     "get_me": (Row(ANY_TOKEN),),
@@ -127,8 +134,8 @@ MATRIX: dict[str, tuple[Row, ...]] = {
         Row(MEMBERS_DRAFT, {"placement_id": "draft_a"}, label="draft"),
     ),
     "invite_candidate": (Row(MEMBERS, {"placement_id": "open_a", "person_id": "candidate"}),),
-    # Allocation rounds: anyone in or running a round sees its places, and organisations once
-    # it is out of draft; choices and results are the participant's own.
+    # Allocation rounds: anyone in or running a round sees it and its places, and organisations
+    # once it is out of draft; choices and results are the participant's own.
     "list_round_places": (Row(ANY_TOKEN, {"round_id": "choosing_round"}),),
     "get_my_choices": (Row(CIVIL_SERVANTS, {"round_id": "choosing_round"}),),
     "put_my_choices": (
@@ -139,6 +146,84 @@ MATRIX: dict[str, tuple[Row, ...]] = {
         ),
     ),
     "get_my_result": (Row(CIVIL_SERVANTS, {"round_id": "published_round"}),),
+    "list_rounds": (Row(ANY_TOKEN),),
+    "get_round": (
+        Row(ANY_TOKEN, {"round_id": "choosing_round"}, label="choosing"),
+        Row((401, 404, 404, 404, 404, 200), {"round_id": "draft_round"}, label="draft"),
+    ),
+    # Running rounds.
+    "list_schemes": (Row((401, 200, 403, 403, 403, 200)),),
+    "list_scheme_rounds": (Row(MANAGER, {"scheme_id": "scheme"}),),
+    "create_round": (
+        Row(
+            (401, 403, 403, 403, 403, 201),
+            {"scheme_id": "scheme"},
+            json=lambda w: {"name": "Autumn 2027", "max_choices": 5},
+        ),
+    ),
+    "open_round_for_places": (Row(MANAGER_NOT_IN, {"round_id": "draft_round"}),),
+    "open_round_for_choices": (Row(MANAGER_NOT_IN, {"round_id": "places_round"}),),
+    "start_allocation": (Row(MANAGER, {"round_id": "choosing_round"}),),
+    "publish_round": (Row(MANAGER, {"round_id": "allocated_round"}),),
+    "close_round": (Row(MANAGER, {"round_id": "published_round"}),),
+    "invite_participants": (
+        Row(
+            MANAGER,
+            {"round_id": "choosing_round"},
+            json=lambda w: {"emails": ["new.recruit@cabinetoffice.gov.uk"]},
+        ),
+    ),
+    "list_round_participants": (Row(MANAGER, {"round_id": "choosing_round"}),),
+    "get_round_statistics": (Row(MANAGER, {"round_id": "published_round"}),),
+    "list_round_results": (Row(MANAGER, {"round_id": "published_round"}),),
+    # An organisation's places in rounds: its own members, with a token that acts for it.
+    "offer_round_place": (
+        Row(
+            MEMBERS_CREATE,
+            {"round_id": "places_round"},
+            json=lambda w: {"placement_id": w.offered_in, "places": 1},
+        ),
+    ),
+    "get_round_place": (Row(MEMBERS, {"round_place_id": "choosing_round_place"}),),
+    "change_round_place": (
+        Row(MEMBERS, {"round_place_id": "places_round_place"}, json=lambda w: {"places": 1}),
+    ),
+    "withdraw_round_place": (Row(MEMBERS_DELETE, {"round_place_id": "places_round_place"}),),
+    "list_round_place_choosers": (Row(MEMBERS, {"round_place_id": "choosing_round_place"}),),
+    "rank_round_place_choosers": (
+        Row(
+            MEMBERS,
+            {"round_place_id": "choosing_round_place"},
+            json=lambda w: {"ranks": [{"participant_id": w.choosing_participant, "rank": 1}]},
+        ),
+    ),
+    "use_engine_order": (Row(MEMBERS, {"round_place_id": "choosing_round_place"}),),
+    "mark_unacceptable": (
+        Row(
+            MEMBERS,
+            {"round_place_id": "choosing_round_place", "participant_id": "choosing_participant"},
+            json=lambda w: {"reason": "The placement needs a driving licence."},
+        ),
+    ),
+    "clear_unacceptable": (
+        Row(
+            MEMBERS_DELETE,
+            {"round_place_id": "choosing_round_place", "participant_id": "choosing_participant"},
+        ),
+    ),
+    "list_incoming_people": (Row(MEMBERS, {**A, "round_id": "published_round"}),),
+    "confirm_incoming_person": (
+        Row(
+            MEMBERS,
+            {**A, "round_id": "published_round", "participant_id": "published_participant"},
+        ),
+    ),
+    "decline_incoming_person": (
+        Row(
+            MEMBERS,
+            {**A, "round_id": "published_round", "participant_id": "published_participant"},
+        ),
+    ),
 }
 
 OPERATION_BY_ID = {spec.operation_id: spec for spec in OPERATIONS}
