@@ -54,6 +54,9 @@ S = RoundState
 # rank and mark participants while participants choose.
 OFFERING_STATES = frozenset({S.COLLECTING_PLACES})
 RANKING_STATES = frozenset({S.COLLECTING_PLACES, S.COLLECTING_PREFERENCES})
+# An organisation may take a place back until the round allocates; anyone who chose it then
+# loses that choice, and their choices below it move up.
+WITHDRAWING_STATES = RANKING_STATES
 
 
 def _require_state(allocation_round: AllocationRound, states: frozenset[RoundState]) -> None:
@@ -151,21 +154,54 @@ def change_places(
     return round_place
 
 
-def withdraw_place(session: Session, actor_id: int, round_place_id: int) -> None:
-    """Take an offered place out of the round while it still collects places."""
+def withdraw_place(session: Session, actor_id: int, round_place_id: int) -> int:
+    """Take an offered place out of the round until it allocates; anyone who chose it loses
+    that choice, their choices below it moving up. How many people had chosen it."""
     actor = load_actor(session, actor_id)
     round_place, allocation_round = _place_and_round(session, actor, round_place_id)
-    _require_state(allocation_round, OFFERING_STATES)
+    _require_state(allocation_round, WITHDRAWING_STATES)
+    chose = sorted(_choosers(session, round_place))
+    kept = session.execute(
+        select(RoundPreference.participant_id, RoundPreference.round_place_id)
+        .where(
+            RoundPreference.participant_id.in_(chose),
+            RoundPreference.round_place_id != round_place.id,
+        )
+        .order_by(RoundPreference.participant_id, RoundPreference.rank)
+    ).all()
+    session.execute(delete(RoundPreference).where(RoundPreference.participant_id.in_(chose)))
+    session.delete(round_place)
+    session.flush()
+    ranks: dict[int, int] = {}
+    for participant_id, place_id in kept:
+        ranks[participant_id] = ranks.get(participant_id, 0) + 1
+        session.add(
+            RoundPreference(
+                participant_id=participant_id,
+                rank=ranks[participant_id],
+                round_place_id=place_id,
+                round_id=allocation_round.id,
+            )
+        )
+    for participant in session.scalars(
+        select(RoundParticipant).where(RoundParticipant.id.in_(chose))
+    ):
+        # Changed choices are a new version of the participant, as set_choices makes them.
+        flag_modified(participant, "withdrawn_at")
+    session.flush()
     audit.record(
         session,
         actor.id,
         "round_place.withdrawn",
         "round_place",
-        round_place.id,
-        {"round_id": allocation_round.id, "placement_id": round_place.placement_id},
+        round_place_id,
+        {
+            "round_id": allocation_round.id,
+            "placement_id": round_place.placement_id,
+            "choosers": len(chose),
+        },
     )
-    session.delete(round_place)
-    session.flush()
+    return len(chose)
 
 
 def _choosers(session: Session, round_place: RoundPlace) -> set[int]:

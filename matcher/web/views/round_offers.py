@@ -21,6 +21,7 @@ from matcher.models import (
 from matcher.services import round_places as service
 from matcher.services.access import load_actor, load_round, load_round_place_for_member
 from matcher.services.allocation_results import RESULT_STATES, answer_as_organisation, coming_to
+from matcher.services.messages import message
 from matcher.services.placements import list_organisation_placements
 from matcher.services.round_queries import rounds_open_to_organisations
 from matcher.services.rounds import STATE_WORDS
@@ -141,6 +142,7 @@ def place(round_place_id: int):
         place=round_place,
         choosers=service.choosers(db.session, user_id, round_place_id),
         ranking=allocation_round.state in service.RANKING_STATES,
+        withdrawable=allocation_round.state in service.WITHDRAWING_STATES,
         own_order=round_place.ranking_mode == RankingMode.OWN_ORDER,
         back_url=_round_url(allocation_round.id),
     )
@@ -226,6 +228,64 @@ def unacceptable(round_place_id: int, participant_id: int):
             flash(f"{chooser.name} is marked as unacceptable for this place", "success")
             return redirect(back)
     return form_page("pages/rounds/unacceptable.html", form=form, chooser=chooser, back_url=back)
+
+
+@round_offers.route("/round-places/<int:round_place_id>/withdraw", methods=["GET", "POST"])
+@member_only
+@unit_of_work
+def withdraw(round_place_id: int):
+    """Take one of the organisation's places out of a round until it allocates, confirmed on
+    this page first: anyone who chose it loses that choice."""
+    user_id = signed_in_user().id
+    round_place = load_round_place_for_member(db.session, signed_in_user(), round_place_id)
+    allocation_round = load_round(db.session, signed_in_user(), round_place.round_id)
+    back = _round_url(allocation_round.id)
+    if allocation_round.state not in service.WITHDRAWING_STATES:
+        flash(message("round.state.wrong", state=STATE_WORDS[allocation_round.state]))
+        return redirect(back)
+    form = ActionForm()
+    if not form.is_submitted():
+        return render_template(
+            "pages/rounds/confirm_withdraw_place.html",
+            round=allocation_round,
+            place=round_place,
+            chosen_by=len(service.choosers(db.session, user_id, round_place_id)),
+            back_url=url_for("round_offers.place", round_place_id=round_place_id),
+        )
+    if not form.validate():
+        abort(400)
+    if not first_submission(form):
+        return redirect(back)
+    title = round_place.placement.title
+    with answering(answers={ValidationFailed: told_on(back)}):
+        service.withdraw_place(db.session, user_id, round_place_id)
+    flash(f"{title} has been withdrawn from the round", "success")
+    return redirect(back)
+
+
+@round_offers.post("/round-places/<int:round_place_id>/people/<int:participant_id>/acceptable")
+@member_only
+@unit_of_work
+def clear_unacceptable(round_place_id: int, participant_id: int):
+    """Take back the organisation's mark that it cannot take someone who chose the place."""
+    back = _acted(round_place_id)
+    if back is None:
+        return redirect(url_for("round_offers.place", round_place_id=round_place_id))
+    user_id = signed_in_user().id
+    chooser = next(
+        (
+            c
+            for c in service.choosers(db.session, user_id, round_place_id)
+            if c.participant_id == participant_id
+        ),
+        None,
+    )
+    if chooser is None:
+        abort(404)
+    with answering(answers={ValidationFailed: told_on(back)}):
+        service.clear_unacceptable(db.session, user_id, round_place_id, participant_id)
+    flash(f"{chooser.name} is no longer marked as unacceptable for this place", "success")
+    return redirect(back)
 
 
 @round_offers.route(

@@ -33,6 +33,7 @@ from matcher.models import (
     RankingMode,
     RoundParticipant,
     RoundPlace,
+    RoundPreference,
     RoundState,
     Scheme,
     User,
@@ -817,3 +818,36 @@ def test_settings_changed_while_people_choose_keep_their_lists_and_a_passed_clos
     assert errors_of(moved) == {
         "preferences_close_at": "The closing date for choices must be in the future"
     }
+
+
+def test_an_organisation_withdraws_a_place_until_allocation_and_choices_below_it_move_up(
+    world: World, choosing: Round
+):
+    _everyone_chooses(choosing)
+    versions = {
+        p.id: p.version_id
+        for p in db.session.scalars(
+            select(RoundParticipant).where(RoundParticipant.round_id == choosing.round.id)
+        )
+    }
+
+    chosen_by = places.withdraw_place(db.session, world.member_a.id, choosing.place_a.id)
+
+    assert chosen_by == 3
+    lists = [
+        participants.choices(db.session, person.id, choosing.round.id).round_place_ids
+        for person in choosing.people
+    ]
+    assert lists == [[choosing.place_b.id]] * 3
+    ranks = db.session.scalars(
+        select(RoundPreference.rank).where(RoundPreference.round_id == choosing.round.id)
+    ).all()
+    assert ranks == [1, 1, 1]
+    assert all(
+        db.session.get(RoundParticipant, pid).version_id == version + 1
+        for pid, version in versions.items()
+    )
+    rounds.advance(db.session, world.platform_admin.id, choosing.round.id, RoundState.ALLOCATING)
+    with pytest.raises(ValidationFailed) as late:
+        places.withdraw_place(db.session, world.admin_b.id, choosing.place_b.id)
+    assert errors_of(late) == {"state": "The round is allocating, so this cannot be done now"}

@@ -466,3 +466,36 @@ def test_a_manager_changes_a_rounds_settings_unless_a_colleague_changed_them_fir
     db.session.commit()
     assert f'href="{settings}"' not in manager.get(page).get_data(as_text=True)
     assert manager.get(settings).location.endswith(page)
+
+
+def test_an_organisation_clears_a_mark_and_withdraws_its_place_after_confirming(
+    app: Flask, world: World
+):
+    made = _round_collecting_choices(world)
+    round_places.mark_unacceptable(
+        db.session, world.member_a.id, made["place"], made["participant"], "Needs a licence"
+    )
+    db.session.commit()
+    organisation, other = browser_of(app, world.member_a), browser_of(app, world.admin_b)
+    place = f"/organisation/round-places/{made['place']}"
+    clear = f"{place}/people/{made['participant']}/acceptable"
+    withdraw = f"{place}/withdraw"
+    html = organisation.get(place).get_data(as_text=True)
+    assert f'action="{clear}"' in html and f'href="{withdraw}"' in html
+
+    assert post(other, f"/organisation/rounds/{made['round']}", clear).status_code == 403
+    assert post(organisation, place, clear).status_code == MOVED
+    assert "Marked unacceptable" not in organisation.get(place).get_data(as_text=True)
+
+    assert other.get(withdraw).status_code == 403
+    asked = organisation.get(withdraw).get_data(as_text=True)
+    assert "Are you sure you want to withdraw" in asked
+    assert "1 person has chosen this place" in asked
+    assert db.session.query(RoundPlace).count() == 1
+    withdrawn = post(organisation, withdraw, withdraw)
+
+    assert withdrawn.status_code == MOVED
+    assert withdrawn.location.endswith(f"/organisation/rounds/{made['round']}")
+    assert db.session.query(RoundPlace).count() == 0
+    choices = browser_of(app, world.person).get(f"/rounds/{made['round']}/your-choices")
+    assert choices.status_code == FOUND
