@@ -19,6 +19,7 @@ from matcher.digests.content import (
     PersonLine,
     PlacementLine,
     PlacementPeople,
+    PracticeLine,
     Recipient,
 )
 from matcher.models import DeliveryStatus, DigestDelivery, User
@@ -31,7 +32,12 @@ _PEOPLE_SECTIONS = ("new_interest", "accepted", "recommendations")
 def content_record(content: DigestContent) -> dict[str, Any]:
     """``content`` as JSON-ready data (the recipient stays out: the delivery names them)."""
     record: dict[str, Any] = {"today": content.today.isoformat()}
-    for name in (*_PLACEMENT_SECTIONS, "interest_changes", *_PEOPLE_SECTIONS):
+    for name in (
+        *_PLACEMENT_SECTIONS,
+        "interest_changes",
+        *_PEOPLE_SECTIONS,
+        "new_practice_notes",
+    ):
         record[name] = [asdict(line) for line in getattr(content, name)]
     for name in _PLACEMENT_SECTIONS:
         for line in record[name]:
@@ -41,7 +47,10 @@ def content_record(content: DigestContent) -> dict[str, Any]:
 
 def _placement_line(data: dict[str, Any]) -> PlacementLine:
     values = {**data, "closing_date": date.fromisoformat(data["closing_date"])}
-    return PlacementLine(**{**values, "reasons": tuple(values.get("reasons", ()))})
+    practice = tuple(PracticeLine(**line) for line in values.get("practice", ()))
+    return PlacementLine(
+        **{**values, "reasons": tuple(values.get("reasons", ())), "practice": practice}
+    )
 
 
 def _placement_people(data: dict[str, Any]) -> PlacementPeople:
@@ -60,6 +69,9 @@ def content_from_record(recipient: Recipient, delivery: DigestDelivery) -> Diges
     )
     for name in _PEOPLE_SECTIONS:
         getattr(content, name).extend(_placement_people(line) for line in record.get(name, ()))
+    content.new_practice_notes.extend(
+        PracticeLine(**line) for line in record.get("new_practice_notes", ())
+    )
     return content
 
 

@@ -2,8 +2,10 @@
 
 "New" means changed since the recipient's last sent digest (of either kind), or within the
 period's length for someone who never had one: a match whose ``computed_at`` is later, an
-interest that moved since, a person who registered interest since. Placements closing soon are
-news once: when they entered the last seven days after the previous digest.
+interest that moved since, a person who registered interest since, a practice note published
+since on a theme the person follows. Placements closing soon are news once: when they entered
+the last seven days after the previous digest. A matched placement linked to a published
+practice note says so ("Work alongside ..."), a fact read when the digest is planned.
 """
 
 from __future__ import annotations
@@ -44,14 +46,17 @@ from matcher.models import (
     User,
     VerificationStatus,
 )
-from matcher.reasons import MatchFacts, describe_reasons
+from matcher.models.practice_notes import theme_follows
+from matcher.reasons import MatchFacts, describe_reasons, practice_in_words
 from matcher.services.match_queries import organisation_kinds_worked_with
+from matcher.services.practice_notes import published_notes_for_placements, published_notes_since
 
 CLOSING_SOON_DAYS = 7
 NEW_MATCHES_SHOWN = 5
 CLOSING_SOON_SHOWN = 5
 REASONS_SHOWN = 3
 PEOPLE_PER_PLACEMENT = 3
+PRACTICE_NOTES_SHOWN = 5
 
 # What an organisation's move on someone's interest means to that person.
 INTEREST_NEWS = {
@@ -79,6 +84,17 @@ class Recipient:
 
 
 @dataclass(frozen=True, slots=True)
+class PracticeLine:
+    """A published practice note: new on a followed theme, or beside a matched placement
+    (``words`` then says how it relates: "Work alongside ...")."""
+
+    note_id: int
+    title: str
+    organisation: str
+    words: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PlacementLine:
     """A placement in a digest, with why it fits when it is a match."""
 
@@ -87,6 +103,7 @@ class PlacementLine:
     organisation: str
     closing_date: date
     reasons: tuple[str, ...] = ()
+    practice: tuple[PracticeLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +155,7 @@ class DigestContent:
     accepted: list[PlacementPeople] = field(default_factory=list)
     recommendations: list[PlacementPeople] = field(default_factory=list)
     own_closing_soon: list[PlacementLine] = field(default_factory=list)
+    new_practice_notes: list[PracticeLine] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -145,6 +163,7 @@ class DigestContent:
             self.new_matches
             or self.closing_soon
             or self.interest_changes
+            or self.new_practice_notes
             or self.new_interest
             or self.accepted
             or self.recommendations
@@ -302,6 +321,9 @@ def _person_news(
         shown[row.person_id].append(
             (content.new_matches if section == "new" else content.closing_soon, row)
         )
+    cited = published_notes_for_placements(
+        session, {row.placement_id for lines in shown.values() for _, row in lines}
+    )
     for person_id, lines in shown.items():
         cards = [
             (
@@ -319,9 +341,23 @@ def _person_news(
         ]
         described = describe_reasons(cards, themes, skills, limit=REASONS_SHOWN)
         for (target, row), reasons in zip(lines, described, strict=True):
+            practice = tuple(
+                PracticeLine(
+                    note.note_id,
+                    note.title,
+                    note.organisation_name,
+                    practice_in_words(note.organisation_name, note.title),
+                )
+                for note in cited.get(row.placement_id, [])
+            )
             target.append(
                 PlacementLine(
-                    row.placement_id, row.title, row.name, row.closing_date, tuple(reasons)
+                    row.placement_id,
+                    row.title,
+                    row.name,
+                    row.closing_date,
+                    tuple(reasons),
+                    practice,
                 )
             )
 
@@ -360,6 +396,39 @@ def _person_news(
         content.interest_changes.append(
             InterestLine(placement_id, title, organisation, INTEREST_NEWS[status], interest_id)
         )
+    _practice_news(session, people, contents, earliest)
+
+
+def _practice_news(
+    session: Session,
+    people: list[Recipient],
+    contents: dict[int, DigestContent],
+    earliest: datetime,
+) -> None:
+    """Practice notes published since each person's last digest on a theme they follow."""
+    followed: dict[int, set[int]] = defaultdict(set)
+    for user_id, theme_id in session.execute(
+        select(theme_follows.c.user_id, theme_follows.c.theme_id).where(
+            theme_follows.c.user_id.in_([person.id for person in people])
+        )
+    ):
+        followed[user_id].add(theme_id)
+    if not followed:
+        return
+    all_themes = set().union(*followed.values())
+    notes = published_notes_since(session, earliest, list(all_themes), limit=None)
+    for person_id, themes in followed.items():
+        content = contents[person_id]
+        for note in notes:
+            if len(content.new_practice_notes) == PRACTICE_NOTES_SHOWN:
+                break
+            assert note.published_at is not None
+            if note.published_at > content.recipient.since and themes & {
+                theme.id for theme in note.themes
+            }:
+                content.new_practice_notes.append(
+                    PracticeLine(note.id, note.title, note.organisation.name)
+                )
 
 
 def _organisation_news(

@@ -57,6 +57,16 @@ def placement_url(settings: Settings, placement_id: int) -> str:
     return email_link(settings, "placements.show", placement_id=placement_id)
 
 
+def practice_note_url(settings: Settings, note_id: int) -> str:
+    """A practice note's public page in the practice library."""
+    return email_link(settings, "practice_notes.show", note_id=note_id)
+
+
+def follow_themes_url(settings: Settings) -> str:
+    """The page where a civil servant chooses the themes whose new practice notes they hear of."""
+    return email_link(settings, "practice_notes.follow")
+
+
 def interest_url(settings: Settings, interest_id: int) -> str:
     """The person's page for one of their interests: its status, the offer and what to do next."""
     return email_link(settings, "matches.interest", interest_id=interest_id)

@@ -8,9 +8,11 @@ from config import Settings
 from matcher.digests.content import DigestContent
 from matcher.digests.links import (
     digest_url,
+    follow_themes_url,
     interest_url,
     placement_people_url,
     placement_url,
+    practice_note_url,
     preferences_url,
     unsubscribe_url,
 )
@@ -38,6 +40,8 @@ def subject_for(content: DigestContent) -> str:
             parts.append(_count(len(content.closing_soon), "match", "matches") + " closing soon")
         if content.interest_changes:
             parts.append(_count(len(content.interest_changes), "update") + " on your interests")
+        if content.new_practice_notes:
+            parts.append(_count(len(content.new_practice_notes), "new practice note"))
     else:
         interested = sum(line.count for line in content.new_interest)
         if interested:
@@ -82,6 +86,8 @@ def template_context(
         "preferences_url": preferences_url(settings, content.recipient.role),
         "unsubscribe_url": unsubscribe_url(settings, secret_key, content.recipient.id),
         "placement_url": lambda placement_id: placement_url(settings, placement_id),
+        "practice_note_url": lambda note_id: practice_note_url(settings, note_id),
+        "follow_themes_url": follow_themes_url(settings),
         "people_url": lambda placement_id: placement_people_url(settings, placement_id),
         "interest_url": lambda line: (
             interest_url(settings, line.interest_id)

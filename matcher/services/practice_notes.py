@@ -18,7 +18,7 @@ the text itself stays out of the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -577,10 +577,11 @@ class NoteCitation:
 
 
 def published_notes_for_placements(
-    session: Session, placement_ids: Sequence[int]
+    session: Session, placement_ids: Iterable[int]
 ) -> dict[int, list[NoteCitation]]:
     """For each placement, the published notes linked to it, newest first (one query)."""
-    if not placement_ids:
+    wanted = set(placement_ids)
+    if not wanted:
         return {}
     rows = session.execute(
         _published()
@@ -591,7 +592,7 @@ def published_notes_for_placements(
             Organisation.name,
         )
         .join(practice_note_placements, practice_note_placements.c.note_id == PracticeNote.id)
-        .where(practice_note_placements.c.placement_id.in_(set(placement_ids)))
+        .where(practice_note_placements.c.placement_id.in_(wanted))
         .order_by(PracticeNote.published_at.desc(), PracticeNote.id.desc())
     ).tuples()
     cited: dict[int, list[NoteCitation]] = {}
@@ -601,10 +602,11 @@ def published_notes_for_placements(
 
 
 def published_notes_since(
-    session: Session, since: datetime | None, theme_ids: Sequence[int], *, limit: int = 10
+    session: Session, since: datetime | None, theme_ids: Sequence[int], *, limit: int | None = 10
 ) -> list[PracticeNote]:
     """Notes published after ``since`` (any time if None) on any of ``theme_ids``, newest
-    first: what a person following those themes has not heard of yet."""
+    first, their themes and organisation loaded: what a person following those themes has not
+    heard of yet (at most ``limit``; None for all)."""
     if not theme_ids:
         return []
     on_themes = select(practice_note_themes.c.note_id).where(
@@ -615,7 +617,9 @@ def published_notes_since(
         query = query.where(PracticeNote.published_at > since)
     return list(
         session.scalars(
-            query.options(selectinload(PracticeNote.organisation))
+            query.options(
+                selectinload(PracticeNote.organisation), selectinload(PracticeNote.themes)
+            )
             .order_by(PracticeNote.published_at.desc(), PracticeNote.id.desc())
             .limit(limit)
         )

@@ -12,12 +12,22 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.models import MembershipRole, PracticeNote, PracticeNoteStatus, Role, Theme, User
+from matcher.models import (
+    CivilServantProfile,
+    MembershipRole,
+    PracticeNote,
+    PracticeNoteStatus,
+    Role,
+    Theme,
+    User,
+    utcnow,
+)
 from matcher.services import placements
 from matcher.services import practice_notes as service
 from matcher.services.practice_notes import NoteData
 from tests import builders
 from tests.unit.services.world import World, valid_data, verified_organisation
+from tests.unit.web.matches_world import stored_match
 from tests.web import confirmed_user, error_summary, sign_in, submit
 
 
@@ -225,3 +235,26 @@ def test_a_civil_servant_follows_themes(site: Flask, world: World):
     refused = submit(client, "/practice/follow", {"theme_ids": ["x"]})
     assert refused.status_code == 422
     assert client_for(site, world.member_a).get("/practice/follow").status_code == 403
+
+
+def test_a_match_card_cites_the_published_note_of_its_placement(site: Flask, world: World):
+    placement = placements.create_draft(
+        db.session, world.member_a.id, world.org_a.id, valid_data(world)
+    )
+    placements.publish(db.session, world.member_a.id, placement.id)
+    db.session.add(CivilServantProfile(user_id=world.person.id, completed_at=utcnow()))
+    stored_match(world, world.person, placement, 1)
+    draft = service.create_draft(
+        db.session,
+        world.member_a.id,
+        world.org_a.id,
+        NoteData(title="Unpublished idea", placement_ids=(placement.id,)),
+    )
+    db.session.commit()
+    page = text(client_for(site, world.person).get("/matches"))
+    assert "Work alongside" not in page
+    note = published_note(world, placement_ids=(placement.id,))
+    page = text(client_for(site, world.person).get("/matches"))
+    expected = f"Work alongside {world.org_a.name}&#39;s Mobile library hubs"
+    assert f'<a class="govuk-link" href="/practice/{note.id}">{expected}</a>' in page
+    assert draft.title not in page
