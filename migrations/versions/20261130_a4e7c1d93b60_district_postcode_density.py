@@ -2,7 +2,7 @@
 proxy for rural and urban on the insights pages; ``flask reference load`` fills it in.
 
 Revision ID: a4e7c1d93b60
-Revises: 7d4c9a08adf0
+Revises: 5b2e8f1c9a47
 Create Date: 2026-11-30 02:10:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a4e7c1d93b60"
-down_revision = "7d4c9a08adf0"
+down_revision = "5b2e8f1c9a47"
 branch_labels = None
 depends_on = None
 
