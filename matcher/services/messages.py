@@ -150,6 +150,13 @@ MESSAGES: Final[dict[str, str]] = {
     "participants.email.repeated": "This email address is also on line {line}",
     "participants.csv.malformed": "The file is not a CSV file: {reason}",
     "participants.csv.no_email": "The first row must name a column called email",
+    "participants.csv.missing": "Select a CSV file of email addresses",
+    "participants.csv.not_text": "The file must be a CSV file saved as UTF-8 text",
+    "participants.csv.too_large": "The file must be smaller than {most}",
+    "participants.csv.rows_refused": (
+        "{count} of the file cannot be invited, so nobody has been: correct the file and "
+        "upload it again"
+    ),
     "participants.invitation.other_email": (
         "This invitation was sent to another email address: sign in with that address"
     ),
@@ -176,6 +183,12 @@ MESSAGES: Final[dict[str, str]] = {
     "date.year_digits": "Year must include 4 numbers",
     "flag.malformed": "Enter yes or no",
     "choice.unknown": "Enter one of: {allowed}",
+    # Reflections on completed placements
+    "reflection.learned.missing": "Enter what was learned",
+    "reflection.recommend.missing": "Select yes if you would recommend it, or no if not",
+    "reflection.rating.missing": "Select a rating from 1 to 5",
+    "reflection.too_long": "{subject} must be {limit} characters or fewer",
+    "reflection.closed": "Reflections on this placement closed on {closed_on}",
 }
 
 

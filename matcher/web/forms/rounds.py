@@ -1,11 +1,12 @@
-"""Forms of the allocation round pages: a round's settings, invitations, offered places,
-unacceptable marks and a participant's choices.
+"""Forms of the allocation round pages: a round's settings, invitations (typed or a CSV file),
+offered places, unacceptable marks and a participant's choices.
 
 The forms only read the answers; the round services check them and word every refusal.
 """
 
 from __future__ import annotations
 
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
@@ -109,6 +110,15 @@ class InviteParticipantsForm(SubmitOnceForm):
         "Who do you want to invite?",
         description="Enter their work email addresses, one on each line",
         widget=GovCharacterCount(),
+    )
+
+
+class InviteFileForm(SubmitOnceForm):
+    """A CSV file whose email column lists the people to invite."""
+
+    file = FileField(
+        "Upload a CSV file",
+        description="The first row must name a column called email. Other columns are ignored",
     )
 
 

@@ -28,6 +28,7 @@ from matcher.web.auth import roles_required, signed_in_user
 from matcher.web.forms.actions import ActionForm
 from matcher.web.forms.organisations import KIND_NAMES
 from matcher.web.forms.rounds import (
+    InviteFileForm,
     InviteParticipantsForm,
     ManagerForm,
     RoundForm,
@@ -346,6 +347,91 @@ def invite(round_id: int):
                 flash(_invited_words(outcome), "success")
                 return redirect(back)
     return form_page("pages/rounds/invite.html", form=form, round=allocation_round, back_url=back)
+
+
+# A CSV of a cohort's addresses is a few hundred kilobytes at most.
+INVITE_FILE_MOST_BYTES = 2 * 1024 * 1024
+INVITE_FILE_MOST_WORDS = "2 MB"
+SAMPLE_INVITE_FILE = (
+    "email,name\r\n"
+    "ada.lovelace@cabinetoffice.gov.uk,Ada Lovelace\r\n"
+    "alan.turing@dwp.gov.uk,Alan Turing\r\n"
+)
+
+
+def _uploaded_text(form: InviteFileForm) -> str | None:
+    """The uploaded file as text, or None with the reason on the form."""
+    upload = form.file.data
+    data = upload.read(INVITE_FILE_MOST_BYTES + 1) if upload else b""
+    if not data:
+        form.file.errors = [message("participants.csv.missing")]
+        return None
+    if len(data) > INVITE_FILE_MOST_BYTES:
+        form.file.errors = [message("participants.csv.too_large", most=INVITE_FILE_MOST_WORDS)]
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        form.file.errors = [message("participants.csv.not_text")]
+        return None
+
+
+@schemes.route("/rounds/<int:round_id>/invite/file", methods=["GET", "POST"])
+@managers_only
+@unit_of_work
+def invite_file(round_id: int):
+    """Invite the people in a CSV file's email column; nobody is invited if any row is bad,
+    and each bad row is listed."""
+    user_id = signed_in_user().id
+    allocation_round = load_round_for_manager(db.session, load_actor(db.session, user_id), round_id)
+    back = _round_url(allocation_round)
+    if allocation_round.state not in round_participants.JOINING_STATES:
+        flash(message("round.state.wrong", state=rounds.STATE_WORDS[allocation_round.state]))
+        return redirect(back)
+    form = InviteFileForm()
+    refused_rows: list[tuple[int, str]] = []
+    if form.validate_on_submit():
+        if not first_submission(form):
+            return redirect(back)
+        text = _uploaded_text(form)
+        if text is not None:
+            with answering(form, field_names={"emails": "file"}):
+                outcome = round_participants.invite_from_csv(
+                    db.session,
+                    user_id,
+                    round_id,
+                    text,
+                    government_domains=app_settings().government_email_domains,
+                )
+                if not outcome.errors:
+                    flash(_invited_words(outcome), "success")
+                    return redirect(back)
+                refused_rows = sorted(outcome.errors.items())
+                count = len(refused_rows)
+                form.file.errors = [
+                    message(
+                        "participants.csv.rows_refused",
+                        count=f"{count} {'row' if count == 1 else 'rows'}",
+                    )
+                ]
+    return form_page(
+        "pages/rounds/invite_file.html",
+        form=form,
+        round=allocation_round,
+        refused_rows=refused_rows,
+        back_url=url_for("schemes.invite", round_id=round_id),
+    )
+
+
+@schemes.get("/rounds/invite-sample.csv")
+@managers_only
+def invite_sample():
+    """A CSV file in the shape the invitation upload reads, to fill in."""
+    return Response(
+        SAMPLE_INVITE_FILE,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="invite-people-sample.csv"'},
+    )
 
 
 def _invited_words(outcome: round_participants.Invited) -> str:

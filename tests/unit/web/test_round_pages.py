@@ -5,6 +5,7 @@ its own places, a participant sees only their own result."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from typing import Any
@@ -499,3 +500,55 @@ def test_an_organisation_clears_a_mark_and_withdraws_its_place_after_confirming(
     assert db.session.query(RoundPlace).count() == 0
     choices = browser_of(app, world.person).get(f"/rounds/{made['round']}/your-choices")
     assert choices.status_code == FOUND
+
+
+def test_a_manager_invites_a_cohort_from_a_csv_file_and_a_bad_row_saves_nothing(
+    app: Flask, world: World
+):
+    made = _round_collecting_choices(world)
+    manager = browser_of(app, world.platform_admin)
+    invite, upload = f"/rounds/{made['round']}/invite", f"/rounds/{made['round']}/invite/file"
+    assert f'href="{upload}"' in manager.get(invite).get_data(as_text=True)
+    assert browser_of(app, world.person).get(upload).status_code == 403
+    page = manager.get(upload).get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page
+    sample = manager.get("/rounds/invite-sample.csv")
+    assert sample.mimetype == "text/csv"
+
+    def send(content: bytes) -> Any:
+        file = (io.BytesIO(content), "cohort.csv")
+        return post(manager, upload, upload, {"file": file})
+
+    nothing = post(manager, upload, upload)
+    bad_rows = send(
+        b"name,email\r\nAda,ada@cabinetoffice.gov.uk\r\nBob,bob@gmail.com\r\nCy,not-an-address\r\n"
+    )
+    no_column = send(b"name\r\nAda\r\n")
+    not_text = send("email\r\nzoë@cabinetoffice.gov.uk\r\n".encode("utf-16"))
+    invited_before = db.session.query(RoundParticipant).filter_by(round_id=made["round"]).count()
+    sent = send(sample.get_data())
+
+    assert error_summary(nothing.get_data(as_text=True)) == ["Select a CSV file of email addresses"]
+    assert bad_rows.status_code == 422
+    html = bad_rows.get_data(as_text=True)
+    assert error_summary(html) == [
+        "2 rows of the file cannot be invited, so nobody has been: correct the file and upload "
+        "it again"
+    ]
+    assert re.search(
+        r'<th scope="row" class="govuk-table__header">3</th>\s*<td[^>]*>[^<]*gov', html
+    )
+    assert '<th scope="row" class="govuk-table__header">4</th>' in html
+    assert error_summary(no_column.get_data(as_text=True)) == [
+        "The first row must name a column called email"
+    ]
+    assert error_summary(not_text.get_data(as_text=True)) == [
+        "The file must be a CSV file saved as UTF-8 text"
+    ]
+    assert invited_before == 1
+    assert sent.status_code == MOVED, error_summary(sent.get_data(as_text=True))
+    invited = db.session.query(RoundParticipant.invited_email).filter_by(round_id=made["round"])
+    assert {email for (email,) in invited} >= {
+        "ada.lovelace@cabinetoffice.gov.uk",
+        "alan.turing@dwp.gov.uk",
+    }
