@@ -21,6 +21,9 @@ from matcher.models import (
     Membership,
     Organisation,
     Placement,
+    PlacementStatus,
+    PracticeNote,
+    PracticeNoteStatus,
     Profession,
     Skill,
     Theme,
@@ -28,6 +31,7 @@ from matcher.models import (
     WantedKind,
 )
 from matcher.models.placements import placement_skills, placement_themes
+from matcher.models.practice_notes import theme_follows
 from matcher.models.users import profile_skills, profile_themes
 from matcher.reference.catalogue import council_districts, district_regions, slugify
 from matcher.reference.loader import load_reference_data, reference_data_loaded
@@ -166,6 +170,7 @@ def seed_demo(
     members = _insert_members(session, rng, reference, password_hash, now)
     for done in _insert_placements(session, rng, reference, sample, members, placements, today):
         advance(done)
+    _insert_practice_notes(session, now)
     return DemoSummary(
         people=people + 1,
         members=sum(len(ids) for ids in members.values()) + 1,
@@ -667,3 +672,130 @@ def _fit(text: str, limit: int) -> str:
 
 def _stamp(day: date, hour: int = 17) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DemoNote:
+    """A practice note the demo publishes for one organisation (by ONS code or name)."""
+
+    organisation: str
+    title: str
+    problem: str
+    what_changed: str
+    evidence: str
+    themes: tuple[str, ...]  # slugs
+    link: tuple[str, str]  # the organisation's own website and its words
+    days_ago: int
+
+
+DEMO_NOTES = (
+    DemoNote(
+        "E06000063",
+        "Mobile library hubs",
+        "Villages across the district had lost their bank branches, post offices and most bus "
+        "routes. Older residents and people without broadband travelled an hour or more to ask "
+        "about council tax, benefits or a blue badge, or went without.",
+        "The mobile library vans became service hubs. Each van keeps its books and adds a desk "
+        "staffed in turn by council advisers, the local health trust and the Citizens Advice "
+        "service, with a connected laptop for anyone who wants help to get online. Timetables "
+        "follow the market days people already travel for.",
+        "In the first year the hubs answered several thousand enquiries that would otherwise "
+        "have needed a trip to a town office, and visits to the vans rose by about a half. "
+        "The council's evaluation compares stops with and without a hub.",
+        ("rural-access-to-services", "citizen-facing-technology"),
+        ("https://www.cumberland.gov.uk/", "Cumberland Council website"),
+        12,
+    ),
+    DemoNote(
+        "E08000035",
+        "Neighbourhood health and care teams",
+        "People leaving hospital waited days for a care package because social workers, "
+        "district nurses and GP practices each assessed them separately.",
+        "Social workers, community nurses and therapists now share a base and one assessment "
+        "in each neighbourhood, with a joint daily meeting to plan discharges.",
+        "Delayed discharges from the city's hospitals fell and people say they tell their story "
+        "once. The council and the health trust report the figures to their joint board.",
+        ("health-and-care-integration", "social-care"),
+        ("https://www.leeds.gov.uk/", "Leeds City Council website"),
+        30,
+    ),
+    DemoNote(
+        "Cumbria Constabulary",
+        "Rural crime partnership with farmers",
+        "Thefts of machinery, fuel and livestock went unreported because farmers expected "
+        "nothing to come of it, so patrols went to the wrong places.",
+        "Officers, the farming unions and the fire service run a shared messaging group and "
+        "monthly surgeries at livestock auctions, and mark machinery together.",
+        "Reports of rural crime rose at first, as trust grew, and repeat thefts from the same "
+        "farms fell. The force publishes the figures each quarter.",
+        ("community-safety-and-policing", "rural-access-to-services"),
+        ("https://www.cumbria.police.uk/", "Cumbria Constabulary website"),
+        5,
+    ),
+    DemoNote(
+        "Yorkshire and Humber Regional Partnership",
+        "A pooled fund for town centre regeneration",
+        "Each council bid separately for small regeneration grants, and the costs of bidding "
+        "fell hardest on the smallest districts.",
+        "The councils pooled their grants into one fund with a shared investment panel, "
+        "common business cases and a small team that helps districts prepare schemes.",
+        "More schemes reached the start of building in the fund's first two years than in the "
+        "two years before it, with less spent on bids.",
+        ("financing-local-regeneration", "collaborative-governance"),
+        (
+            "https://www.gov.uk/government/organisations/ministry-of-housing-communities-local-government",
+            "Ministry of Housing, Communities and Local Government",
+        ),
+        45,
+    ),
+)
+
+
+def _insert_practice_notes(session: Session, now: datetime) -> None:
+    """Publish the demo's practice notes, each linked to up to two of its organisation's open
+    placements, and let the demo recruit follow two themes so the digest shows new notes."""
+    themes = dict(session.execute(select(Theme.slug, Theme.id)).tuples().all())
+    for demo in DEMO_NOTES:
+        organisation = session.scalars(
+            select(Organisation).where(
+                (Organisation.ons_code == demo.organisation)
+                | (Organisation.name == demo.organisation)
+            )
+        ).first()
+        if organisation is None:
+            continue
+        placements = session.scalars(
+            select(Placement)
+            .where(
+                Placement.organisation_id == organisation.id,
+                Placement.status == PlacementStatus.OPEN,
+            )
+            .order_by(Placement.id)
+            .limit(2)
+        ).all()
+        url, label = demo.link
+        session.add(
+            PracticeNote(
+                organisation_id=organisation.id,
+                title=demo.title,
+                problem=demo.problem,
+                what_changed=demo.what_changed,
+                evidence=demo.evidence,
+                evidence_links=[{"url": url, "label": label}],
+                region_code=organisation.region_code,
+                contact_name="Practice lead",
+                contact_email=f"practice@demo.{slugify(organisation.name)}.gov.uk",
+                status=PracticeNoteStatus.PUBLISHED,
+                published_at=now - timedelta(days=demo.days_ago),
+                created_at=now - timedelta(days=demo.days_ago + 3),
+                updated_at=now - timedelta(days=demo.days_ago),
+                themes=list(session.scalars(select(Theme).where(Theme.slug.in_(demo.themes)))),
+                placements=list(placements),
+            )
+        )
+    recruit = session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0].email))
+    followed = [themes[slug] for slug in ("rural-access-to-services", "social-care")]
+    session.execute(
+        insert(theme_follows), [{"user_id": recruit, "theme_id": theme} for theme in followed]
+    )
+    session.flush()

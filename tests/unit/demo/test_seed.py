@@ -12,14 +12,22 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from matcher import create_app
-from matcher.demo.seed import DEMO_PASSWORD, demo_data_present, seed_demo
+from matcher.demo.seed import DEMO_NOTES, DEMO_PASSWORD, demo_data_present, seed_demo
 from matcher.extensions import db
-from matcher.models import CivilServantProfile, Match, Organisation, Placement, User
+from matcher.models import (
+    CivilServantProfile,
+    Match,
+    Organisation,
+    Placement,
+    PracticeNoteStatus,
+    User,
+)
 from matcher.models.placements import placement_themes
 from matcher.models.users import profile_skills, profile_themes
 from matcher.reference.catalogue import council_districts
 from matcher.reference.postcodes import lookup
 from matcher.security.passwords import verify_password
+from matcher.services.practice_notes import NoteSearch, followed_theme_ids, search_published
 from tests.conftest import make_settings
 
 TODAY = date(2026, 11, 25)
@@ -108,6 +116,16 @@ def test_seeded_rows_are_realistic(app: Flask) -> None:
             assert placement.closing_date > TODAY
             assert placement.published_at.date() <= TODAY
         assert placement.title and placement.themes and placement.skills
+
+    # The practice library is populated, each note valid for publishing, linked only to its
+    # organisation's open placements; the recruit follows themes for the digest.
+    library = search_published(db.session, NoteSearch(), limit=50)
+    assert library.total == len(DEMO_NOTES)
+    for note in library.items:
+        assert note.status == PracticeNoteStatus.PUBLISHED and note.themes and note.region_code
+        assert all(p.organisation_id == note.organisation_id for p in note.placements)
+        assert all(p.status == "open" for p in note.placements)
+    assert len(followed_theme_ids(db.session, 1)) == 2
 
 
 def test_demo_accounts_share_one_password(app: Flask) -> None:
