@@ -4,7 +4,8 @@ Organisation A (verified) has an ordinary member and an admin; organisation B's 
 "member of another organisation". Placements and interests exist in every state the
 operations start from, as do allocation rounds of one cross-government scheme in each state a
 round operation starts from (the person is in the choosing, allocated and published ones,
-organisation A has a place in each but the draft), and each role has a token.
+organisation A has a place in each but the draft), and each role has a token, as do a manager
+of that scheme and a manager of another.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class ApiWorld:
     allocated_round: int
     published_round: int
     published_participant: int
+    other_scheme: int
     theme_ids: tuple[int, ...]
     skill_ids: tuple[int, ...]
     tokens: dict[str, str]
@@ -180,6 +182,12 @@ def build_api_world(session: Session) -> ApiWorld:
     published = _round(session, world, scheme.id, open_a.id, "Published")
     _allocated(session, admin, published.id)
     rounds.advance(session, admin, published.id, RoundState.PUBLISHED)
+    manager, other_manager = civil_servant(session), civil_servant(session)
+    scheme_service.appoint_manager(session, admin, scheme.id, manager.email)
+    other_scheme = scheme_service.create_scheme(
+        session, admin, name="Graduate scheme", department_id=None
+    )
+    scheme_service.appoint_manager(session, admin, other_scheme.id, other_manager.email)
 
     def token(user: Any, organisation: Any = None) -> str:
         organisation_id = organisation.id if organisation is not None else None
@@ -193,6 +201,9 @@ def build_api_world(session: Session) -> ApiWorld:
         "org_admin": token(world.admin_a, world.org_a),
         "other_org": token(world.admin_b, world.org_b),
         "platform_admin": token(world.platform_admin),
+        # Not in the matrix's roles: a manager of the rounds' scheme, and of another scheme.
+        "manager": token(manager),
+        "other_manager": token(other_manager),
     }
     built = ApiWorld(
         org_a=world.org_a.id,
@@ -222,6 +233,7 @@ def build_api_world(session: Session) -> ApiWorld:
         allocated_round=allocated.id,
         published_round=published.id,
         published_participant=published.participant,
+        other_scheme=other_scheme.id,
         theme_ids=tuple(world.theme_ids),
         skill_ids=tuple(world.skill_ids),
         tokens=tokens,

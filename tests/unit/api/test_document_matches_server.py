@@ -19,6 +19,7 @@ from matcher.api.me import ProfileInput
 from matcher.api.openapi import IF_MATCH_PATTERN, openapi_document
 from matcher.api.operations import OPERATIONS, _expected_version, _Refused
 from matcher.api.placements import NewPlacement, PlacementChanges
+from matcher.api.round_management import InvitationsIn
 from matcher.database import ID_MAX
 from matcher.extensions import db
 from matcher.models import Placement
@@ -40,6 +41,7 @@ NON_EMPTY_LISTS = [
     (ProfileInput, "wanted_kinds"),
     (NewPlacement, "theme_ids"),
     (PlacementChanges, "theme_ids"),
+    (InvitationsIn, "emails"),
 ]
 
 
