@@ -6,8 +6,6 @@ Every object is loaded through the round services, which decide who may see and 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
@@ -25,6 +23,7 @@ from matcher.services.messages import message
 from matcher.services.round_queries import schemes_run_by
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import roles_required, signed_in_user
+from matcher.web.downloads import csv_download
 from matcher.web.forms.actions import ActionForm
 from matcher.web.forms.organisations import KIND_NAMES
 from matcher.web.forms.rounds import (
@@ -503,19 +502,8 @@ def results_csv(round_id: int):
     allocation_round = load_round_for_manager(db.session, load_actor(db.session, user_id), round_id)
     with answering(answers={ValidationFailed: told_on(_round_url(allocation_round))}):
         statistics = round_statistics(db.session, user_id, round_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["measure", "group", "count"])
-    writer.writerow(["participants", "", statistics.summary.participants])
-    for label, count in _counts(statistics):
-        writer.writerow([label, "", count])
-    for region, count in statistics.unfilled_by_region:
-        writer.writerow(["Places left empty", region, count])
-    for kind, count in statistics.unfilled_by_kind:
-        writer.writerow(["Places left empty", KIND_NAMES[kind], count])
-    filename = f"round-{round_id}-results.csv"
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    rows: list[list[object]] = [["participants", "", statistics.summary.participants]]
+    rows += [[label, "", count] for label, count in _counts(statistics)]
+    rows += [["Places left empty", region, n] for region, n in statistics.unfilled_by_region]
+    rows += [["Places left empty", KIND_NAMES[kind], n] for kind, n in statistics.unfilled_by_kind]
+    return csv_download(f"round-{round_id}-results.csv", ["measure", "group", "count"], rows)
