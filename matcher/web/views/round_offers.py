@@ -1,6 +1,6 @@
 """The organisation's side of allocation rounds: offering its placements into a round, ordering
 the people who chose them, marking someone unacceptable with a reason and, once results are
-published, who is coming and each side's answer.
+published, who is coming and each side's answer; and a CSV file of its places in every round.
 
 Which organisation is acting is the member's current one; the round services refuse any
 place that is not that organisation's.
@@ -20,13 +20,19 @@ from matcher.models import (
 )
 from matcher.services import round_places as service
 from matcher.services.access import load_actor, load_round, load_round_place_for_member
-from matcher.services.allocation_results import RESULT_STATES, answer_as_organisation, coming_to
+from matcher.services.allocation_results import (
+    RESULT_STATES,
+    answer_as_organisation,
+    coming_to,
+    places_offered_by,
+)
 from matcher.services.messages import message
 from matcher.services.placements import list_organisation_placements
 from matcher.services.round_queries import rounds_open_to_organisations
 from matcher.services.rounds import STATE_WORDS
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import signed_in_user
+from matcher.web.downloads import csv_download
 from matcher.web.forms.actions import ActionForm
 from matcher.web.forms.rounds import OfferPlaceForm, UnacceptableForm, whole_number
 from matcher.web.membership import current_membership, member_only
@@ -61,6 +67,52 @@ def index():
         rounds=rounds_open_to_organisations(db.session, signed_in_user().id),
         state_words=STATE_WORDS,
     )
+
+
+PLACES_CSV_HEADER = [
+    "Round",
+    "Scheme",
+    "Round is",
+    "Placement",
+    "Places",
+    "Placed person",
+    "Their answer",
+    "Your answer",
+    "Email",
+]
+
+
+@round_offers.get("/rounds/places.csv")
+@member_only
+@unit_of_work
+def places_csv():
+    """The organisation's places in every round as a CSV file: a row for each person placed in
+    a place once results are published (their address once both sides confirmed), else one."""
+    offered = places_offered_by(db.session, signed_in_user().id, _organisation_id())
+    rows: list[list[object]] = []
+    for item in offered:
+        place = [
+            item.round.name,
+            item.round.scheme.name,
+            STATE_WORDS[item.round.state],
+            item.place.placement.title,
+            item.place.places,
+        ]
+        rows += [
+            [
+                *place,
+                person.name,
+                _answer_words(person.decisions.get(ConfirmationSide.PARTICIPANT)),
+                _answer_words(person.decisions.get(ConfirmationSide.ORGANISATION)),
+                person.email or "",
+            ]
+            for person in item.coming
+        ] or [[*place, "", "", "", ""]]
+    return csv_download("places-in-rounds.csv", PLACES_CSV_HEADER, rows)
+
+
+def _answer_words(decision: ConfirmationDecision | None) -> str:
+    return decision.value if decision else "not yet answered"
 
 
 @round_offers.get("/rounds/<int:round_id>")
