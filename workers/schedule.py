@@ -14,9 +14,11 @@ from celery import Task
 from celery.schedules import crontab, schedule
 
 from config import Settings
+from matcher.services.insights import REFRESH_SECONDS
 from workers.allocation import close_rounds_past_deadline
 from workers.digests import recover_digests, start_digests
 from workers.emails import send_due_notifications
+from workers.insights import refresh_insights
 from workers.matching import rebuild_all
 from workers.outbox_tasks import purge_outbox
 from workers.queues import TASK_QUEUES
@@ -56,4 +58,6 @@ def beat_schedule(settings: Settings) -> dict[str, Entry]:
         "notifications-send-due": entry(send_due_notifications, schedule(60.0)),
         # A round's deadline for confirming is a moment, so rounds past it close within minutes.
         "rounds-close-past-deadline": entry(close_rounds_past_deadline, schedule(300.0)),
+        # The public insights page and the open data read the newest count (services.insights).
+        "insights-refresh": entry(refresh_insights, schedule(float(REFRESH_SECONDS))),
     }

@@ -21,6 +21,7 @@ from matcher.models.audit import AuditEntry
 from matcher.models.base import Base, utcnow
 from matcher.models.drafts import FormDraft
 from matcher.models.feedback import Feedback
+from matcher.models.insights import InsightsSnapshot
 from matcher.models.invitations import InterestInvitation, Invitation
 from matcher.models.mail import (
     DeliveryStatus,
@@ -99,6 +100,7 @@ __all__ = [
     "Interest",
     "InterestInvitation",
     "InterestStatus",
+    "InsightsSnapshot",
     "InterestTransition",
     "Invitation",
     "JoinRequest",

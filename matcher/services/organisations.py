@@ -6,8 +6,16 @@ from sqlalchemy.orm import Session
 
 from matcher import audit, outbox
 from matcher.events import ORGANISATION_VERIFIED
-from matcher.models import Organisation, Role, User, VerificationStatus, utcnow
+from matcher.models import Organisation, OrganisationKind, Role, User, VerificationStatus, utcnow
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
+
+# What each kind of organisation is called on pages, in downloads and in the open data.
+KIND_NAMES = {
+    OrganisationKind.COUNCIL: "Council",
+    OrganisationKind.POLICE_FORCE: "Police force",
+    OrganisationKind.REGIONAL_PARTNERSHIP: "Regional partnership",
+    OrganisationKind.OTHER_PUBLIC_BODY: "Other public body",
+}
 
 
 def verify_organisation(session: Session, *, actor_id: int, organisation_id: int) -> Organisation:

@@ -53,8 +53,10 @@ def init_web(app: Flask) -> None:
     from matcher.web.views.api_tokens import api_tokens
     from matcher.web.views.candidates import candidates
     from matcher.web.views.digests import digests
+    from matcher.web.views.feed import feed
     from matcher.web.views.feedback import feedback
     from matcher.web.views.guidance import guidance
+    from matcher.web.views.insights import insights
     from matcher.web.views.matches import matches
     from matcher.web.views.organisations import organisations
     from matcher.web.views.placements import placements
@@ -77,6 +79,8 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(matches)
     app.register_blueprint(candidates)
     app.register_blueprint(admin)
+    app.register_blueprint(insights)
+    app.register_blueprint(feed)
     app.register_blueprint(api_tokens)
     app.register_blueprint(schemes)
     app.register_blueprint(round_choices)

@@ -82,6 +82,9 @@ NOT_PAGES = {
     "accounts.account_data": "a JSON download of the person's data, not a page",
     "api_docs.openapi_json": "the API's OpenAPI document; tests/integration/test_api_contract.py",
     "schemes.results_csv": "a CSV download of a round's results, not a page",
+    "insights.public_csv": "a CSV download of one table of the insights, not a page",
+    "insights.admin_csv": "a CSV download of one table of the raw insights, not a page",
+    "feed.atom": "the Atom feed; tests/unit/web/test_insights_pages.py parses it",
 }
 # The JSON API's operations are not pages either; the contract test covers every one.
 API_BLUEPRINT = "api_v1."
@@ -131,6 +134,7 @@ READING_PROBLEMS = """() => {
   return problems;
 }"""
 LINKS = "() => [...document.querySelectorAll('a[href]')].map((link) => link.href)"
+FEED_LINK = 'head link[rel="alternate"][type="application/atom+xml"][href="/feed.atom"]'
 TOO_WIDE = """() => {
   const page = document.documentElement;
   if (page.scrollWidth <= page.clientWidth) {
@@ -378,6 +382,8 @@ class Visitor:
             self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
             raise AssertionError(f"{where}: {failure}") from None
         found = self.tab.evaluate(READING_PROBLEMS)
+        if not self.tab.locator(FEED_LINK).count():
+            found.append("the head does not link the Atom feed")
         found += [
             f"a link leaves the service: {href}"
             for href in self.tab.evaluate(LINKS)
@@ -448,6 +454,7 @@ def _signed_out(visitor: Visitor, site: Site) -> None:
     visitor.visit("/placements?text=Leeds&remote=yes")
     visitor.visit(f"/placements/{site.ids['open']}")
     visitor.visit(f"/placements/{site.ids['draft']}", 404)
+    visitor.visit("/insights")
     visitor.visit(f"/digests/unsubscribe/{site.tokens['unsubscribe']}")
     visitor.visit("/guidance")
     for guide in GUIDES:
@@ -625,6 +632,7 @@ def _platform_administrator(visitor: Visitor, site: Site) -> None:
         "/admin/skills",
         f"/admin/themes/{site.ids['theme']}/rename",
         "/admin/audit",
+        "/admin/insights",
         "/admin/organisations",
         f"/admin/organisations/{site.ids['proposed']}/reject",
         "/admin/join-requests",

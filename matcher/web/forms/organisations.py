@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from matcher.models import MembershipRole, Organisation, OrganisationKind, Region
+from matcher.models import MembershipRole, Organisation, Region
 from matcher.services.memberships import MESSAGE_MAX
+from matcher.services.organisations import KIND_NAMES
 from matcher.web.forms import (
     BaseForm,
     GovCharacterCount,
@@ -20,12 +21,6 @@ from matcher.web.forms import (
     options,
 )
 
-KIND_NAMES = {
-    OrganisationKind.COUNCIL: "Council",
-    OrganisationKind.POLICE_FORCE: "Police force",
-    OrganisationKind.REGIONAL_PARTNERSHIP: "Regional partnership",
-    OrganisationKind.OTHER_PUBLIC_BODY: "Other public body",
-}
 ROLE_NAMES = {
     MembershipRole.ADMIN: "Administrator",
     MembershipRole.MEMBER: "Member",

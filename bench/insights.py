@@ -1,0 +1,187 @@
+"""The insights page on PostgreSQL at scale: its response time, against the start page's.
+
+Seeds a scratch database (100,000 people x 10,000 placements by default, as the demo does),
+adds 200,000 interests walked along the workflow over the last two years with every step's
+transition, and people's accepted offers; times the beat job's count of every table; then
+times GET /insights (public, suppressed, from that count), /api/v1/insights, /admin/insights
+(raw, counted for each request) and, as the baseline in the same run, GET / (the start page,
+two counts) through the app in this process. Budget (issue #16): /insights under 300 ms at p95.
+Run: .venv/bin/python -m bench.insights [--people N] [--placements M] [--interests K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from flask_migrate import upgrade
+from sqlalchemy import select, text
+
+from matcher import create_app
+from matcher.demo.bulk import bulk_insert, insert_returning_ids, table_of
+from matcher.demo.seed import DEMO_PASSWORD, seed_demo
+from matcher.extensions import db
+from matcher.models import (
+    Interest,
+    InterestStatus,
+    InterestTransition,
+    Placement,
+    PlacementStatus,
+    Role,
+    User,
+)
+from matcher.services.insights import refresh_snapshot
+from tests.conftest import make_settings
+from tests.services import fresh_postgres_database
+from tests.web import sign_in
+
+BUDGET_MS = 300.0
+REQUESTS = 60
+WARM_UP = 3
+# Where each interest's walk stops, and how often (the rest decline, withdraw or are rejected).
+STOPS = (
+    (InterestStatus.INTERESTED, 0.45),
+    (InterestStatus.SHORTLISTED, 0.15),
+    (InterestStatus.OFFERED, 0.05),
+    (InterestStatus.ACCEPTED, 0.10),
+    (InterestStatus.WITHDRAWN, 0.12),
+    (InterestStatus.REJECTED, 0.10),
+    (InterestStatus.DECLINED, 0.03),
+)
+WALKS = {
+    InterestStatus.INTERESTED: [InterestStatus.INTERESTED],
+    InterestStatus.SHORTLISTED: [InterestStatus.INTERESTED, InterestStatus.SHORTLISTED],
+    InterestStatus.OFFERED: [
+        InterestStatus.INTERESTED,
+        InterestStatus.SHORTLISTED,
+        InterestStatus.OFFERED,
+    ],
+    InterestStatus.ACCEPTED: [
+        InterestStatus.INTERESTED,
+        InterestStatus.SHORTLISTED,
+        InterestStatus.OFFERED,
+        InterestStatus.ACCEPTED,
+    ],
+    InterestStatus.WITHDRAWN: [InterestStatus.INTERESTED, InterestStatus.WITHDRAWN],
+    InterestStatus.REJECTED: [InterestStatus.INTERESTED, InterestStatus.REJECTED],
+    InterestStatus.DECLINED: [
+        InterestStatus.INTERESTED,
+        InterestStatus.SHORTLISTED,
+        InterestStatus.OFFERED,
+        InterestStatus.DECLINED,
+    ],
+}
+
+
+def _interests(count: int, seed: int) -> None:
+    """``count`` interests of random people in random posted placements, with transitions."""
+    rng = np.random.default_rng(seed)
+    people = np.array(
+        db.session.scalars(select(User.id).where(User.role == Role.CIVIL_SERVANT)).all()
+    )
+    placements = np.array(
+        db.session.scalars(
+            select(Placement.id).where(Placement.status != PlacementStatus.DRAFT)
+        ).all()
+    )
+    pairs = np.unique(
+        np.stack(
+            [rng.choice(people, int(count * 1.1)), rng.choice(placements, int(count * 1.1))],
+            axis=1,
+        ),
+        axis=0,
+    )
+    pairs = pairs[rng.permutation(len(pairs))[:count]]
+    stops = rng.choice(
+        len(STOPS), size=len(pairs), p=np.array([p for _, p in STOPS]) / sum(p for _, p in STOPS)
+    )
+    now = datetime.now(UTC)
+    started = now - timedelta(days=730) + timedelta(days=1) * rng.uniform(0, 700, len(pairs))
+    rows = [
+        {
+            "person_id": int(person),
+            "placement_id": int(placement),
+            "status": STOPS[stop][0],
+            "created_at": at,
+            "updated_at": at,
+        }
+        for (person, placement), stop, at in zip(pairs, stops, started, strict=True)
+    ]
+    ids = insert_returning_ids(db.session, table_of(Interest), rows)
+    transitions = []
+    for interest_id, row, at in zip(ids, rows, started, strict=True):
+        step_at = at
+        before = None
+        for status in WALKS[row["status"]]:
+            transitions.append(
+                {
+                    "interest_id": interest_id,
+                    "from_status": before,
+                    "to_status": status,
+                    "actor_id": row["person_id"],
+                    "at": step_at,
+                }
+            )
+            before = status
+            step_at = step_at + timedelta(days=float(rng.exponential(6.0)))
+    bulk_insert(db.session, table_of(InterestTransition), transitions)
+
+
+def _time(client, path: str) -> tuple[float, float]:
+    """p50 and p95 of ``REQUESTS`` GETs of ``path``, in milliseconds."""
+    for _ in range(WARM_UP):
+        assert client.get(path).status_code == 200, path
+    took = []
+    for _ in range(REQUESTS):
+        started = time.perf_counter()
+        response = client.get(path)
+        took.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, path
+    return float(np.percentile(took, 50)), float(np.percentile(took, 95))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--placements", type=int, default=10_000)
+    parser.add_argument("--interests", type=int, default=200_000)
+    args = parser.parse_args()
+    with fresh_postgres_database() as url, tempfile.TemporaryDirectory() as folder:
+        app = create_app(make_settings(Path(folder), DATABASE_URL=url))
+        with app.app_context():
+            upgrade()
+            started = time.perf_counter()
+            seed_demo(db.session, people=args.people, placements=args.placements, seed=7)
+            _interests(args.interests, seed=7)
+            db.session.commit()
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+            print(f"seed: {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+            refresh_snapshot(db.session)
+            db.session.commit()
+            print(f"count every table (beat's refresh): {time.perf_counter() - started:.2f} s")
+            db.session.remove()
+        client = app.test_client()
+        assert sign_in(client, "admin@matcher.localhost", DEMO_PASSWORD).status_code == 302
+        print(
+            f"{args.people:,} people, {args.placements:,} placements, {args.interests:,} interests"
+        )
+        print(f"{'GET':<22} {'p50 ms':>8} {'p95 ms':>8}")
+        results = {}
+        for path in ("/", "/insights", "/api/v1/insights", "/admin/insights"):
+            results[path] = _time(client, path)
+            print(f"{path:<22} {results[path][0]:8.1f} {results[path][1]:8.1f}")
+        p95 = results["/insights"][1]
+        verdict = "within" if p95 < BUDGET_MS else "OVER"
+        print(f"/insights p95 {p95:.0f} ms: {verdict} the {BUDGET_MS:.0f} ms budget")
+        with app.app_context():
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

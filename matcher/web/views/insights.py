@@ -1,0 +1,98 @@
+"""Insights: the public page, the administrators' raw counts, and a CSV of every table.
+
+Both pages render the same template from ``services.insights``; the public one, its CSV files
+and the open data in ``/api/v1/insights`` all take ``public_insights``, where suppression is
+done once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template
+
+from matcher.clock import LONDON
+from matcher.extensions import db
+from matcher.models import Role
+from matcher.services.insights import (
+    REFRESH_SECONDS,
+    Insights,
+    Table,
+    public_insights,
+    raw_insights,
+)
+from matcher.web.auth import roles_required, signed_in_user
+from matcher.web.downloads import csv_download
+from matcher.web.unit_of_work import unit_of_work
+
+insights = Blueprint("insights", __name__)
+
+
+def series_of(table: Table) -> list[tuple[str, list[Any]]]:
+    """A table's columns as a line chart's series: a hidden figure is a gap."""
+    return [
+        (heading, [None if row.figures[i].hidden else row.figures[i].value for row in table.rows])
+        for i, heading in enumerate(table.headings)
+    ]
+
+
+def _page(found: Insights, *, admin: bool) -> str:
+    counted_at = found.counted_at.astimezone(LONDON)
+    return render_template(
+        "pages/insights/index.html",
+        insights=found,
+        admin=admin,
+        counted_at=f"{counted_at:%H:%M} on {counted_at.day} {counted_at:%B %Y}",
+        csv_endpoint="insights.admin_csv" if admin else "insights.public_csv",
+        series_of=series_of,
+        refresh_minutes=REFRESH_SECONDS // 60,
+    )
+
+
+def _csv(found: Insights, key: str, filename: str) -> Response:
+    """One table as CSV: its label columns, then its figures as the page shows them."""
+    table = next((t for t in found.tables if t.key == key), None)
+    if table is None:
+        abort(404)
+    return csv_download(
+        f"{filename}-{key}.csv",
+        [*table.label_headings, *table.headings],
+        ([*row.labels, *(_cell(f) for f in row.figures)] for row in table.rows),
+    )
+
+
+def _cell(figure: Any) -> str:
+    if figure.hidden or figure.value is None:
+        return figure.text
+    return str(figure.value)
+
+
+@insights.get("/insights")
+@unit_of_work
+def public_page() -> str:
+    """How people and practice flow between central and local government, counts under 5
+    suppressed."""
+    return _page(public_insights(db.session), admin=False)
+
+
+@insights.get("/insights/<key>.csv")
+@unit_of_work
+def public_csv(key: str) -> Response:
+    """One table of the public page as CSV, suppressed as the page is."""
+    return _csv(public_insights(db.session), key, "insights")
+
+
+@insights.get("/admin/insights")
+@roles_required(Role.ADMINISTRATOR)
+@unit_of_work
+def admin_page() -> str:
+    """The insights with raw counts, for platform administrators."""
+    return _page(raw_insights(db.session, signed_in_user().id), admin=True)
+
+
+@insights.get("/admin/insights/<key>.csv")
+@roles_required(Role.ADMINISTRATOR)
+@unit_of_work
+def admin_csv(key: str) -> Response:
+    """One table of the raw insights as CSV."""
+    return _csv(raw_insights(db.session, signed_in_user().id), key, "insights-raw")
