@@ -227,6 +227,7 @@ def test_a_placement_page_links_the_published_notes_it_relates_to(site: Flask, w
 
 def test_a_civil_servant_follows_themes(site: Flask, world: World):
     client = client_for(site, world.person)
+    assert 'href="/practice/follow"' in text(client.get("/digest/preferences"))
     page = text(client.get("/practice/follow"))
     assert "Themes you follow" in page and "Which themes do you want to hear about?" in page
     saved = submit(client, "/practice/follow", {"theme_ids": [str(world.theme_ids[1])]})
