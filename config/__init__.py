@@ -37,6 +37,7 @@ MAIL_KINDS = (
     "membership_invitation",
     "organisation_verified",
     "password_reset",
+    "reflection_request",
     "round_invitation",
     "round_results_organisation",
     "round_results_participant",

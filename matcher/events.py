@@ -29,3 +29,8 @@ ROUND_RESULTS_TO_PARTICIPANTS = "notifications.round_results_to_participants"
 ROUND_RESULTS_TO_ORGANISATIONS = "notifications.round_results_to_organisations"
 # Each address a round's manager invites is sent the link that lets it join the round.
 ROUND_INVITATION_SENT = "notifications.round_invitation_sent"
+
+# Reflections on completed placements: each side is asked once when the placement ends, and
+# reminded once (matcher.services.reflections).
+REFLECTION_REQUESTED = "notifications.reflection_requested"
+REFLECTION_REMINDER = "notifications.reflection_reminder"

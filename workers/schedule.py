@@ -22,6 +22,7 @@ from workers.insights import refresh_insights
 from workers.matching import rebuild_all
 from workers.outbox_tasks import purge_outbox
 from workers.queues import TASK_QUEUES
+from workers.reflections import ask_for_reflections
 
 Entry = dict[str, Any]
 
@@ -56,6 +57,8 @@ def beat_schedule(settings: Settings) -> dict[str, Entry]:
         "outbox-purge": entry(purge_outbox, crontab(minute=15, hour=3)),
         # Notification emails a temporary failure deferred (matcher.notifications).
         "notifications-send-due": entry(send_due_notifications, schedule(60.0)),
+        # Each morning: reflections on placements that ended, and the one reminder.
+        "reflections-ask": entry(ask_for_reflections, crontab(minute=0, hour=9)),
         # A round's deadline for confirming is a moment, so rounds past it close within minutes.
         "rounds-close-past-deadline": entry(close_rounds_past_deadline, schedule(300.0)),
         # The public insights page and the open data read the newest count (services.insights).

@@ -32,5 +32,13 @@ def send(
     if message is None:
         return 0
     key = message_key(event, event_id)
-    plan(session, key, message.recipients, message.subject, message.template, message.context)
+    plan(
+        session,
+        key,
+        message.recipients,
+        message.subject,
+        message.template,
+        message.context,
+        message.personal,
+    )
     return send_pending(session, settings, key).sent

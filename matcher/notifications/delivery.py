@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -95,8 +95,11 @@ def plan(
     subject: str,
     template: str,
     context: dict[str, Any],
+    personal: Mapping[str, dict[str, Any]] | None = None,
 ) -> int:
     """Add a pending row for each deliverable (email, name) not yet planned; return how many.
+
+    ``personal`` adds to the context of each address it names (a link signed for that person).
 
     ``template`` names the kind of email, which must be in ``config.MAIL_KINDS``: refused here,
     in the planning transaction, so the handler fails and is retried where it shows, instead
@@ -114,7 +117,8 @@ def plan(
     for email, name in recipients:
         if email not in deliverable or email in planned:
             continue
-        text, html = render_email(template, {**context, "recipient_name": name})
+        own = (personal or {}).get(email, {})
+        text, html = render_email(template, {**context, **own, "recipient_name": name})
         session.add(
             NotificationDelivery(
                 message_key=key,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +35,8 @@ from matcher.events import (
     MEMBERSHIP_INVITATION_SENT,
     ORGANISATION_VERIFIED,
     PASSWORD_RESET_EMAIL_REQUESTED,
+    REFLECTION_REMINDER,
+    REFLECTION_REQUESTED,
     ROUND_INVITATION_SENT,
     ROUND_RESULTS_TO_ORGANISATIONS,
     ROUND_RESULTS_TO_PARTICIPANTS,
@@ -54,6 +56,7 @@ from matcher.models import (
     Organisation,
     Placement,
     PlacementStatus,
+    Reflection,
     Role,
     RoundParticipant,
     RoundPlace,
@@ -72,6 +75,7 @@ from matcher.services.accounts import (
     password_reset_token,
 )
 from matcher.services.memberships import invitation_token
+from matcher.services.reflections import about, reflection_token
 from matcher.services.round_participants import invitation_token as round_invitation_token
 
 logger = logging.getLogger(__name__)
@@ -81,13 +85,15 @@ logger = logging.getLogger(__name__)
 class Message:
     """One message to plan: its recipients as (email, name), subject, template and context.
 
-    The template gets the context plus ``recipient_name`` for each recipient.
+    The template gets the context plus ``recipient_name`` for each recipient, and what
+    ``personal`` holds for their address (a link signed for them alone).
     """
 
     recipients: list[tuple[str, str]]
     subject: str
     template: str
     context: dict[str, Any]
+    personal: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 Builder = Callable[[Session, Settings, dict[str, Any]], Message | None]
@@ -540,6 +546,88 @@ def round_invitation_sent(
     )
 
 
+def _reflection_message(
+    session: Session, settings: Settings, payload: dict[str, Any], reminder: bool
+) -> Message | None:
+    reflection = session.get(Reflection, payload["reflection_id"])
+    if reflection is None or reflection.submitted_at is not None:
+        logger.info("reflection %s is given or gone; nothing to send", payload["reflection_id"])
+        return None
+    if reflection.closes_at <= utcnow():
+        logger.info("reflection %s has closed; nothing to send", reflection.id)
+        return None
+    placement = about(session, reflection)
+    ended = placement.last_day
+    if placement.is_secondee:
+        people = [(placement.secondee_id, placement.secondee_email, placement.secondee_name)]
+        subject = f"How did your placement with {placement.organisation_name} go?"
+        headline = f"Reflect on your placement with {placement.organisation_name}"
+        words = (
+            f"Your placement, {placement.placement_title}, with "
+            f"{placement.organisation_name} ended on {ended}."
+        )
+        why = (
+            "Your answers help other civil servants choose a placement. If you agree, what "
+            "you learned can be quoted on the organisation's page, without your name."
+        )
+    else:
+        people = list(
+            session.execute(
+                select(User.id, User.email, User.display_name)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.organisation_id == placement.organisation_id)
+                .order_by(User.id)
+            ).tuples()
+        )
+        subject = f"How did hosting {placement.secondee_name} go?"
+        headline = f"Reflect on hosting {placement.secondee_name}"
+        words = (
+            f"{placement.secondee_name}'s placement with {placement.organisation_name}, "
+            f"{placement.placement_title}, ended on {ended}."
+        )
+        why = (
+            "One answer is needed for your organisation: if a colleague has already "
+            "answered, you can read and change what they wrote."
+        )
+    if reminder:
+        subject = f"Reminder: {subject[0].lower()}{subject[1:]}"
+    return Message(
+        [(email, name) for _, email, name in people],
+        subject,
+        "reflection_request",
+        {
+            "headline": headline,
+            "ended": words,
+            "why": why,
+            "closes_on": placement.closes_on,
+        },
+        personal={
+            email: {
+                "link_url": email_link(
+                    settings,
+                    "reflections.from_email",
+                    token=reflection_token(settings.secret_key, reflection.id, user_id),
+                )
+            }
+            for user_id, email, _ in people
+        },
+    )
+
+
+def reflection_requested(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Ask one side of a completed placement for its reflection."""
+    return _reflection_message(session, settings, payload, reminder=False)
+
+
+def reflection_reminder(
+    session: Session, settings: Settings, payload: dict[str, Any]
+) -> Message | None:
+    """Remind one side of a completed placement, once, that its reflection is still to give."""
+    return _reflection_message(session, settings, payload, reminder=True)
+
+
 # The message each event asks for; every event here gets an email task of its own name.
 MESSAGES: dict[str, Builder] = {
     INTEREST_CHANGED: interest_changed,
@@ -555,4 +643,6 @@ MESSAGES: dict[str, Builder] = {
     ROUND_RESULTS_TO_PARTICIPANTS: round_results_to_participants,
     ROUND_RESULTS_TO_ORGANISATIONS: round_results_to_organisations,
     ROUND_INVITATION_SENT: round_invitation_sent,
+    REFLECTION_REQUESTED: reflection_requested,
+    REFLECTION_REMINDER: reflection_reminder,
 }

@@ -28,6 +28,8 @@ from matcher.models import (
     PlacementStatus,
     PracticeNote,
     PracticeNoteStatus,
+    Reflection,
+    ReflectionSide,
     Role,
     RoundParticipant,
     RoundPlace,
@@ -175,6 +177,26 @@ def load_note_for_member(
     note = load_note(session, actor, note_id, lock=lock)
     require_member(session, actor, note.organisation_id)
     return note
+
+
+def load_reflection(
+    session: Session, actor: User, reflection_id: int, *, lock: bool = False
+) -> Reflection:
+    """A reflection the actor gives: as the secondee, their own; as a member, their host
+    organisation's. NotFound for anyone else, who may not know it exists."""
+    reflection = session.get(
+        Reflection, reflection_id, with_for_update=lock or None, populate_existing=lock
+    )
+    if reflection is not None:
+        if reflection.side == ReflectionSide.SECONDEE:
+            person_id = session.scalar(
+                select(Interest.person_id).where(Interest.id == reflection.interest_id)
+            )
+            if person_id == actor.id:
+                return reflection
+        elif membership_of(session, actor.id, reflection.organisation_id) is not None:
+            return reflection
+    raise NotFound(f"reflection {reflection_id} does not exist")
 
 
 def manages_scheme(session: Session, actor: User, scheme_id: int) -> bool:

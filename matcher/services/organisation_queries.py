@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.models import Invitation, Organisation, VerificationStatus, utcnow
+from matcher.models import (
+    Invitation,
+    Organisation,
+    Placement,
+    PlacementStatus,
+    VerificationStatus,
+    utcnow,
+)
+from matcher.services.errors import NotFound
 from matcher.services.memberships import invitation_id_from_token
+
+OPEN_PLACEMENTS_SHOWN = 20
 
 
 def pending_invitation(session: Session, token: str, *, secret_key: str) -> Invitation | None:
@@ -33,3 +45,30 @@ def verified_organisations(session: Session) -> list[Organisation]:
             .order_by(Organisation.name)
         )
     )
+
+
+@dataclass(frozen=True)
+class PublicOrganisation:
+    """An organisation as anyone may see it: its open placements, soonest closing first."""
+
+    organisation: Organisation
+    open_placements: list[Placement]
+
+
+def public_organisation(session: Session, organisation_id: int) -> PublicOrganisation:
+    """A verified organisation's public page; NotFound for any other."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or organisation.status != VerificationStatus.VERIFIED:
+        raise NotFound(f"organisation {organisation_id} is not public")
+    placements = list(
+        session.scalars(
+            select(Placement)
+            .where(
+                Placement.organisation_id == organisation.id,
+                Placement.status == PlacementStatus.OPEN,
+            )
+            .order_by(Placement.closing_date, Placement.id)
+            .limit(OPEN_PLACEMENTS_SHOWN)
+        )
+    )
+    return PublicOrganisation(organisation, placements)

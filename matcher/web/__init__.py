@@ -63,6 +63,7 @@ def init_web(app: Flask) -> None:
     from matcher.web.views.practice_notes import practice_notes
     from matcher.web.views.profile import profile
     from matcher.web.views.public import public
+    from matcher.web.views.reflections import reflections
     from matcher.web.views.round_choices import round_choices
     from matcher.web.views.round_offers import round_offers
     from matcher.web.views.rounds import schemes
@@ -76,6 +77,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(organisations)
     app.register_blueprint(placements)
     app.register_blueprint(practice_notes)
+    app.register_blueprint(reflections)
     app.register_blueprint(matches)
     app.register_blueprint(candidates)
     app.register_blueprint(admin)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,19 +22,30 @@ from flask import Flask
 from playwright.sync_api import Browser
 from sqlalchemy import select, update
 
+from matcher.clock import set_now
 from matcher.digests.periods import period_for
 from matcher.digests.sending import Pacer, pending_ids, plan_period, send_batch
 from matcher.extensions import db
 from matcher.mail import OutboxFolderBackend
 from matcher.mail.message import TEMPLATES_DIR
 from matcher.mail.wire import KIND_HEADER
-from matcher.models import DigestKind, InterestStatus, JoinRequest, Role, RoundState, User, utcnow
+from matcher.models import (
+    DigestKind,
+    InterestStatus,
+    JoinRequest,
+    Placement,
+    Role,
+    RoundState,
+    User,
+    utcnow,
+)
 from matcher.security.passwords import hash_password
 from matcher.services import (
     accounts,
     interests,
     memberships,
     organisations,
+    reflections,
     round_participants,
     round_places,
     rounds,
@@ -238,6 +250,7 @@ def _every_email(journey: Journey, world: World) -> None:
     assert {Role.CIVIL_SERVANT, Role.ORGANISATION_MEMBER} <= roles, "a digest for each side"
 
     _publish_a_round(journey, world)
+    _ask_for_reflections(journey, placement)
 
     # Last: following this link moves the account to the new address, which then signs in.
     new_address = "moved.on@cabinetoffice.gov.uk"
@@ -251,6 +264,19 @@ def _every_email(journey: Journey, world: World) -> None:
             government_domains=domains,
         ),
     )
+
+
+def _ask_for_reflections(journey: Journey, placement: Placement) -> None:
+    """Let the accepted placement end: its secondee and its host's members are asked to reflect.
+    The clock goes back afterwards, so the other emails' links are followed today."""
+    today = utcnow()
+    ends_on = placement.start_date + timedelta(weeks=placement.duration_weeks)
+    set_now(datetime.combine(ends_on, time(9), tzinfo=UTC))
+    try:
+        settings = journey.app.config["MATCHER_SETTINGS"]
+        journey.step("reflection_request", lambda: reflections.ask_for_due(db.session, settings))
+    finally:
+        set_now(today)
 
 
 def _publish_a_round(journey: Journey, world: World) -> None:

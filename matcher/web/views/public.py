@@ -7,8 +7,13 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import Organisation, Placement, PlacementStatus, Role, User, VerificationStatus
+from matcher.services.access import membership_of
+from matcher.services.organisation_queries import public_organisation
+from matcher.services.organisations import KIND_NAMES as ORGANISATION_KIND_NAMES
+from matcher.services.reflections import quotes_for
 from matcher.web.auth import get_current_user
 from matcher.web.guides import GUIDES
+from matcher.web.unit_of_work import unit_of_work
 
 public = Blueprint("public", __name__)
 
@@ -43,4 +48,21 @@ def home():
         organisations=organisations,
         next_step=_next_step(get_current_user()),
         guides=GUIDES,
+    )
+
+
+@public.get("/organisations/<int:organisation_id>")
+@unit_of_work
+def organisation(organisation_id: int) -> str:
+    """An organisation's public page: its open placements, and what its secondees learned."""
+    page = public_organisation(db.session, organisation_id)
+    viewer = get_current_user()
+    member = viewer is not None and membership_of(db.session, viewer.id, organisation_id)
+    return render_template(
+        "pages/organisations/public.html",
+        organisation=page.organisation,
+        placements=page.open_placements,
+        quotes=quotes_for(db.session, organisation_id),
+        member=bool(member),
+        kind_names=ORGANISATION_KIND_NAMES,
     )
