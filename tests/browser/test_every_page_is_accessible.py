@@ -46,7 +46,14 @@ from matcher.models import (
     utcnow,
 )
 from matcher.security.passwords import hash_password
-from matcher.services import memberships, round_participants, round_places, rounds, schemes
+from matcher.services import (
+    memberships,
+    practice_notes,
+    round_participants,
+    round_places,
+    rounds,
+    schemes,
+)
 from matcher.services import placements as placement_service
 from matcher.services.accounts import (
     confirmation_token,
@@ -224,6 +231,7 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         db.session, builders.user(db.session, role=Role.ORGANISATION_MEMBER).id, world.org_a.id
     )
     memberships.approve_join_request(db.session, world.admin_a.id, approved.id)
+    note, draft_note = _practice_notes(world, statuses[InterestStatus.INTERESTED].id)
     db.session.commit()
     forget_snapshots()
     rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
@@ -253,6 +261,8 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "join request to unrun": asking_unrun.id,
         "approved join request": approved.id,
         "sent digest": _sent_digest(app, world.person.id),
+        "note": note,
+        "draft note": draft_note,
         **_rounds(app, world.platform_admin.id, world, statuses[InterestStatus.INTERESTED].id),
     }
     tokens = {
@@ -263,6 +273,28 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "invitation": memberships.invitation_token(invitation, secret_key=secret),
     }
     return emails, ids, tokens, interests
+
+
+def _practice_notes(world: World, placement_id: int) -> tuple[int, int]:
+    """A published practice note linked to the open placement, a draft one, and the person
+    following the note's theme. No evidence link: the walk refuses links that leave it."""
+    data = practice_notes.NoteData(
+        title="Leeds neighbourhood care teams",
+        problem="People waited days to leave hospital.",
+        what_changed="Nurses and social workers share one assessment.",
+        evidence="Delayed discharges fell.",
+        theme_ids=tuple(world.theme_ids[:1]),
+        region_code="E12000003",
+        contact_user_id=world.member_a.id,
+        placement_ids=(placement_id,),
+    )
+    note = practice_notes.create_draft(db.session, world.member_a.id, world.org_a.id, data)
+    practice_notes.publish(db.session, world.member_a.id, note.id)
+    draft_note = practice_notes.create_draft(
+        db.session, world.member_a.id, world.org_a.id, practice_notes.NoteData(title="Draft note")
+    )
+    practice_notes.follow_themes(db.session, world.person.id, world.theme_ids[:1])
+    return note.id, draft_note.id
 
 
 def _rounds(app: Flask, manager: int, world: World, placement_id: int) -> dict[str, int]:
@@ -454,6 +486,11 @@ def _signed_out(visitor: Visitor, site: Site) -> None:
     visitor.visit("/placements?text=Leeds&remote=yes")
     visitor.visit(f"/placements/{site.ids['open']}")
     visitor.visit(f"/placements/{site.ids['draft']}", 404)
+    visitor.visit("/practice")
+    visitor.visit("/practice?text=care&region=E12000003&organisation_kind=police_force")
+    visitor.visit("/practice?text=no-such-practice")
+    visitor.visit(f"/practice/{site.ids['note']}")
+    visitor.visit(f"/practice/{site.ids['draft note']}", 404)
     visitor.visit("/insights")
     visitor.visit(f"/digests/unsubscribe/{site.tokens['unsubscribe']}")
     visitor.visit("/guidance")
@@ -490,6 +527,8 @@ def _civil_servant(visitor: Visitor, site: Site) -> None:
     visitor.visit("/digest")
     visitor.visit(f"/digest/{site.ids['sent digest']}")
     visitor.visit("/digest/preferences")
+    visitor.visit("/practice/follow")
+    visitor.visit("/practice")
     visitor.visit("/account")
     visitor.visit("/account/password")
     visitor.errors("/account/password")
@@ -563,6 +602,19 @@ def _organisation_admin(visitor: Visitor, site: Site) -> None:
     with visitor.tab.expect_navigation():
         visitor.tab.click("main form button[type='submit']")
     visitor.visit("/organisation/placements/new/check")
+    note, draft_note = site.ids["note"], site.ids["draft note"]
+    for path in (
+        "/organisation/practice-notes",
+        "/organisation/practice-notes/new",
+        f"/organisation/practice-notes/{note}",
+        f"/organisation/practice-notes/{draft_note}",
+        f"/organisation/practice-notes/{note}/edit",
+        f"/organisation/practice-notes/{draft_note}/publish",
+        f"/organisation/practice-notes/{note}/withdraw",
+        f"/practice/{draft_note}",
+    ):
+        visitor.visit(path)
+    visitor.errors("/organisation/practice-notes/new")
     choosing, published = site.ids["choosing round"], site.ids["published round"]
     place, person = site.ids["choosing round place"], site.ids["choosing round participant"]
     unacceptable = f"/organisation/round-places/{place}/people/{person}/unacceptable"
@@ -645,6 +697,9 @@ def _platform_administrator(visitor: Visitor, site: Site) -> None:
     ):
         visitor.visit(path)
     visitor.errors(f"/admin/placements/{site.ids['open']}/unpublish")
+    visitor.visit(f"/practice/{site.ids['note']}")
+    visitor.visit(f"/admin/practice-notes/{site.ids['note']}/unpublish")
+    visitor.errors(f"/admin/practice-notes/{site.ids['note']}/unpublish")
     scheme, choosing = site.ids["scheme"], site.ids["choosing round"]
     for path in (
         "/schemes",

@@ -173,7 +173,9 @@ for _number in range(1, LINKS_MAX + 1):
         f"link_{_number}_url",
         StringField(
             f"Link {_number}: web address",
-            description="For example, https://www.example.gov.uk/evaluation",
+            description="For example, https://www.example.gov.uk/evaluation"
+            if _number == 1
+            else "",
             filters=[_strip],
             widget=GovTextInput(),
         ),
@@ -183,7 +185,7 @@ for _number in range(1, LINKS_MAX + 1):
         f"link_{_number}_label",
         StringField(
             f"Link {_number}: words to show",
-            description="For example, Independent evaluation, 2025",
+            description="For example, Independent evaluation, 2025" if _number == 1 else "",
             filters=[_strip],
             widget=GovTextInput(),
         ),
