@@ -89,6 +89,8 @@ NOT_PAGES = {
     "accounts.account_data": "a JSON download of the person's data, not a page",
     "api_docs.openapi_json": "the API's OpenAPI document; tests/integration/test_api_contract.py",
     "schemes.results_csv": "a CSV download of a round's results, not a page",
+    "round_offers.places_csv": "a CSV download of an organisation's places in rounds, not a "
+    "page; the organisation administrator's walk follows its link",
     "insights.public_csv": "a CSV download of one table of the insights, not a page",
     "insights.admin_csv": "a CSV download of one table of the raw insights, not a page",
     "feed.atom": "the Atom feed; tests/unit/web/test_insights_pages.py parses it",
@@ -630,6 +632,19 @@ def _organisation_admin(visitor: Visitor, site: Site) -> None:
     ):
         visitor.visit(path)
     visitor.errors(unacceptable)
+    _download(visitor, f"/organisation/rounds/{published}", "places.csv")
+
+
+def _download(visitor: Visitor, page: str, name: str) -> None:
+    """Follow the download link to ``name`` on ``page``, as the signed-in visitor."""
+    visitor.tab.goto(visitor.site.server.url + page)
+    href = visitor.tab.locator(f"main a[download][href$='{name}']").get_attribute("href")
+    assert href, f"{visitor.role}: {page} has no link to {name}"
+    downloaded = visitor.context.request.get(visitor.site.server.url + href)
+    assert downloaded.status == 200, f"{visitor.role}: {href} answered {downloaded.status}"
+    assert downloaded.headers["content-type"].startswith("text/csv"), href
+    endpoint = visitor.adapter.match(href, method="GET")[0]
+    visitor.log.setdefault(endpoint, set()).add(visitor.role)
 
 
 def _fill_placement(tab: Page) -> None:
