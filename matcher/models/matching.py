@@ -18,7 +18,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from matcher.models.base import Base, BigId, JSONDocument, UTCDateTime, enum_column, utcnow
+from matcher.models.base import (
+    Base,
+    BigId,
+    JSONDocument,
+    JSONText,
+    UTCDateTime,
+    enum_column,
+    utcnow,
+)
 
 
 class Match(Base):
@@ -39,7 +47,7 @@ class Match(Base):
     )
     score: Mapped[float] = mapped_column(Float)
     rank: Mapped[int] = mapped_column(Integer)
-    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONText)
     engine_version: Mapped[str] = mapped_column(String(40))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -3,8 +3,9 @@
 On PostgreSQL the rows are built column-wise from the engine's arrays (reasons included, as
 JSON text built per component rather than per row through dicts) and sent with one binary
 COPY: numbers go as their bytes, so a score is stored exactly as the engine computed it (as
-on SQLite), and the server parses only the reasons. Other databases get the per-row records
-through executemany.
+on SQLite), and the server only checks the reasons' JSON syntax (the column is json, not
+jsonb: decomposing each document was most of the COPY's cost). Other databases get the
+per-row records through executemany.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ COPY_ROWS = 50_000
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") * 2
 COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 # Each row's bytes up to its reasons, in network byte order: the field count, then a length
-# and a value per field; the reasons' length counts jsonb's version byte, which ends the head.
+# and a value per field; a json value's binary form is its text.
 ROW_HEAD = np.dtype(
     [
         ("fields", ">i2"),
@@ -52,7 +53,6 @@ ROW_HEAD = np.dtype(
         ("rank_length", ">i4"),
         ("rank", ">i4"),
         ("reasons_length", ">i4"),
-        ("jsonb_version", "u1"),
     ]
 )
 POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -220,8 +220,7 @@ def _binary_rows(top: TopK, index: NDArray[np.intp], tail: bytes) -> bytes:
     head["placement_id"] = top.placement_ids[pairs]
     head["score"] = top.scores[pairs]
     head["rank"] = top.ranks[pairs]
-    head["reasons_length"] = np.fromiter(map(len, reasons), np.int64, count=len(reasons)) + 1
-    head["jsonb_version"] = 1
+    head["reasons_length"] = np.fromiter(map(len, reasons), np.int64, count=len(reasons))
     flat, size = head.tobytes(), ROW_HEAD.itemsize
     heads = [flat[start : start + size] for start in range(0, len(flat), size)]
     return b"".join(chain.from_iterable(zip(heads, reasons, repeat(tail), strict=False)))
