@@ -210,10 +210,26 @@ def raw_insights(session: Session, actor_id: int) -> Insights:
 def public_insights(session: Session) -> Insights:
     """Every table as anyone may see it, counts under 5 suppressed: from the newest snapshot
     (``refresh_snapshot``, run by beat every ``REFRESH_SECONDS``), counted now if none yet."""
-    document = session.scalar(
-        select(InsightsSnapshot.document).order_by(InsightsSnapshot.counted_at.desc()).limit(1)
-    )
-    return public(from_document(document) if document is not None else insights(session))
+    newest = session.execute(
+        select(InsightsSnapshot.id, InsightsSnapshot.counted_at)
+        .order_by(InsightsSnapshot.counted_at.desc())
+        .limit(1)
+    ).one_or_none()
+    if newest is None:
+        return public(insights(session))
+    found = _suppressed_snapshots.get(tuple(newest))
+    if found is None:
+        document = session.scalars(
+            select(InsightsSnapshot.document).where(InsightsSnapshot.id == newest.id)
+        ).one()
+        found = public(from_document(document))
+        # A snapshot never changes: each process suppresses the newest once, and keeps only it.
+        _suppressed_snapshots.clear()
+        _suppressed_snapshots[tuple(newest)] = found
+    return found
+
+
+_suppressed_snapshots: dict[tuple[int, datetime], Insights] = {}
 
 
 def refresh_snapshot(session: Session) -> Insights:

@@ -27,6 +27,9 @@ from matcher.web.unit_of_work import unit_of_work
 
 insights = Blueprint("insights", __name__)
 
+# A chart of more bars than this shows only the largest; a reader scans the table for the rest.
+MOST_BARS = 12
+
 
 def series_of(table: Table) -> list[tuple[str, list[Any]]]:
     """A table's columns as a line chart's series: a hidden figure is a gap."""
@@ -34,6 +37,20 @@ def series_of(table: Table) -> list[tuple[str, list[Any]]]:
         (heading, [None if row.figures[i].hidden else row.figures[i].value for row in table.rows])
         for i, heading in enumerate(table.headings)
     ]
+
+
+def bars_of(table: Table) -> tuple[list[tuple[str, Any]], int]:
+    """A table's first column as a bar chart's rows, the largest ``MOST_BARS`` of them (every
+    row is in the table beside it), and the count a full bar stands for."""
+    shown = [row for row in table.rows if not row.figures[0].hidden]
+    largest = sorted(shown, key=lambda row: -(row.figures[0].value or 0))[:MOST_BARS]
+    if len(table.rows) <= MOST_BARS:
+        largest = list(table.rows)
+    bars = [
+        (row.label, row.figures[0].text if row.figures[0].hidden else row.figures[0].value)
+        for row in largest
+    ]
+    return bars, max((int(row.figures[0].value or 0) for row in shown), default=0)
 
 
 def _page(found: Insights, *, admin: bool) -> str:
@@ -45,6 +62,8 @@ def _page(found: Insights, *, admin: bool) -> str:
         counted_at=f"{counted_at:%H:%M} on {counted_at.day} {counted_at:%B %Y}",
         csv_endpoint="insights.admin_csv" if admin else "insights.public_csv",
         series_of=series_of,
+        bars_of=bars_of,
+        most_bars=MOST_BARS,
         refresh_minutes=REFRESH_SECONDS // 60,
     )
 

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from matcher.extensions import db
+from matcher.services import practice_notes
 from matcher.services.insights import refresh_snapshot
 from tests.unit.services.world import World, build_world, draft, open_placement
 from tests.unit.web.matches_world import browser_of, confirm_everyone
@@ -29,6 +30,26 @@ def world(app: Flask) -> World:
     draft(db.session, built, title="Unfinished draft in Leeds")
     db.session.commit()
     return built
+
+
+def _published_note(world: World) -> int:
+    """A published practice note of organisation A, and a draft that the feed leaves out."""
+    data = practice_notes.NoteData(
+        title="Leeds neighbourhood care teams",
+        problem="People waited days to leave hospital.",
+        what_changed="Nurses and social workers share one assessment.",
+        evidence="Delayed discharges fell.",
+        theme_ids=tuple(world.theme_ids[:1]),
+        region_code="E12000003",
+        contact_user_id=world.member_a.id,
+    )
+    note = practice_notes.create_draft(db.session, world.member_a.id, world.org_a.id, data)
+    practice_notes.publish(db.session, world.member_a.id, note.id)
+    practice_notes.create_draft(
+        db.session, world.member_a.id, world.org_a.id, practice_notes.NoteData(title="Draft")
+    )
+    db.session.commit()
+    return note.id
 
 
 def _figures(document: dict, key: str, label: str) -> list[dict]:
@@ -85,7 +106,8 @@ def test_the_page_draws_each_table_as_an_accessible_svg_beside_its_table(app, wo
     assert page.count("(CSV)</a>") == 8
 
 
-def test_the_feed_is_atom_with_the_open_placements_and_every_page_links_it(app, world):
+def test_the_feed_is_atom_with_the_open_placements_and_notes_and_every_page_links_it(app, world):
+    note_id = _published_note(world)
     client = app.test_client()
     response = client.get("/feed.atom")
     feed = ElementTree.fromstring(response.get_data())
@@ -100,7 +122,10 @@ def test_the_feed_is_atom_with_the_open_placements_and_every_page_links_it(app, 
         "Placement: Leeds care placement",
         "Placement: Leeds housing secondment",
         "Placement: Leeds transport project",
+        "Practice note: Leeds neighbourhood care teams",
     ]
+    note = next(e for e in entries if "Practice note" in e.findtext(f"{ATOM}title"))
+    assert note.find(f"{ATOM}link").get("href").endswith(f"/practice/{note_id}")
     for entry in entries:
         for required in ("id", "title", "updated", "link", "summary"):
             assert entry.find(f"{ATOM}{required}") is not None, required
