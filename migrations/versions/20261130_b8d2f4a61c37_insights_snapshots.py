@@ -2,7 +2,7 @@
 which a beat job writes every few minutes, instead of counting on every request.
 
 Revision ID: b8d2f4a61c37
-Revises: c3d81f5e2a90
+Revises: e1c4b7a2d905
 Create Date: 2026-11-30 02:15:00
 
 """
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "b8d2f4a61c37"
-down_revision = "c3d81f5e2a90"
+down_revision = "e1c4b7a2d905"
 branch_labels = None
 depends_on = None
 
