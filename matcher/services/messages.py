@@ -147,7 +147,7 @@ MESSAGES: Final[dict[str, str]] = {
     "participants.email.malformed": (
         "Enter an email address in the correct format, like name@department.gov.uk"
     ),
-    "participants.email.repeated": "This email address is also on line {line}",
+    "participants.email.repeated": "This email address is also on {counted_as} {line}",
     "participants.csv.malformed": "The file is not a CSV file: {reason}",
     "participants.csv.no_email": "The first row must name a column called email",
     "participants.csv.missing": "Select a CSV file of email addresses",

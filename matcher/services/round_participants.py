@@ -95,9 +95,11 @@ def invite(
     *,
     government_domains: tuple[str, ...],
     first_line: int = 1,
+    counted_as: str = "line",
 ) -> Invited:
     """Invite each address (one per line, numbered from ``first_line``) to the round; nothing
-    is invited if any line is bad, so the manager can correct the list and send it again."""
+    is invited if any line is bad, so the manager can correct the list and send it again.
+    ``counted_as`` is what the words call a line (a file has rows)."""
     actor = load_actor(session, actor_id)
     allocation_round = load_round_for_manager(session, actor, round_id, lock=True)
     _require_state(allocation_round, JOINING_STATES)
@@ -113,7 +115,9 @@ def invite(
         elif not is_government_email(email, government_domains):
             outcome.errors[line] = GOVERNMENT_EMAIL_MESSAGE
         elif email in seen:
-            outcome.errors[line] = message("participants.email.repeated", line=seen[email])
+            outcome.errors[line] = message(
+                "participants.email.repeated", counted_as=counted_as, line=seen[email]
+            )
         else:
             seen[email] = line
             wanted.append(email)
@@ -199,6 +203,7 @@ def invite_from_csv(
         emails_from_csv(text),
         government_domains=government_domains,
         first_line=2,
+        counted_as="row",
     )
 
 

@@ -522,6 +522,7 @@ def test_a_manager_invites_a_cohort_from_a_csv_file_and_a_bad_row_saves_nothing(
     nothing = post(manager, upload, upload)
     bad_rows = send(
         b"name,email\r\nAda,ada@cabinetoffice.gov.uk\r\nBob,bob@gmail.com\r\nCy,not-an-address\r\n"
+        b"Ada again,ada@cabinetoffice.gov.uk\r\n"
     )
     no_column = send(b"name\r\nAda\r\n")
     not_text = send("email\r\nzoë@cabinetoffice.gov.uk\r\n".encode("utf-16"))
@@ -532,13 +533,14 @@ def test_a_manager_invites_a_cohort_from_a_csv_file_and_a_bad_row_saves_nothing(
     assert bad_rows.status_code == 422
     html = bad_rows.get_data(as_text=True)
     assert error_summary(html) == [
-        "2 rows of the file cannot be invited, so nobody has been: correct the file and upload "
+        "3 rows of the file cannot be invited, so nobody has been: correct the file and upload "
         "it again"
     ]
     assert re.search(
         r'<th scope="row" class="govuk-table__header">3</th>\s*<td[^>]*>[^<]*gov', html
     )
     assert '<th scope="row" class="govuk-table__header">4</th>' in html
+    assert "This email address is also on row 2" in html
     assert error_summary(no_column.get_data(as_text=True)) == [
         "The first row must name a column called email"
     ]
