@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from matcher.clock import set_now
 from matcher.extensions import db
-from matcher.models import CivilServantProfile, Department
+from matcher.models import CivilServantProfile, Department, Interest
+from matcher.models.reflections import Reflection, ReflectionSide
 from matcher.services import interests
 from matcher.services.insights import (
     HIDDEN_TEXT,
@@ -106,6 +107,34 @@ def check_known_answers(session: Session, world: World) -> None:
     accepted_at = START + 6 * DAY
     assert funnel["Completed"] == (1, round((ends - accepted_at.date()).days - 0.375, 1))
     assert figures(later.table("months"))[ends.strftime("%B %Y")] == (0, 0, 0, 1)
+
+    # Both sides reflect: the secondee rates it 4, the host 5.
+    interest_id = session.scalars(
+        select(Interest.id).where(Interest.person_id == world.person.id)
+    ).one()
+    for side, rating in ((ReflectionSide.SECONDEE, 4), (ReflectionSide.HOST, 5)):
+        session.add(
+            Reflection(
+                interest_id=interest_id,
+                side=side,
+                organisation_id=world.org_a.id,
+                ended_on=ends,
+                closes_at=START + 400 * DAY,
+                learned="How a council runs its care market.",
+                recommend=True,
+                rating=rating,
+                submitted_at=START + 300 * DAY,
+            )
+        )
+    session.commit()
+    ratings = figures(insights(session).table("ratings"))
+    assert ratings == {
+        "1 (poor)": (0, 0),
+        "2": (0, 0),
+        "3": (0, 0),
+        "4": (1, 0),
+        "5 (excellent)": (0, 1),
+    }
 
 
 def test_the_aggregates_give_the_known_answers_on_sqlite(world: World):
