@@ -167,6 +167,10 @@ def test_an_edit_against_an_old_version_is_refused(world: World):
         expected_version=seen,
     )
     assert note.version_id == seen + 1
+    updated = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "practice_note.updated")
+    ).one()
+    assert updated.details == {"fields": ["title"]} and updated.actor_id == world.member_a.id
     with pytest.raises(StaleObject):
         service.update_note(
             db.session, world.member_a.id, note.id, note_data(world), expected_version=seen
