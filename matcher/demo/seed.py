@@ -753,7 +753,8 @@ DEMO_NOTES = (
 
 def _insert_practice_notes(session: Session, now: datetime) -> None:
     """Publish the demo's practice notes, each linked to up to two of its organisation's open
-    placements, and let the demo recruit follow two themes so the digest shows new notes."""
+    placements on the note's themes, and let the demo recruit follow two themes so the digest
+    shows new notes."""
     themes = dict(session.execute(select(Theme.slug, Theme.id)).tuples().all())
     for demo in DEMO_NOTES:
         organisation = session.scalars(
@@ -764,11 +765,13 @@ def _insert_practice_notes(session: Session, now: datetime) -> None:
         ).first()
         if organisation is None:
             continue
+        # Only placements on the note's own themes: someone there would work on the practice.
         placements = session.scalars(
             select(Placement)
             .where(
                 Placement.organisation_id == organisation.id,
                 Placement.status == PlacementStatus.OPEN,
+                Placement.themes.any(Theme.slug.in_(demo.themes)),
             )
             .order_by(Placement.id)
             .limit(2)

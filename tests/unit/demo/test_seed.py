@@ -125,6 +125,7 @@ def test_seeded_rows_are_realistic(app: Flask) -> None:
         assert note.status == PracticeNoteStatus.PUBLISHED and note.themes and note.region_code
         assert all(p.organisation_id == note.organisation_id for p in note.placements)
         assert all(p.status == "open" for p in note.placements)
+        assert all(set(p.themes) & set(note.themes) for p in note.placements)
     assert len(followed_theme_ids(db.session, 1)) == 2
 
 
