@@ -25,6 +25,7 @@ from matcher.api.schemas import (
     WholeNumber,
     service_rule,
 )
+from matcher.database import ID_MAX
 from matcher.extensions import db
 from matcher.models import (
     ConfirmationDecision,
@@ -45,6 +46,8 @@ MEMBERS = (Role.ORGANISATION_MEMBER,)
 PER_PAGE_DEFAULT = 50
 # Rank lists as long as a national cohort choosing one place, and the body to carry one.
 RANKS_MAX = 50_000
+# Ranks are stored as PostgreSQL INTEGERs.
+RANK_MAX = ID_MAX
 RANKING_BODY_MAX = 4 * 1024 * 1024
 
 Places = Annotated[
@@ -107,7 +110,7 @@ class ChooserPage(Output):
 
 class RankIn(Input):
     participant_id: Id
-    rank: Annotated[int, service_rule(minimum=1), WholeNumber] = Field(
+    rank: Annotated[int, service_rule(minimum=1), Field(le=RANK_MAX), WholeNumber] = Field(
         description="Lower is better; equal ranks tie, and a lottery breaks the tie"
     )
 

@@ -193,6 +193,8 @@ def test_an_organisation_ranks_who_chose_its_place_or_leaves_it_to_the_scores(
     version = {"If-Match": read.headers["ETag"]}
 
     refused = call(http, world, "member", "PUT", place + "/ranking", json=stranger, headers=version)
+    huge = {"ranks": [{"participant_id": world.choosing_participant, "rank": 2**31}]}
+    unstorable = call(http, world, "member", "PUT", place + "/ranking", json=huge, headers=version)
     ranked = call(http, world, "member", "PUT", place + "/ranking", json=rank, headers=version)
     choosers = call(http, world, "member", "GET", place + "/choosers")
     reused = call(http, world, "member", "POST", place + ":use-engine-order", headers=version)
@@ -206,6 +208,7 @@ def test_an_organisation_ranks_who_chose_its_place_or_leaves_it_to_the_scores(
     )
 
     assert _errors(refused) == {"body.ranks": "Rank only participants who chose this place"}
+    assert list(_errors(unstorable)) == ["body.ranks.0.rank"]
     assert ranked.json["ranking_mode"] == "own_order"
     [chooser] = choosers.json["items"]
     assert (chooser["participant_id"], chooser["choice_rank"], chooser["own_rank"]) == (
