@@ -10,7 +10,8 @@ A reflection is one answer per side and placement. It can be changed until it cl
 ``REFLECTION_OPEN_DAYS`` after it was asked for; after that it is kept as it was. Only the
 secondee can allow what they learned to be quoted, on the host's public page, and a member of
 the host can start a practice note from a reflection the secondee allowed to be quoted. The
-caller commits.
+secondees' ratings are the engine's host rating (``stored_matches.loading.host_ratings``); a new
+one reaches stored matches at the next full rebuild (nightly), not at once. The caller commits.
 """
 
 from __future__ import annotations
