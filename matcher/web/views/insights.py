@@ -7,9 +7,11 @@ done once.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template
+from markupsafe import Markup
 
 from matcher.clock import LONDON
 from matcher.extensions import db
@@ -29,6 +31,8 @@ insights = Blueprint("insights", __name__)
 
 # A chart of more bars than this shows only the largest; a reader scans the table for the rest.
 MOST_BARS = 12
+# The public page's tables as HTML, for the snapshot they were rendered from.
+_rendered: dict[tuple[datetime, bool], Markup] = {}
 
 
 def series_of(table: Table) -> list[tuple[str, list[Any]]]:
@@ -53,18 +57,35 @@ def bars_of(table: Table) -> tuple[list[tuple[str, Any]], int]:
     return bars, max((int(row.figures[0].value or 0) for row in shown), default=0)
 
 
+def _tables(found: Insights, *, admin: bool) -> Markup:
+    """The contents and every table with its chart; the public page's once per snapshot."""
+    key = (found.counted_at, admin)
+    html = _rendered.get(key)
+    if html is None:
+        html = Markup(
+            render_template(
+                "pages/insights/_tables.html",
+                insights=found,
+                csv_endpoint="insights.admin_csv" if admin else "insights.public_csv",
+                series_of=series_of,
+                bars_of=bars_of,
+                most_bars=MOST_BARS,
+            )
+        )
+        if not admin:
+            _rendered.clear()
+            _rendered[key] = html
+    return html
+
+
 def _page(found: Insights, *, admin: bool) -> str:
     counted_at = found.counted_at.astimezone(LONDON)
     return render_template(
         "pages/insights/index.html",
-        insights=found,
         admin=admin,
         counted_at=f"{counted_at:%H:%M} on {counted_at.day} {counted_at:%B %Y}",
-        csv_endpoint="insights.admin_csv" if admin else "insights.public_csv",
-        series_of=series_of,
-        bars_of=bars_of,
-        most_bars=MOST_BARS,
         refresh_minutes=REFRESH_SECONDS // 60,
+        tables=_tables(found, admin=admin),
     )
 
 
