@@ -89,6 +89,7 @@ NOT_PAGES = {
     "accounts.account_data": "a JSON download of the person's data, not a page",
     "api_docs.openapi_json": "the API's OpenAPI document; tests/integration/test_api_contract.py",
     "schemes.results_csv": "a CSV download of a round's results, not a page",
+    "schemes.invite_sample": "a sample CSV file of addresses to invite, not a page",
     "round_offers.places_csv": "a CSV download of an organisation's places in rounds, not a "
     "page; the organisation administrator's walk follows its link",
     "insights.public_csv": "a CSV download of one table of the insights, not a page",
@@ -627,6 +628,7 @@ def _organisation_admin(visitor: Visitor, site: Site) -> None:
         f"/organisation/rounds/{published}",
         f"/organisation/rounds/{choosing}/offer",
         f"/organisation/round-places/{place}",
+        f"/organisation/round-places/{place}/withdraw",
         unacceptable,
         f"/organisation/rounds/{published}/people/{placed}/decline",
     ):
@@ -725,6 +727,8 @@ def _platform_administrator(visitor: Visitor, site: Site) -> None:
         f"/rounds/{choosing}",
         f"/rounds/{choosing}/next-step",
         f"/rounds/{choosing}/invite",
+        f"/rounds/{choosing}/invite/file",
+        f"/rounds/{choosing}/settings",
         f"/rounds/{site.ids['published round']}/results",
         f"/rounds/{site.ids['closed round']}/second-round",
     ):
@@ -734,6 +738,11 @@ def _platform_administrator(visitor: Visitor, site: Site) -> None:
     visitor.errors("/schemes/new")
     visitor.errors(f"/schemes/{scheme}/managers")
     visitor.errors(f"/rounds/{choosing}/invite")
+    visitor.errors(f"/rounds/{choosing}/invite/file")
+    settings = f"/rounds/{choosing}/settings"
+    visitor.tab.goto(site.server.url + settings)
+    visitor.tab.fill("#name", "")
+    visitor.errors(settings, fill=False)
     rename = f"/admin/themes/{site.ids['theme']}/rename"
     visitor.tab.goto(site.server.url + rename)
     visitor.tab.fill("#name", "")
