@@ -92,7 +92,7 @@ def test_the_same_seed_gives_the_same_allocation_and_lottery(instance: Instance)
     assert allocate(instance).lottery == draw_lottery(instance.seed, instance.lottery_keys)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=60)
 @given(rounds(), st.data())
 def test_the_same_seed_gives_the_same_allocation_whatever_order_participants_load_in(
     instance: Instance, data: st.DataObject

@@ -375,6 +375,9 @@ def test_a_closed_round_with_nothing_left_offers_no_second_round(app: Flask, wor
     assert answer.request.path == page
     assert "Every place and person in the round has been confirmed" in answer.get_data(as_text=True)
     assert db.session.query(AllocationRound).count() == 1
+    # Nobody answered: closing the round kept the place, for both sides.
+    kept = db.session.query(Confirmation).all()
+    assert [(c.decision.value, c.by_deadline) for c in kept] == [("confirmed", True)] * 2
 
 
 def test_both_sides_read_that_an_unanswered_place_is_kept_and_then_that_it_was(
