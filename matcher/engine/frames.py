@@ -33,6 +33,8 @@ def day_number(value: date | None, default: int) -> int:
 
 
 def _get(record: Mapping[str, Any] | Any, name: str, default: Any = None) -> Any:
+    if type(record) is dict:  # the loaders' records: checked first, as Mapping's check is slow
+        return record.get(name, default)
     if isinstance(record, Mapping):
         return record.get(name, default)
     return getattr(record, name, default)
@@ -52,7 +54,7 @@ def _coordinates(records: list[Any]) -> tuple[NDArray[np.float64], NDArray[np.fl
 
 
 def _id_sets(records: list[Any], name: str) -> list[frozenset[int]]:
-    return [frozenset(int(x) for x in (_get(r, name) or ())) for r in records]
+    return [frozenset(map(int, _get(r, name) or ())) for r in records]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

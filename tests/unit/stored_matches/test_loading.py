@@ -6,6 +6,7 @@ import numpy as np
 from flask import Flask
 from sqlalchemy import select
 
+from matcher.engine.frames import KIND_BIT
 from matcher.extensions import db
 from matcher.models import (
     CivilServantProfile,
@@ -15,6 +16,7 @@ from matcher.models import (
     PlacementStatus,
     Reflection,
     ReflectionSide,
+    WantedKind,
     utcnow,
 )
 from matcher.stored_matches.loading import load_people, load_placements
@@ -105,3 +107,26 @@ def test_each_placement_carries_its_hosts_ratings_by_secondees_only(app: Flask) 
     for pid, (rating, count) in by_id.items():
         if hosts[pid] != host:
             assert count == 0 and np.isnan(rating)
+
+
+def test_each_person_reaches_the_frame_with_the_kinds_themes_and_skills_of_their_profile(
+    app: Flask,
+) -> None:
+    seed(db.session, people=6, placements=3)
+    profiles = db.session.scalars(
+        select(CivilServantProfile).where(CivilServantProfile.completed_at.is_not(None))
+    ).all()
+    kinds: dict[int, set[str]] = {}
+    for kind in db.session.scalars(select(WantedKind)):
+        kinds.setdefault(kind.user_id, set()).add(str(kind.kind))
+
+    people = load_people(db.session)
+
+    assert people.ids.tolist() == sorted(profile.user_id for profile in profiles)
+    assert any(kinds.values())
+    for row, profile in enumerate(sorted(profiles, key=lambda p: p.user_id)):
+        wanted = sum(KIND_BIT[kind] for kind in kinds.get(profile.user_id, ()))
+        assert people.wanted_kinds[row] == wanted
+        assert people.themes[row] == frozenset(theme.id for theme in profile.themes)
+        assert people.skills[row] == frozenset(skill.id for skill in profile.skills)
+        assert people.about[row] == (profile.about or "")
