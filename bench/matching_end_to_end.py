@@ -1,19 +1,23 @@
 """End to end on PostgreSQL: load, score, write, publish; and one placement, stored.
 
-Creates a scratch database, seeds it with ``seed-demo``'s code, measures, and drops it.
+Creates a scratch database, seeds it with ``seed-demo``'s code, measures, and drops it. Each
+phase prints its wall time and its CPU time: this process's (every thread) and, when the
+server runs on this machine, its PostgreSQL backend's (from /proc; parallel index builders
+not counted). On a shared machine wall time follows the load; CPU time compares runs.
 Run: .venv/bin/python -m bench.matching_end_to_end [--people N] [--placements M]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from flask_migrate import upgrade
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from matcher import create_app
 from matcher.clock import london_today
@@ -58,11 +62,26 @@ def _placement_event(session, settings, placement_id: int, what: str):  # type: 
     return took, result
 
 
+def _backend_cpu() -> float | None:
+    """CPU seconds of the session's PostgreSQL backend so far, if it runs on this machine."""
+    pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _timed(label: str, times: dict[str, float], run):  # type: ignore[no-untyped-def]
+    backend = _backend_cpu()
+    cpu = time.process_time()
     start = time.perf_counter()
     result = run()
     times[label] = time.perf_counter() - start
-    print(f"{label:<42} {times[label]:8.2f} s")
+    cpu = time.process_time() - cpu
+    after = _backend_cpu()
+    server = "" if backend is None or after is None else f" + server {after - backend:6.2f}"
+    print(f"{label:<42} {times[label]:8.2f} s   cpu: this process {cpu:6.2f}{server} s")
     return result
 
 
