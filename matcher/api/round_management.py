@@ -320,7 +320,8 @@ def publish_round(caller: Caller, round_id: int, expected_version: int | None) -
 
 @operation("POST", _ROUND + ":close", summary="Close the round", **_STEP)
 def close_round(caller: Caller, round_id: int, expected_version: int | None) -> Reply:
-    """End answering. 422 unless its results are published."""
+    """End answering: a place nobody declined is kept, and a side that has not answered for it
+    is recorded as confirming it, as at the deadline. 422 unless its results are published."""
     return _step(caller, round_id, expected_version, RoundState.CLOSED)
 
 
