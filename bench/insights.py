@@ -42,6 +42,8 @@ from tests.web import sign_in
 BUDGET_MS = 300.0
 REQUESTS = 60
 WARM_UP = 3
+# The administrators' page counts every table for each request, as beat does: a few will do.
+ADMIN_REQUESTS = 5
 # Where each interest's walk stops, and how often (the rest decline, withdraw or are rejected).
 STOPS = (
     (InterestStatus.INTERESTED, 0.45),
@@ -131,12 +133,12 @@ def _interests(count: int, seed: int) -> None:
     bulk_insert(db.session, table_of(InterestTransition), transitions)
 
 
-def _time(client, path: str) -> tuple[float, float]:
-    """p50 and p95 of ``REQUESTS`` GETs of ``path``, in milliseconds."""
+def _time(client, path: str, requests: int = REQUESTS) -> tuple[float, float]:
+    """p50 and p95 of ``requests`` GETs of ``path``, in milliseconds."""
     for _ in range(WARM_UP):
         assert client.get(path).status_code == 200, path
     took = []
-    for _ in range(REQUESTS):
+    for _ in range(requests):
         started = time.perf_counter()
         response = client.get(path)
         took.append((time.perf_counter() - started) * 1000)
@@ -174,7 +176,8 @@ def main() -> None:
         print(f"{'GET':<22} {'p50 ms':>8} {'p95 ms':>8}")
         results = {}
         for path in ("/", "/insights", "/api/v1/insights", "/admin/insights"):
-            results[path] = _time(client, path)
+            many = ADMIN_REQUESTS if path.startswith("/admin") else REQUESTS
+            results[path] = _time(client, path, many)
             print(f"{path:<22} {results[path][0]:8.1f} {results[path][1]:8.1f}")
         p95 = results["/insights"][1]
         verdict = "within" if p95 < BUDGET_MS else "OVER"
