@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from markupsafe import Markup
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from matcher.clock import LONDON
 from matcher.extensions import db
@@ -20,11 +21,14 @@ from matcher.services.insights import (
     REFRESH_SECONDS,
     Insights,
     Table,
+    count_again,
     public_insights,
     raw_insights,
 )
 from matcher.web.auth import roles_required, signed_in_user
 from matcher.web.downloads import csv_download
+from matcher.web.forms.actions import ActionForm
+from matcher.web.once import first_submission
 from matcher.web.unit_of_work import unit_of_work
 
 insights = Blueprint("insights", __name__)
@@ -58,7 +62,7 @@ def bars_of(table: Table) -> tuple[list[tuple[str, Any]], int]:
 
 
 def _tables(found: Insights, *, admin: bool) -> Markup:
-    """The contents and every table with its chart; the public page's once per snapshot."""
+    """The contents and every table with its chart, rendered once per snapshot and page."""
     key = (found.counted_at, admin)
     html = _rendered.get(key)
     if html is None:
@@ -72,9 +76,9 @@ def _tables(found: Insights, *, admin: bool) -> Markup:
                 most_bars=MOST_BARS,
             )
         )
-        if not admin:
+        if len(_rendered) > 1:
             _rendered.clear()
-            _rendered[key] = html
+        _rendered[key] = html
     return html
 
 
@@ -128,6 +132,20 @@ def public_csv(key: str) -> Response:
 def admin_page() -> str:
     """The insights with raw counts, for platform administrators."""
     return _page(raw_insights(db.session, signed_in_user().id), admin=True)
+
+
+@insights.post("/admin/insights/count-again")
+@roles_required(Role.ADMINISTRATOR)
+@unit_of_work
+def admin_count_again() -> WerkzeugResponse:
+    """Count every table now, for the public page too, then show the raw counts."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if first_submission(form):
+        count_again(db.session, signed_in_user().id)
+        flash("The figures have been counted again", "success")
+    return redirect(url_for("insights.admin_page"))
 
 
 @insights.get("/admin/insights/<key>.csv")

@@ -12,9 +12,11 @@ from flask import Flask
 
 from matcher.extensions import db
 from matcher.services import practice_notes
-from matcher.services.insights import refresh_snapshot
+from matcher.services.errors import NotPermitted
+from matcher.services.insights import count_again, refresh_snapshot
 from tests.unit.services.world import World, build_world, draft, open_placement
 from tests.unit.web.matches_world import browser_of, confirm_everyone
+from tests.unit.web.test_matches_pages import post_button
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 YORKSHIRE = "Yorkshire and The Humber"
@@ -136,7 +138,7 @@ def test_the_feed_is_atom_with_the_open_placements_and_notes_and_every_page_link
         )
 
 
-def test_the_public_page_shows_the_last_count_and_administrators_see_a_change_at_once(app, world):
+def test_both_pages_show_the_last_count_until_an_administrator_counts_again(app, world):
     refresh_snapshot(db.session)
     db.session.commit()
     for title in ("Leeds fourth placement", "Leeds fifth placement"):
@@ -146,11 +148,14 @@ def test_the_public_page_shows_the_last_count_and_administrators_see_a_change_at
     public = app.test_client()
     before = public.get("/insights").get_data(as_text=True)
 
-    assert f"{YORKSHIRE}: 5." in admin.get("/admin/insights").get_data(as_text=True)
+    assert f"{YORKSHIRE}: 3." in admin.get("/admin/insights").get_data(as_text=True)
     assert f"{YORKSHIRE}: fewer than 5." in before
     assert "counted again every 5 minutes" in before
-    refresh_snapshot(db.session)
-    db.session.commit()
+    counted, _ = post_button(admin, "/admin/insights", "/admin/insights/count-again")
+    assert counted.status_code == 302
+    assert f"{YORKSHIRE}: 5." in admin.get("/admin/insights").get_data(as_text=True)
     assert f"{YORKSHIRE}: 5." in public.get("/insights").get_data(as_text=True)
+    with pytest.raises(NotPermitted):
+        count_again(db.session, world.person.id)
     posted = _figures(public.get("/api/v1/insights").get_json(), "by-region", YORKSHIRE)[0]
     assert posted == {"value": 5.0, "suppressed": False, "text": "5"}
