@@ -39,6 +39,8 @@ from matcher.models import (
     Membership,
     PlacementKind,
     Profession,
+    Reflection,
+    ReflectionSide,
     Role,
     RoundState,
     Theme,
@@ -63,6 +65,7 @@ from matcher.services.accounts import (
 from matcher.services.allocation_results import answer_as_participant
 from matcher.services.allocation_runs import allocate_round
 from matcher.services.profiles import ProfileAnswers, save_profile
+from matcher.services.reflections import ReflectionAnswers, reflect, reflection_token
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
 from matcher.web.guides import GUIDES
@@ -234,6 +237,7 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         db.session, builders.user(db.session, role=Role.ORGANISATION_MEMBER).id, world.org_a.id
     )
     memberships.approve_join_request(db.session, world.admin_a.id, approved.id)
+    reflected = _reflections(world, interests[InterestStatus.ACCEPTED])
     note, draft_note = _practice_notes(world, statuses[InterestStatus.INTERESTED].id)
     db.session.commit()
     forget_snapshots()
@@ -264,6 +268,7 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "join request to unrun": asking_unrun.id,
         "approved join request": approved.id,
         "sent digest": _sent_digest(app, world.person.id),
+        **reflected,
         "note": note,
         "draft note": draft_note,
         **_rounds(app, world.platform_admin.id, world, statuses[InterestStatus.INTERESTED].id),
@@ -273,6 +278,7 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
         "reset": password_reset_token(secret, world.other_person),
         "change email": email_change_token(secret, world.person, "nia.new@cabinetoffice.gov.uk"),
         "unsubscribe": unsubscribe_token(secret, world.person.id),
+        "reflection": reflection_token(secret, reflected["secondee reflection"], world.person.id),
         "invitation": memberships.invitation_token(invitation, secret_key=secret),
     }
     return emails, ids, tokens, interests
@@ -298,6 +304,39 @@ def _practice_notes(world: World, placement_id: int) -> tuple[int, int]:
     )
     practice_notes.follow_themes(db.session, world.person.id, world.theme_ids[:1])
     return note.id, draft_note.id
+
+
+def _reflections(world: World, interest_id: int) -> dict[str, int]:
+    """Both sides asked to reflect on the accepted placement (as if it had ended today): the
+    secondee has answered and allowed a quote, the host has not answered yet."""
+    now = utcnow()
+    rows = {
+        side: Reflection(
+            interest_id=interest_id,
+            side=side,
+            organisation_id=world.org_a.id,
+            ended_on=london_today(),
+            requested_at=now,
+            closes_at=now + timedelta(days=56),
+            may_quote=False,
+        )
+        for side in ReflectionSide
+    }
+    db.session.add_all(rows.values())
+    db.session.flush()
+    answers = ReflectionAnswers(
+        learned="How a police force shares data with councils to keep people safe.",
+        informed="The national data-sharing guidance",
+        recommend="yes",
+        rating="5",
+        may_quote=True,
+    )
+    reflect(db.session, world.person.id, rows[ReflectionSide.SECONDEE].id, answers)
+    return {
+        "secondee reflection": rows[ReflectionSide.SECONDEE].id,
+        "host reflection": rows[ReflectionSide.HOST].id,
+        "organisation": world.org_a.id,
+    }
 
 
 def _rounds(app: Flask, manager: int, world: World, placement_id: int) -> dict[str, int]:
@@ -495,6 +534,10 @@ def _signed_out(visitor: Visitor, site: Site) -> None:
     visitor.visit(f"/practice/{site.ids['note']}")
     visitor.visit(f"/practice/{site.ids['draft note']}", 404)
     visitor.visit("/insights")
+    visitor.visit(f"/organisations/{site.ids['organisation']}")
+    visitor.visit(f"/reflections/link/{site.tokens['reflection']}")
+    visitor.visit(f"/reflections/link/{site.tokens['reflection']}/given")
+    visitor.visit("/reflections/link/not-a-real-link", 400)
     visitor.visit(f"/digests/unsubscribe/{site.tokens['unsubscribe']}")
     visitor.visit("/guidance")
     for guide in GUIDES:
@@ -530,6 +573,9 @@ def _civil_servant(visitor: Visitor, site: Site) -> None:
     visitor.visit("/digest")
     visitor.visit(f"/digest/{site.ids['sent digest']}")
     visitor.visit("/digest/preferences")
+    visitor.visit("/reflections")
+    visitor.visit(f"/reflections/{site.ids['secondee reflection']}")
+    visitor.visit(f"/reflections/{site.ids['secondee reflection']}/given")
     visitor.visit("/practice/follow")
     visitor.visit("/practice")
     visitor.visit("/account")
@@ -634,6 +680,10 @@ def _organisation_admin(visitor: Visitor, site: Site) -> None:
     ):
         visitor.visit(path)
     visitor.errors(unacceptable)
+    visitor.visit("/reflections")
+    visitor.errors(f"/reflections/{site.ids['host reflection']}")
+    visitor.visit(f"/organisations/{site.ids['organisation']}")
+    visitor.visit(f"/reflections/{site.ids['secondee reflection']}/practice-note")
     _download(visitor, f"/organisation/rounds/{published}", "places.csv")
 
 
