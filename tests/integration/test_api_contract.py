@@ -1,6 +1,7 @@
 """The API keeps its OpenAPI contract, over real HTTP, on PostgreSQL, for every kind of caller.
 
-schemathesis reads the document the running app serves and, for every operation in it, sends
+schemathesis reads the document the running app serves and, for every operation in it (less
+the round operations whose role check refuses the caller outright, ``REFUSED_BY_ROLE``), sends
 the document's examples, boundary and missing-value cases (coverage) and generated requests
 (fuzzing), valid and deliberately invalid. Every response must be no server error, have a
 documented status, content type, headers and body, and invalid requests must be refused.
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import schemathesis
@@ -32,6 +34,7 @@ from matcher.extensions import db
 from matcher.http.ratelimit import API_PER_TOKEN
 from matcher.models import InterestStatus, RoundState
 from matcher.services import round_participants, round_places, rounds, schemes
+from matcher.services.allocation_runs import allocate_round
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
 from tests.api import complete_profile, token_for
@@ -64,6 +67,13 @@ CONFIG = {
     },
 }
 CALLERS = ("civil_servant", "organisation_admin", "platform_administrator")
+# The tags of operations whose role check refuses a caller before anything else runs: the same
+# 403 every time, which the authorisation matrix checks, so the caller's requests go elsewhere.
+REFUSED_BY_ROLE = {
+    "civil_servant": ["Places in rounds"],
+    "organisation_admin": ["Running rounds"],
+    "platform_administrator": ["Places in rounds"],
+}
 # The stateful phase follows the document's links (create a placement, then publish, close,
 # reopen it with the ETag it got...): fixed seeds, and scenarios few and short enough to run
 # in well under a minute on two cores. The engine ends a seed's run early when a replay
@@ -75,15 +85,29 @@ STATEFUL_STEPS = 8
 
 @dataclass
 class ContractSite:
-    """The running app and a token for each kind of caller."""
+    """The running app, a token for each kind of caller, and the ids of the world's rounds."""
 
     server: LiveServer
     tokens: dict[str, str]
     organisation_id: int
+    rounds: Rounds
 
 
-def _world(app: Flask) -> tuple[dict[str, str], int]:
-    """A matched civil servant with interests at every stage, an organisation's placements."""
+@dataclass(frozen=True)
+class Rounds:
+    """The rounds of the world's scheme beside round 1 (collecting choices, the person in it,
+    organisation A's place 1 in it), in the states the other round operations start from."""
+
+    published: int
+    published_participant: int
+    draft: int
+    collecting_places: int
+    collecting_place: int
+
+
+def _world(app: Flask) -> tuple[dict[str, str], int, Rounds]:
+    """A matched civil servant with interests at every stage, an organisation's placements,
+    and rounds in every state."""
     world = build_world(db.session)
     complete_profile(db.session, world.person, world.theme_ids, world.skill_ids)
     placements = [
@@ -98,16 +122,17 @@ def _world(app: Flask) -> tuple[dict[str, str], int]:
     db.session.commit()
     forget_snapshots()
     rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
-    _round_collecting_choices(app, world, placements[0].id)
+    scheme_id = _round_collecting_choices(app, world, placements[0].id)
+    others = _other_rounds(app, world, scheme_id, placements[0].id, placements[1].id)
     tokens = {
         "civil_servant": token_for(db.session, world.person),
         "organisation_admin": token_for(db.session, world.admin_a, world.org_a.id),
         "platform_administrator": token_for(db.session, world.platform_admin),
     }
-    return tokens, world.org_a.id
+    return tokens, world.org_a.id, others
 
 
-def _round_collecting_choices(app: Flask, world: World, placement_id: int) -> None:
+def _round_collecting_choices(app: Flask, world: World, placement_id: int) -> int:
     """Round 1, collecting choices: organisation A's place in it, and the person in it."""
     admin = world.platform_admin.id
     scheme = schemes.create_scheme(db.session, admin, name="Fast Stream", department_id=None)
@@ -120,6 +145,79 @@ def _round_collecting_choices(app: Flask, world: World, placement_id: int) -> No
     round_participants.join_by_link(db.session, world.person.id, secret, government_domains=domains)
     rounds.advance(db.session, admin, round_id, RoundState.COLLECTING_PREFERENCES)
     db.session.commit()
+    return scheme.id
+
+
+def _other_rounds(
+    app: Flask, world: World, scheme_id: int, placement_id: int, other_placement_id: int
+) -> Rounds:
+    """A published round where the person has a place with A, a draft round to move on, and a
+    round collecting places with A's other placement in it."""
+    admin = world.platform_admin.id
+    domains = app.config["MATCHER_SETTINGS"].government_email_domains
+
+    def new(name: str) -> int:
+        settings = rounds.RoundSettings(name=name, max_choices=3)
+        return rounds.create_round(db.session, admin, scheme_id, settings).id
+
+    published = new("Winter 2026")
+    rounds.advance(db.session, admin, published, RoundState.COLLECTING_PLACES)
+    place = round_places.offer_place(db.session, world.member_a.id, published, placement_id, 1)
+    secret = round_participants.make_join_link_secret(db.session, admin, published)
+    joined = round_participants.join_by_link(
+        db.session, world.person.id, secret, government_domains=domains
+    )
+    rounds.advance(db.session, admin, published, RoundState.COLLECTING_PREFERENCES)
+    round_participants.set_choices(db.session, world.person.id, published, [place.id])
+    rounds.advance(db.session, admin, published, RoundState.ALLOCATING)
+    allocate_round(db.session, published, by=None)
+    rounds.advance(db.session, admin, published, RoundState.PUBLISHED)
+    draft = new("Summer 2027")
+    collecting = new("Autumn 2027")
+    rounds.advance(db.session, admin, collecting, RoundState.COLLECTING_PLACES)
+    collecting_place = round_places.offer_place(
+        db.session, world.member_a.id, collecting, other_placement_id, 1
+    )
+    db.session.commit()
+    return Rounds(published, joined.id, draft, collecting, collecting_place.id)
+
+
+def _round_parameters(site: ContractSite) -> list[dict[str, Any]]:
+    """Each round operation's path at a round in the state it starts from: id 1, the boundary
+    schemathesis tries first, is round 1, collecting choices."""
+    ids = site.rounds
+    published = {"path.round_id": ids.published}
+    answer = published | {
+        "path.organisation_id": site.organisation_id,
+        "path.participant_id": ids.published_participant,
+    }
+    return [
+        {"include-operation-id": ["get_round_statistics", "list_round_results"]}
+        | {"parameters": published},
+        {"include-operation-id": ["list_incoming_people"]}
+        | {"parameters": published | {"path.organisation_id": site.organisation_id}},
+        {"include-operation-id": ["confirm_incoming_person", "decline_incoming_person"]}
+        | {"parameters": answer},
+        # A draft, which the steps move on one at a time as the test reaches them.
+        {
+            "include-operation-id": [
+                "open_round_for_places",
+                "open_round_for_choices",
+                "start_allocation",
+                "publish_round",
+                "close_round",
+            ],
+            "parameters": {"path.round_id": ids.draft},
+        },
+        {
+            "include-operation-id": ["offer_round_place"],
+            "parameters": {"path.round_id": ids.collecting_places},
+        },
+        {
+            "include-operation-id": ["change_round_place", "withdraw_round_place"],
+            "parameters": {"path.round_place_id": ids.collecting_place},
+        },
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +230,10 @@ def contract_site(
     # Thousands of requests in a few minutes on one token each: the limit is not under test.
     app.config[API_PER_TOKEN] = "1000000 per minute"
     with app.app_context():
-        tokens, organisation_id = _world(app)
+        tokens, organisation_id, world_rounds = _world(app)
         db.session.remove()
     with LiveServer(app) as server:
-        yield ContractSite(server, tokens, organisation_id)
+        yield ContractSite(server, tokens, organisation_id, world_rounds)
     with app.app_context():
         tables = ", ".join(f'"{table.name}"' for table in reversed(db.metadata.sorted_tables))
         with db.engine.begin() as connection:
@@ -151,6 +249,10 @@ def contract_schema(request: pytest.FixtureRequest, contract_site: ContractSite)
         | {
             "base-url": contract_site.server.url,
             "headers": {"Authorization": f"Bearer {contract_site.tokens[request.param]}"},
+            "operations": [
+                *_round_parameters(contract_site),
+                {"include-tag": REFUSED_BY_ROLE[request.param], "enabled": False},
+            ],
         }
     )
     return schemathesis.openapi.from_url(
@@ -171,6 +273,7 @@ def test_the_contract_test_sees_every_operation(contract_site: ContractSite):
     labels = {result.ok().label for result in served.get_all_operations()}
     assert "PUT /api/v1/me/profile" in labels
     assert "POST /api/v1/me/interests/{interest_id}:withdraw" in labels
+    assert "PUT /api/v1/round-places/{round_place_id}/ranking" in labels
 
 
 # Each caller's chains: the operations its token may use, so scenarios are not spent on 403s.
