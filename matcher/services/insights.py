@@ -28,6 +28,7 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    exists,
     func,
     literal,
     or_,
@@ -566,11 +567,22 @@ def _funnel(session: Session, today: date) -> Table:
         )
     ).subquery("gaps")
     medians = {step: (median, n) for step, median, n in session.execute(_medians(gaps))}
-    matched = session.scalar(select(func.count()).select_from(Match)) or 0
+    # An interest is taken on a match, and the match leaves the stored list once it is taken:
+    # pairs matched are those still listed plus every pair someone took further.
+    still_listed = session.scalar(
+        select(func.count())
+        .select_from(Match)
+        .where(
+            ~exists().where(
+                Interest.person_id == Match.person_id,
+                Interest.placement_id == Match.placement_id,
+            )
+        )
+    )
     by_step = dict(
         zip(
             [key for key, _ in FUNNEL_STEPS],
-            [matched, *counts],
+            [(still_listed or 0) + counts[0], *counts],
             strict=True,
         )
     )
@@ -588,8 +600,9 @@ def _funnel(session: Session, today: date) -> Table:
         ("Pairs", "Median days from the step before"),
         tuple(rows),
         "bar",
-        note="Matched counts the matches stored now; when a match was first shown is not "
-        "kept, so the days from matched to interested are not measured.",
+        note="Matched counts the pairs matched now and every pair someone showed interest in; "
+        "when a match was first shown is not kept, so the days from matched to interested "
+        "are not measured.",
     )
 
 

@@ -80,7 +80,7 @@ def check_known_answers(session: Session, world: World) -> None:
     themes = figures(found.table("by-theme"))
     assert list(themes.values()) == [(3, 1, 2, 0)], themes
     assert figures(found.table("funnel")) == {
-        "Matched": (0, None),
+        "Matched": (2, None),
         "Interested": (2, None),
         "Shortlisted": (2, 3.0),
         "Offered": (1, 3.0),
