@@ -362,9 +362,11 @@ def change_status(placement_id: int, change: str):
 
     def confirm_page(problem: str | None) -> tuple[str, int]:
         page = render_template(
-            "pages/placements/confirm.html",
+            "pages/confirm_change.html",
             form=form,
-            placement=placement,
+            caption=placement.title,
+            back_url=url_for("placements.manage", placement_id=placement.id),
+            back_text="Go back to the placement",
             change=definition,
             problem=problem,
         )

@@ -253,9 +253,11 @@ def change_status(note_id: int, change: str):
 
     def confirm_page(problem: str | None) -> tuple[str, int]:
         page = render_template(
-            "pages/practice_notes/confirm.html",
+            "pages/confirm_change.html",
             form=form,
-            note=note,
+            caption=note.title,
+            back_url=url_for("practice_notes.manage", note_id=note.id),
+            back_text="Go back to the note",
             change=definition,
             problem=problem,
         )
