@@ -14,34 +14,12 @@ source to add here, once rounds record who started where).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Date, Select, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy import Select, select
+from sqlalchemy.sql.expression import ColumnElement
 
 from matcher.models import Interest, InterestStatus, Placement, PlacementStatus
-
-
-class placement_ends_on(FunctionElement[date]):
-    """SQL: the day after a placement's last day, ``start_date + 7 * duration_weeks`` days."""
-
-    type = Date()
-    inherit_cache = True
-    name = "placement_ends_on"
-
-
-@compiles(placement_ends_on)
-def _ends_on_postgresql(element: placement_ends_on, compiler: Any, **kw: Any) -> str:
-    start, weeks = (compiler.process(arg, **kw) for arg in element.clauses)
-    # date + integer is a date in PostgreSQL.
-    return f"({start} + 7 * {weeks})"
-
-
-@compiles(placement_ends_on, "sqlite")
-def _ends_on_sqlite(element: placement_ends_on, compiler: Any, **kw: Any) -> str:
-    start, weeks = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"date({start}, '+' || (7 * {weeks}) || ' days')"
+from matcher.sql_functions import placement_ends_on
 
 
 def ends_on() -> ColumnElement[date]:

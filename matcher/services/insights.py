@@ -21,10 +21,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
-    Date,
-    Float,
     Select,
-    String,
     and_,
     case,
     delete,
@@ -35,9 +32,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import ColumnElement
 
 from matcher.clock import london_today, now
 from matcher.models import (
@@ -60,6 +56,7 @@ from matcher.models.reflections import Reflection, ReflectionSide
 from matcher.services.access import load_actor, require_platform_admin
 from matcher.services.completions import completed_placements
 from matcher.services.organisations import KIND_NAMES
+from matcher.sql_functions import days_between, month_of
 
 SUPPRESS_BELOW = 5
 # How often beat counts the public figures again (``workers.insights``).
@@ -83,50 +80,6 @@ FUNNEL_STEPS = (
     ("completed", "Completed"),
 )
 RATINGS = ("1 (poor)", "2", "3", "4", "5 (excellent)")
-
-
-class month_of(FunctionElement[str]):
-    """SQL: the calendar month (UTC) of a timestamp or date, as ``YYYY-MM``."""
-
-    type = String()
-    inherit_cache = True
-    name = "month_of"
-
-
-@compiles(month_of)
-def _month_of_postgresql(element: month_of, compiler: Any, **kw: Any) -> str:
-    (argument,) = element.clauses
-    value = compiler.process(argument, **kw)
-    if isinstance(argument.type, Date):
-        return f"to_char({value}, 'YYYY-MM')"
-    # A timestamptz is read in UTC, whatever the session's time zone.
-    return f"to_char(({value}) AT TIME ZONE 'UTC', 'YYYY-MM')"
-
-
-@compiles(month_of, "sqlite")
-def _month_of_sqlite(element: month_of, compiler: Any, **kw: Any) -> str:
-    (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"strftime('%Y-%m', {value})"
-
-
-class days_between(FunctionElement[float]):
-    """SQL: the days from the first timestamp (or date) to the second, with fractions."""
-
-    type = Float()
-    inherit_cache = True
-    name = "days_between"
-
-
-@compiles(days_between)
-def _days_between_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
-    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0)"
-
-
-@compiles(days_between, "sqlite")
-def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
-    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"(julianday({end}) - julianday({start}))"
 
 
 @dataclass(frozen=True)
