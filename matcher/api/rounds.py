@@ -9,7 +9,7 @@ change what is decided in one place (``matcher.services.access``). Running a rou
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -25,7 +25,7 @@ from matcher.models import (
 )
 from matcher.services import round_participants
 from matcher.services.access import load_actor, load_round
-from matcher.services.allocation_results import own_result
+from matcher.services.allocation_results import answer_as_participant, own_result
 from matcher.services.round_places import places_in_round
 from matcher.services.round_queries import rounds_joined_by, rounds_open_to_organisations
 from matcher.services.rounds import MAX_CHOICES_MOST, NEXT_STATE
@@ -235,6 +235,32 @@ def put_my_choices(caller: Caller, round_id: int, body: ChoicesIn) -> ChoicesOut
 def get_my_result(caller: Caller, round_id: int) -> ResultOut:
     """Once the round's results are published: the place you were given, if any, why, and
     both sides' answers so far."""
+    return _result_out(caller, round_id)
+
+
+_MY_ANSWER: dict[str, Any] = {"tag": TAG, "response": ResultOut, "roles": [Role.CIVIL_SERVANT]}
+
+
+@operation("POST", "/rounds/<id:round_id>/result:confirm", summary="Take your place", **_MY_ANSWER)
+def confirm_my_place(caller: Caller, round_id: int) -> ResultOut:
+    """Take the place the round gave you; final. 422 if you were given none, once you have
+    answered, after the round's deadline for answers, or once it is closed."""
+    answer_as_participant(db.session, caller.user_id, round_id, ConfirmationDecision.CONFIRMED)
+    return _result_out(caller, round_id)
+
+
+@operation(
+    "POST", "/rounds/<id:round_id>/result:decline", summary="Turn down your place", **_MY_ANSWER
+)
+def decline_my_place(caller: Caller, round_id: int) -> ResultOut:
+    """Turn down the place the round gave you; final, and the place goes to a second round. 422
+    if you were given none, once you have answered, after the round's deadline for answers, or
+    once it is closed."""
+    answer_as_participant(db.session, caller.user_id, round_id, ConfirmationDecision.DECLINED)
+    return _result_out(caller, round_id)
+
+
+def _result_out(caller: Caller, round_id: int) -> ResultOut:
     result = own_result(db.session, caller.user_id, round_id)
     return ResultOut(
         headline=result.words.headline,

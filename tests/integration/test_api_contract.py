@@ -192,7 +192,14 @@ def _round_parameters(site: ContractSite) -> list[dict[str, Any]]:
         "path.participant_id": ids.published_participant,
     }
     return [
-        {"include-operation-id": ["get_round_statistics", "list_round_results"]}
+        {
+            "include-operation-id": [
+                "get_round_statistics",
+                "list_round_results",
+                "confirm_my_place",
+                "decline_my_place",
+            ]
+        }
         | {"parameters": published},
         {"include-operation-id": ["list_incoming_people"]}
         | {"parameters": published | {"path.organisation_id": site.organisation_id}},

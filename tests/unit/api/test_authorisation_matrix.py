@@ -146,6 +146,8 @@ MATRIX: dict[str, tuple[Row, ...]] = {
         ),
     ),
     "get_my_result": (Row(CIVIL_SERVANTS, {"round_id": "published_round"}),),
+    "confirm_my_place": (Row(CIVIL_SERVANTS, {"round_id": "published_round"}),),
+    "decline_my_place": (Row(CIVIL_SERVANTS, {"round_id": "published_round"}),),
     "list_rounds": (Row(ANY_TOKEN),),
     "get_round": (
         Row(ANY_TOKEN, {"round_id": "choosing_round"}, label="choosing"),

@@ -267,6 +267,23 @@ def test_who_is_coming_shows_an_address_once_both_sides_confirmed(
     assert agreed.json["items"][0]["participant_answer"] == "confirmed"
 
 
+def test_a_participant_takes_their_place_once_and_the_organisation_sees_it(
+    http: FlaskClient, world: ApiWorld
+):
+    result = f"/rounds/{world.published_round}/result"
+    before = call(http, world, "civil_servant", "GET", result)
+    taken = call(http, world, "civil_servant", "POST", result + ":confirm")
+    twice = call(http, world, "civil_servant", "POST", result + ":decline")
+    incoming = f"/organisations/{world.org_a}/rounds/{world.published_round}/incoming"
+    seen = call(http, world, "member", "GET", incoming)
+
+    assert before.json["your_answer"] is None
+    assert (taken.status_code, taken.json["your_answer"]) == (200, "confirmed")
+    assert twice.status_code == 422
+    assert _errors(twice) == {"decision": "This place has already been confirmed"}
+    assert seen.json["items"][0]["participant_answer"] == "confirmed"
+
+
 # Who may touch what: a manager of the rounds' scheme, a manager of another scheme, the
 # participant (in the choosing, allocated and published rounds only) and organisation B.
 CALLERS = ("manager", "other_manager", "civil_servant", "other_org")
