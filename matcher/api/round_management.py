@@ -348,6 +348,7 @@ def invite_participants(caller: Caller, round_id: int, body: InvitationsIn) -> I
         body.emails,
         government_domains=app_settings().government_email_domains,
         first_line=0,
+        counted_as="item",
     )
     if outcome.errors:
         raise ValidationFailed({f"emails.{line}": words for line, words in outcome.errors.items()})

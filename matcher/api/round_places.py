@@ -280,7 +280,8 @@ def change_round_place(
     roles=MEMBERS,
 )
 def withdraw_round_place(caller: Caller, round_place_id: int) -> None:
-    """Take the place out of the round while it collects places (422 after)."""
+    """Take the place out of the round until it allocates (422 after); anyone who chose it loses
+    that choice, their choices below it moving up."""
     place = _own_place(caller, round_place_id)
     service.withdraw_place(db.session, caller.user_id, place.id)
 

@@ -94,7 +94,7 @@ def test_inviting_is_all_or_none_and_names_each_bad_address(http: FlaskClient, w
     assert refused.status_code == 422
     assert _errors(refused) == {
         "body.emails.1": GOVERNMENT_EMAIL_MESSAGE,
-        "body.emails.2": "This email address is also on line 0",
+        "body.emails.2": "This email address is also on item 0",
     }
     assert nobody.json["page"]["total"] == 1  # the person who joined by link
     assert [person["email"] for person in invited.json["invited"]] == [recruit]
