@@ -30,7 +30,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -620,11 +620,14 @@ class PlacementSearch:
     text: str | None = None
 
 
+_Item = TypeVar("_Item")
+
+
 @dataclass(frozen=True)
-class Page:
+class Page(Generic[_Item]):
     """One page of an offset-paginated list and the total across all pages."""
 
-    items: list[Placement]
+    items: list[_Item]
     total: int
     limit: int
     offset: int
@@ -638,7 +641,8 @@ class CursorPage:
     next_cursor: str | None
 
 
-def _page_size(limit: int) -> int:
+def page_size(limit: int) -> int:
+    """``limit`` held between 1 and ``PAGE_SIZE_MAX``: how many items a page of a list holds."""
     return max(1, min(int(limit), PAGE_SIZE_MAX))
 
 
@@ -697,11 +701,11 @@ _NEWEST_FIRST = (Placement.published_at.desc(), Placement.id.desc())
 
 def search_open_placements(
     session: Session, search: PlacementSearch, *, limit: int = PAGE_SIZE_DEFAULT, offset: int = 0
-) -> Page:
+) -> Page[Placement]:
     """Open placements matching ``search``, newest first, one offset page at a time."""
     query = _open_placements(search, london_today())
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    limit, offset = _page_size(limit), max(0, int(offset))
+    limit, offset = page_size(limit), max(0, int(offset))
     items = list(session.scalars(query.order_by(*_NEWEST_FIRST).limit(limit).offset(offset)))
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
 
@@ -748,7 +752,7 @@ def search_open_placements_by_cursor(
                 and_(Placement.published_at == published_at, Placement.id < placement_id),
             )
         )
-    limit = _page_size(limit)
+    limit = page_size(limit)
     rows = list(session.scalars(query.order_by(*_NEWEST_FIRST).limit(limit + 1)))
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
@@ -763,7 +767,7 @@ def list_organisation_placements(
     status: PlacementStatus | None = None,
     limit: int = PAGE_SIZE_DEFAULT,
     offset: int = 0,
-) -> Page:
+) -> Page[Placement]:
     """An organisation's placements in every status (or one), for its members; newest first."""
     actor = load_actor(session, actor_id)
     _usable_organisation(session, organisation_id)
@@ -772,7 +776,7 @@ def list_organisation_placements(
     if status is not None:
         query = query.where(Placement.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    limit, offset = _page_size(limit), max(0, int(offset))
+    limit, offset = page_size(limit), max(0, int(offset))
     items = list(
         session.scalars(
             query.options(selectinload(Placement.themes), selectinload(Placement.skills))

@@ -58,7 +58,7 @@ from matcher.services.access import (
 from matcher.services.concurrency import check_version, flush_versioned
 from matcher.services.errors import InvalidState, NotFound, NotPermitted
 from matcher.services.messages import message
-from matcher.services.placements import require_live_organisation
+from matcher.services.placements import Page, page_size, require_live_organisation
 from matcher.services.taxonomies import checked_terms
 from matcher.services.text import checked_reason, checked_text
 from matcher.services.validation import ValidationFailed
@@ -74,7 +74,6 @@ PLACEMENTS_MAX = 20
 FOLLOWS_MAX = 30
 REASON_MAX = 2_000
 PAGE_SIZE_DEFAULT = 20
-PAGE_SIZE_MAX = 100
 
 S = PracticeNoteStatus
 # Every allowed status change: action -> (statuses it may start from, status it leads to).
@@ -460,20 +459,6 @@ class NoteSearch:
     text: str | None = None
 
 
-@dataclass(frozen=True)
-class NotePage:
-    """One page of an offset-paginated list of notes and the total across all pages."""
-
-    items: list[PracticeNote]
-    total: int
-    limit: int
-    offset: int
-
-
-def _page_size(limit: int) -> int:
-    return max(1, min(int(limit), PAGE_SIZE_MAX))
-
-
 def _published() -> Select[tuple[PracticeNote]]:
     return (
         select(PracticeNote)
@@ -491,7 +476,7 @@ def _like(word: str) -> str:
 
 def search_published(
     session: Session, search: NoteSearch, *, limit: int = PAGE_SIZE_DEFAULT, offset: int = 0
-) -> NotePage:
+) -> Page[PracticeNote]:
     """Published notes matching ``search``, newest first, one offset page at a time."""
     conditions: list[ColumnElement[bool]] = []
     if search.theme:
@@ -522,7 +507,7 @@ def search_published(
         )
     query = _published().where(*conditions)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    limit, offset = _page_size(limit), max(0, int(offset))
+    limit, offset = page_size(limit), max(0, int(offset))
     items = list(
         session.scalars(
             query.options(
@@ -533,7 +518,7 @@ def search_published(
             .offset(offset)
         )
     )
-    return NotePage(items=items, total=total or 0, limit=limit, offset=offset)
+    return Page(items=items, total=total or 0, limit=limit, offset=offset)
 
 
 def list_organisation_notes(
@@ -543,13 +528,13 @@ def list_organisation_notes(
     *,
     limit: int = PAGE_SIZE_DEFAULT,
     offset: int = 0,
-) -> NotePage:
+) -> Page[PracticeNote]:
     """An organisation's notes in every status, for its members; newest change first."""
     actor = load_actor(session, actor_id)
     require_member(session, actor, organisation_id)
     query = select(PracticeNote).where(PracticeNote.organisation_id == organisation_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    limit, offset = _page_size(limit), max(0, int(offset))
+    limit, offset = page_size(limit), max(0, int(offset))
     items = list(
         session.scalars(
             query.options(selectinload(PracticeNote.themes))
@@ -558,7 +543,7 @@ def list_organisation_notes(
             .offset(offset)
         )
     )
-    return NotePage(items=items, total=total or 0, limit=limit, offset=offset)
+    return Page(items=items, total=total or 0, limit=limit, offset=offset)
 
 
 def get_note(session: Session, viewer_id: int | None, note_id: int) -> PracticeNote:
