@@ -14,7 +14,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.models import PracticeNote, PracticeNoteStatus, Region, Role, Theme
+from matcher.models import (
+    PracticeNote,
+    PracticeNoteStatus,
+    Region,
+    Role,
+    Theme,
+    VerificationStatus,
+)
 from matcher.services import practice_notes as service
 from matcher.services.access import load_note_for_member
 from matcher.services.concurrency import StaleObject
@@ -185,7 +192,7 @@ def manage(note_id: int):
         note=note,
         changes=[CHANGES[slug] for slug in OFFERED[note.status]],
         editable=note.status in service.EDITABLE,
-        verified=note.organisation.status.value == "verified",
+        verified=note.organisation.status == VerificationStatus.VERIFIED,
         status_names=STATUS_NAMES,
         status_tags=STATUS_TAGS,
     )
@@ -245,7 +252,7 @@ def change_status(note_id: int, change: str):
     problem = None
     if change not in OFFERED[note.status]:
         problem = f"This note is {STATUS_NAMES[note.status].lower()}, so you cannot do this"
-    elif change == "publish" and note.organisation.status.value != "verified":
+    elif change == "publish" and note.organisation.status != VerificationStatus.VERIFIED:
         problem = (
             "Your organisation has not been verified yet. A platform administrator checks every "
             "organisation before its notes can be published. You can keep editing the draft"
