@@ -9,6 +9,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from matcher.http.extensions import csrf
 from matcher.http.ratelimit import init_rate_limits
+from matcher.web import charts
 from matcher.web.auth import init_auth
 from matcher.web.errors import register_error_pages
 from matcher.web.headers import install_security_headers
@@ -37,6 +38,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    app.jinja_env.globals.update(bar_chart=charts.bar_chart, line_chart=charts.line_chart)
     # GOV.UK Frontend's stylesheet asks for its fonts and images under /assets/.
     app.register_blueprint(
         Blueprint("govuk_assets", __name__, static_folder=GOVUK_ASSETS, static_url_path="/assets")
