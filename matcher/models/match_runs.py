@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from matcher.models.base import Base, BigId, JSONText, UTCDateTime, enum_column, utcnow
+from matcher.models.base import Base, BigId, UTCDateTime, enum_column, utcnow
+from matcher.models.packed_reasons import PackedReasons
 
 
 class MatchRunStatus(enum.StrEnum):
@@ -53,7 +54,7 @@ class StagedMatch(Base):
     placement_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     score: Mapped[float] = mapped_column(Float)
     rank: Mapped[int] = mapped_column(Integer)
-    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONText)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(PackedReasons)
     engine_version: Mapped[str] = mapped_column(String(40))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -22,11 +22,11 @@ from matcher.models.base import (
     Base,
     BigId,
     JSONDocument,
-    JSONText,
     UTCDateTime,
     enum_column,
     utcnow,
 )
+from matcher.models.packed_reasons import PackedReasons
 
 
 class Match(Base):
@@ -47,7 +47,7 @@ class Match(Base):
     )
     score: Mapped[float] = mapped_column(Float)
     rank: Mapped[int] = mapped_column(Integer)
-    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONText)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(PackedReasons)
     engine_version: Mapped[str] = mapped_column(String(40))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

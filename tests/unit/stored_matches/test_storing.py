@@ -1,5 +1,6 @@
-"""The column-wise JSON of reasons parses to exactly what each pair's reasons say, and the
-rows stored on either database (binary COPY on PostgreSQL) are exactly the engine's."""
+"""Reasons packed column-wise, or one match at a time, read back as exactly what each pair's
+reasons say, and the rows stored on either database (binary COPY on PostgreSQL) are exactly
+the engine's."""
 
 from __future__ import annotations
 
@@ -15,15 +16,16 @@ from sqlalchemy import select
 from matcher.engine import ENGINE_VERSION, Engine, EngineConfig, PeopleFrame, PlacementFrame
 from matcher.extensions import db
 from matcher.models import Match, utcnow
+from matcher.models.packed_reasons import pack_reason_list, pack_reasons, unpack_reasons
 from matcher.stored_matches.snapshot import current_snapshot, forget_snapshots
-from matcher.stored_matches.storing import reasons_json, replace_people_matches
+from matcher.stored_matches.storing import replace_people_matches
 from tests.unit.engine.test_engine import worlds
 from tests.unit.stored_matches.helpers import seed
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
-def test_reasons_json_equals_each_pairs_reasons(world: Any) -> None:
+def test_packed_reasons_read_back_as_each_pairs_reasons(world: Any) -> None:
     people, placements = world
     # Placements in reverse id order: "not for me" evidence must still come out ascending.
     engine = Engine(EngineConfig(k=4, threads=1, today=None)).fit(
@@ -32,10 +34,12 @@ def test_reasons_json_equals_each_pairs_reasons(world: Any) -> None:
     n_people, n_placements = len(people), len(placements)
     grid = np.indices((n_people, n_placements)).reshape(2, -1)
     reasons = engine.explain_pairs(grid[0], grid[1])
-    texts = reasons_json(reasons)
-    assert len(texts) == len(reasons)
-    for i, text in enumerate(texts):
-        assert json.loads(text) == json.loads(json.dumps(reasons.for_pair(i)))
+    packed = pack_reasons(reasons)
+    assert len(packed) == len(reasons)
+    for i, value in enumerate(packed):
+        expected = json.loads(json.dumps(reasons.for_pair(i)))
+        assert unpack_reasons(value) == expected
+        assert unpack_reasons(pack_reason_list(expected)) == expected
 
 
 @pytest.fixture(params=["app", "pg_app"], ids=["sqlite", "postgresql"])
