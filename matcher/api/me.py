@@ -157,6 +157,18 @@ class InterestBrief(Output):
     status: InterestStatus
 
 
+class CitedNote(Output):
+    """A published practice note linked to the matched placement: work you could do there."""
+
+    id: int = Field(description="The note's public page is `/practice/{id}` on the web")
+    title: str
+    organisation_name: str = Field(description="The organisation that made the practice work")
+    sentence: str = Field(
+        description="The note as a match card says it, after the reasons: "
+        '"Work alongside {organisation_name}\'s {title}"'
+    )
+
+
 class MatchItem(Output):
     placement: PlacementBrief
     rank: int = Field(description="1 for the best match")
@@ -165,6 +177,10 @@ class MatchItem(Output):
     sentences: list[str] = Field(
         description="The reasons in plain English, strongest first; a sentence that would be "
         "said of every match on the page is left out"
+    )
+    practice_notes: list[CitedNote] = Field(
+        description="Published practice notes linked to the placement, newest first; not a "
+        "component of the score"
     )
     interest: InterestBrief | None = Field(description="The caller's interest, if they have one")
 
@@ -359,7 +375,9 @@ def list_my_matches(caller: Caller, query: MatchesQuery) -> MatchList:
     """Open placements the matching engine found for you, best first, a page at a time.
 
     Each match keeps the components of its score (`reasons`) and says them in plain English
-    (`sentences`). Placements you said are not for you are left out.
+    (`sentences`); `practice_notes` cites the published practice notes of the placement's
+    organisation linked to it, as the match cards do. Placements you said are not for you are
+    left out.
     """
     result = matches_for_person(
         db.session, caller.user_id, page=query.page, per_page=query.per_page
@@ -382,6 +400,15 @@ def list_my_matches(caller: Caller, query: MatchesQuery) -> MatchList:
                 score=row.score,
                 reasons=MatchReason.listed(row.reasons),
                 sentences=said,
+                practice_notes=[
+                    CitedNote(
+                        id=note.note_id,
+                        title=note.title,
+                        organisation_name=note.organisation_name,
+                        sentence=note.words,
+                    )
+                    for note in row.practice
+                ],
                 interest=InterestBrief(id=row.interest[0], status=row.interest[1])
                 if row.interest
                 else None,

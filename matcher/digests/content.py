@@ -47,7 +47,7 @@ from matcher.models import (
     VerificationStatus,
 )
 from matcher.models.practice_notes import theme_follows
-from matcher.reasons import MatchFacts, describe_reasons, practice_in_words
+from matcher.reasons import MatchFacts, describe_reasons
 from matcher.services.match_queries import organisation_kinds_worked_with
 from matcher.services.practice_notes import published_notes_for_placements, published_notes_since
 
@@ -346,7 +346,7 @@ def _person_news(
                     note.note_id,
                     note.title,
                     note.organisation_name,
-                    practice_in_words(note.organisation_name, note.title),
+                    note.words,
                 )
                 for note in cited.get(row.placement_id, [])
             )

@@ -35,6 +35,7 @@ from matcher.models.users import profile_skills, profile_themes
 from matcher.reasons import MatchFacts
 from matcher.services.access import load_actor, load_placement_for_member, membership_of
 from matcher.services.errors import NotFound
+from matcher.services.practice_notes import NoteCitation, published_notes_for_placements
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,16 @@ class MatchedPlacement:
 
 @dataclass(frozen=True)
 class MatchRow:
-    """One stored match: its placement, rank, score, reasons and the person's interest."""
+    """One stored match: its placement, rank, score, reasons, the published practice notes
+    linked to its placement (said after the reasons: "Work alongside ...") and the person's
+    interest."""
 
     placement: MatchedPlacement
     rank: int
     score: float
     reasons: list[dict[str, Any]]
     facts: MatchFacts
+    practice: tuple[NoteCitation, ...]
     interest: tuple[int, InterestStatus] | None
 
 
@@ -133,10 +137,10 @@ def _open_matches(person_id: int) -> Any:
 def matches_for_person(session: Session, person_id: int, *, page: int, per_page: int) -> MatchPage:
     """The person's stored matches with open placements, best first, one page at a time.
 
-    One statement for the matches, and one for the kinds of organisation the person has
-    worked with: the API serves this on every request, so the total comes from a window count
-    and the organisation, the profile and the person's interest are joined rather than fetched
-    after.
+    One statement for the matches, one for the kinds of organisation the person has worked
+    with and one for the practice notes the page's placements cite: the API serves this on
+    every request, so the total comes from a window count and the organisation, the profile and
+    the person's interest are joined rather than fetched after.
     """
     today = london_today()
     interest = aliased(Interest)
@@ -155,7 +159,7 @@ def matches_for_person(session: Session, person_id: int, *, page: int, per_page:
             Match.reasons,
             CivilServantProfile.available_from,
             CivilServantProfile.remote_ok,
-            Placement.id,
+            Placement.id.label("placement_id"),
             Placement.title,
             Placement.summary,
             Placement.kind,
@@ -179,6 +183,7 @@ def matches_for_person(session: Session, person_id: int, *, page: int, per_page:
         counted = select(func.count()).select_from(_open_matches(person_id).subquery())
         total = session.scalar(counted) or 0
     worked_with = organisation_kinds_worked_with(session, [person_id]) if rows else {}
+    cited = published_notes_for_placements(session, [row.placement_id for row in rows])
     items = []
     for rank, score, reasons, available_from, remote_ok, *columns, interest_id, status, _ in rows:
         placement = MatchedPlacement(*columns)
@@ -197,6 +202,7 @@ def matches_for_person(session: Session, person_id: int, *, page: int, per_page:
                 score=score,
                 reasons=reasons or [],
                 facts=facts,
+                practice=tuple(cited.get(placement.id, ())),
                 interest=(interest_id, status) if interest_id else None,
             )
         )

@@ -47,6 +47,7 @@ from matcher.models.practice_notes import (
     practice_note_themes,
     theme_follows,
 )
+from matcher.reasons import practice_in_words
 from matcher.services.access import (
     load_actor,
     load_note,
@@ -559,6 +560,11 @@ class NoteCitation:
     note_id: int
     title: str
     organisation_name: str
+
+    @property
+    def words(self) -> str:
+        """The note as a match card, a digest and the API say it: "Work alongside ..."."""
+        return practice_in_words(self.organisation_name, self.title)
 
 
 def published_notes_for_placements(

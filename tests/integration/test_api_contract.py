@@ -10,6 +10,8 @@ New operations are covered as soon as they are in the document.
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,8 +35,9 @@ from matcher import create_app
 from matcher.extensions import db
 from matcher.http.ratelimit import API_PER_TOKEN
 from matcher.models import InterestStatus, RoundState
-from matcher.services import round_participants, round_places, rounds, schemes
+from matcher.services import practice_notes, round_participants, round_places, rounds, schemes
 from matcher.services.allocation_runs import allocate_round
+from matcher.services.practice_notes import NoteData
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
 from tests.api import complete_profile, token_for
@@ -106,12 +109,16 @@ class Rounds:
 
 
 def _world(app: Flask) -> tuple[dict[str, str], int, Rounds]:
-    """A matched civil servant with interests at every stage, an organisation's placements,
-    and rounds in every state."""
+    """A matched civil servant with interests at every stage, an organisation's placements and
+    a published practice note linked to them (cited by the matches), and rounds in every
+    state."""
     world = build_world(db.session)
     complete_profile(db.session, world.person, world.theme_ids, world.skill_ids)
     placements = [
-        open_placement(db.session, world, title=f"Housing placement {status.value}")
+        # Remote, so the engine matches them with the person, who has no postcode.
+        open_placement(
+            db.session, world, title=f"Housing placement {status.value}", remote_possible=True
+        )
         for status in InterestStatus
     ]
     draft(db.session, world, title="Draft youth justice placement")
@@ -119,6 +126,7 @@ def _world(app: Flask) -> tuple[dict[str, str], int, Rounds]:
     db.session.commit()
     for status, placement in zip(InterestStatus, placements, strict=True):
         interest_in(db.session, world, placement, status)
+    _published_note(world, [placement.id for placement in placements])
     db.session.commit()
     forget_snapshots()
     rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
@@ -130,6 +138,26 @@ def _world(app: Flask) -> tuple[dict[str, str], int, Rounds]:
         "platform_administrator": token_for(db.session, world.platform_admin),
     }
     return tokens, world.org_a.id, others
+
+
+def _published_note(world: World, placement_ids: list[int]) -> None:
+    """Organisation A's published practice note, linked to ``placement_ids``."""
+    note = practice_notes.create_draft(
+        db.session,
+        world.member_a.id,
+        world.org_a.id,
+        NoteData(
+            title="Mobile library hubs",
+            problem="Villages lost their banks.",
+            what_changed="Library vans carry advice desks.",
+            evidence="Visits doubled.",
+            theme_ids=tuple(world.theme_ids[:1]),
+            region_code="E12000002",
+            contact_user_id=world.member_a.id,
+            placement_ids=tuple(placement_ids),
+        ),
+    )
+    practice_notes.publish(db.session, world.member_a.id, note.id)
 
 
 def _round_collecting_choices(app: Flask, world: World, placement_id: int) -> int:
@@ -281,6 +309,17 @@ def test_the_contract_test_sees_every_operation(contract_site: ContractSite):
     assert "PUT /api/v1/me/profile" in labels
     assert "POST /api/v1/me/interests/{interest_id}:withdraw" in labels
     assert "PUT /api/v1/round-places/{round_place_id}/ranking" in labels
+
+
+def test_the_matches_it_reads_cite_a_practice_note(contract_site: ContractSite):
+    """So the document's shape of a cited note is checked against a real one."""
+    request = urllib.request.Request(
+        f"{contract_site.server.url}/api/v1/me/matches",
+        headers={"Authorization": f"Bearer {contract_site.tokens['civil_servant']}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        items = json.load(response)["items"]
+    assert any(item["practice_notes"] for item in items), items
 
 
 # Each caller's chains: the operations its token may use, so scenarios are not spent on 403s.

@@ -15,9 +15,9 @@ from werkzeug.wrappers import Response
 
 from matcher.extensions import db
 from matcher.models import Interest, Placement, Role
-from matcher.reasons import describe_reasons, practice_in_words
+from matcher.reasons import describe_reasons
 from matcher.services import interests as service
-from matcher.services import match_queries, practice_notes
+from matcher.services import match_queries
 from matcher.services.errors import InvalidState
 from matcher.services.interests import Action, Side
 from matcher.web.auth import login_required, roles_required, signed_in_user
@@ -56,17 +56,11 @@ def your_matches() -> Any:
         return render_template("pages/matches/matches.html", state=state, rows=[])
     themes, skills = match_queries.taxonomy_names(db.session, [row.reasons for row in result.items])
     sentences = describe_reasons([(row.reasons, row.facts) for row in result.items], themes, skills)
-    cited = practice_notes.published_notes_for_placements(
-        db.session, [row.placement.id for row in result.items]
-    )
     rows = [
         {
             "placement": row.placement,
             "reasons": reasons,
-            "practice": [
-                (note.note_id, practice_in_words(note.organisation_name, note.title))
-                for note in cited.get(row.placement.id, [])
-            ],
+            "practice": row.practice,
             "interest": row.interest,
         }
         for row, reasons in zip(result.items, sentences, strict=True)

@@ -11,6 +11,8 @@ from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.models import AuditEntry, Dismissal, InterestStatus, Match, OutboxEvent, Theme
 from matcher.services import placements as placement_service
+from matcher.services import practice_notes
+from matcher.services.practice_notes import NoteData
 from matcher.services.profiles import answers_from_profile
 from tests.api import bearer, complete_profile, profile_body
 from tests.unit.api.conftest import Callers
@@ -195,8 +197,56 @@ def test_matches_come_best_first_with_reasons_and_sentences(client: FlaskClient,
         f"Shares your interest in {theme.name}",
         "11 miles from your home",
     ]
+    assert first["practice_notes"] == []
     assert other["placement"]["id"] == second.id
     assert other["interest"] == {"id": interest.id, "status": "interested"}
+
+
+def test_a_match_cites_the_published_practice_notes_linked_to_its_placement(
+    client: FlaskClient, callers: Callers
+):
+    world = callers.world
+    linked = open_placement(db.session, world, title="Linked")
+    plain = open_placement(db.session, world, title="Plain")
+    db.session.commit()
+    stored_match(world, world.person, linked, rank=1)
+    stored_match(world, world.person, plain, rank=2)
+    note = practice_notes.create_draft(
+        db.session,
+        world.member_a.id,
+        world.org_a.id,
+        NoteData(
+            title="Mobile library hubs",
+            problem="Villages lost their banks.",
+            what_changed="Library vans carry advice desks.",
+            evidence="Visits doubled.",
+            theme_ids=tuple(world.theme_ids[:1]),
+            region_code="E12000002",
+            contact_user_id=world.member_a.id,
+            placement_ids=(linked.id,),
+        ),
+    )
+    practice_notes.publish(db.session, world.member_a.id, note.id)
+    practice_notes.create_draft(
+        db.session,
+        world.member_a.id,
+        world.org_a.id,
+        NoteData(title="Unpublished idea", placement_ids=(linked.id,)),
+    )
+    db.session.commit()
+
+    response = client.get("/api/v1/me/matches", headers=bearer(callers.civil_servant))
+
+    first, second = response.get_json()["items"]
+    assert first["practice_notes"] == [
+        {
+            "id": note.id,
+            "title": "Mobile library hubs",
+            "organisation_name": world.org_a.name,
+            "sentence": f"Work alongside {world.org_a.name}'s Mobile library hubs",
+        }
+    ]
+    assert second["placement"]["id"] == plain.id and second["practice_notes"] == []
 
 
 def test_matches_come_a_page_at_a_time(client: FlaskClient, callers: Callers):
