@@ -101,20 +101,22 @@ def bar_chart(
         **_COMMON,
         height=len(rows) * BAR_ROW,
         margin=0,
-        margin_right=64,
+        # Room for the longest count after a full bar, at about 10 px a character.
+        margin_right=8 + 10 * max((len(_text(count)) for count in counts), default=1),
         show_legend=False,
         show_x_labels=False,
         show_y_labels=False,
         show_x_guides=False,
         show_y_guides=False,
         print_values=True,
+        value_formatter=_text,
         # The scale runs from 0 to ``most`` exactly: pygal would round it up to a tick.
         range=(0, full),
         y_labels=[0, full],
     )
     # pygal draws the first value at the bottom.
     chart.add("", list(reversed(counts)))
-    numbers = " ".join(f"{label}: {count}." for label, count in rows)
+    numbers = " ".join(f"{label}: {_text(count)}." for label, count in rows)
 
     def under_labels(graph: ElementTree.Element) -> None:
         _bars_under_labels(graph, [label for label, _ in rows], counts)
@@ -144,6 +146,7 @@ def line_chart(
         x_labels_major=[labels[0], labels[-1]] if labels else [],
         truncate_label=-1,
         dots_size=3.5,
+        value_formatter=_text,
         range=(0, step * 4),
         y_labels=[step * tick for tick in range(5)],
     )
@@ -152,14 +155,11 @@ def line_chart(
         chart.add(name, values)
     words = " ".join(
         f"{name}: "
-        + "; ".join(
-            f"{label} {SUPPRESSED if _number(value) is None else value}"
-            for label, value in zip(labels, values, strict=True)
-        )
+        + "; ".join(f"{label} {_text(value)}" for label, value in zip(labels, values, strict=True))
         + "."
         for name, values in series
     )
-    return _render(chart, chart_id, title, f"{description} {words}", None)
+    return _render(chart, chart_id, title, f"{description} {words}", _periods_inside)
 
 
 def _render(
@@ -208,6 +208,16 @@ def _finish(
     ElementTree.SubElement(root, "desc", id=f"{chart_id}-desc").text = description
     root.append(graph)
     return root
+
+
+def _periods_inside(graph: ElementTree.Element) -> None:
+    """Start the first period's label at its point and end the last one's there, so that
+    neither runs off the chart (pygal centres them)."""
+    axis = next(node for node in graph.iter("g") if {"axis", "x"} <= _classes(node))
+    ends = list(axis.iter("text"))
+    if len(ends) > 1:
+        ends[0].set("text-anchor", "start")
+        ends[-1].set("text-anchor", "end")
 
 
 def _bars_under_labels(graph: ElementTree.Element, labels: list[str], counts: list[Any]) -> None:
@@ -321,7 +331,7 @@ def _style(
             node.attrib.pop(key, None)
     elif node.tag == "text":
         node.set("font-size", str(LABEL_SIZE if axis is not None else VALUE_SIZE))
-        if axis is not None:
+        if axis is not None and "text-anchor" not in node.attrib:
             node.set("text-anchor", "middle" if "x" in axis else "end")
         elif "value" in classes:
             node.attrib.update({"font-weight": "bold", "text-anchor": "start"})
@@ -349,6 +359,14 @@ def _legend_line(node: ElementTree.Element, colour: str, dash: str) -> None:
 def _shortened(label: str) -> str:
     """``label`` cut to what fits across the chart; the description and table have it all."""
     return label if len(label) <= LABEL_CHARACTERS else label[: LABEL_CHARACTERS - 1] + "…"
+
+
+def _text(value: Any) -> str:
+    """A count as the tables beside the charts write it (2,000,000), or its words if hidden."""
+    number = _number(value)
+    if number is None:
+        return SUPPRESSED if value is None else str(value)
+    return f"{int(number):,}" if number.is_integer() else f"{number:,.1f}"
 
 
 def _number(value: Any) -> float | None:

@@ -106,3 +106,23 @@ def test_words_in_a_label_are_escaped():
 
     assert "Health &amp; &lt;care&gt;" in markup
     assert "<b>" not in markup
+
+
+def test_counts_are_written_as_the_tables_write_them_and_stay_on_the_chart():
+    svg = _svg(bar_chart("big", "Big", "d", [("Matched", 2_000_000), ("Interested", 150_000)]))
+    width = float(svg.get("viewBox", "").split()[2])
+    values = [node for node in svg.iter("text") if node.get("font-weight") == "bold"]
+
+    assert "Matched: 2,000,000. Interested: 150,000." in (svg.findtext("desc") or "")
+    assert [node.text for node in values] == ["150,000", "2,000,000"]
+    assert all(float(node.get("x", "0")) + 10 * len(node.text or "") <= width for node in values)
+
+
+def test_the_first_and_last_periods_are_written_inside_the_chart():
+    svg = _svg(line_chart("months", "By month", "Counts.", MONTHS, SERIES))
+    periods = [node for node in svg.iter("text") if node.text in MONTHS]
+
+    assert [(node.text, node.get("text-anchor")) for node in periods] == [
+        ("September 2026", "start"),
+        ("December 2026", "end"),
+    ]
