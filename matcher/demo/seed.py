@@ -541,6 +541,19 @@ def _insert_placements(
         districts_by_region.setdefault(district_regions()[code], []).append(code)
     place_draw = rng.integers(0, 1 << 30, size=count)
     position_rng = np.random.default_rng(rng.integers(1 << 62))
+    # The first placements go to the organisations of the demo's practice notes: open, on the
+    # note's themes, and within the demo recruit's grade, dates and kinds of placement, so a
+    # newcomer signed in as the recruit sees a match citing a note ("Work alongside ...").
+    for i, (organisation_index, theme_indices) in enumerate(_noted(session, reference)[:count]):
+        organisation[i] = organisation_index
+        kind[i] = KINDS.index("secondment")
+        status[i] = STATUSES.index("open")
+        themes[i, : len(theme_indices)] = theme_indices
+        theme_mask[i] = np.arange(themes.shape[1]) < len(theme_indices)
+        remote[i] = 0.2  # located (0.1 and above) and open to remote working (below 0.3)
+        grade_min[i], grade_span[i] = 3, 3
+        hours[i] = HOURS.index("full_time")
+        closing_offset[i], start_gap[i] = 30, 30
 
     for part in _chunks(count):
         rows = []
@@ -651,6 +664,20 @@ def _insert_placements(
             ],
         )
         yield part.stop - part.start
+
+
+def _noted(session: Session, reference: Reference) -> list[tuple[int, list[int]]]:
+    """For each demo practice note whose organisation is loaded: where that organisation and
+    the note's themes sit in ``reference``."""
+    slugs = dict(session.execute(select(Theme.id, Theme.slug)).tuples().all())
+    theme_index = {slugs[theme_id]: n for n, (theme_id, _, _) in enumerate(reference.themes)}
+    noted = []
+    for note in DEMO_NOTES:
+        for n, (_, name, _, ons_code, _, _) in enumerate(reference.organisations):
+            if note.organisation in (ons_code, name):
+                noted.append((n, [theme_index[slug] for slug in note.themes]))
+                break
+    return noted
 
 
 def sample_districts(sample: PostcodeSample) -> list[str]:

@@ -12,7 +12,13 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from matcher import create_app
-from matcher.demo.seed import DEMO_NOTES, DEMO_PASSWORD, demo_data_present, seed_demo
+from matcher.demo.seed import (
+    DEMO_ACCOUNTS,
+    DEMO_NOTES,
+    DEMO_PASSWORD,
+    demo_data_present,
+    seed_demo,
+)
 from matcher.extensions import db
 from matcher.models import (
     CivilServantProfile,
@@ -27,7 +33,10 @@ from matcher.models.users import profile_skills, profile_themes
 from matcher.reference.catalogue import council_districts
 from matcher.reference.postcodes import lookup
 from matcher.security.passwords import verify_password
+from matcher.services.match_queries import matches_for_person
 from matcher.services.practice_notes import NoteSearch, followed_theme_ids, search_published
+from matcher.stored_matches.rebuild import rebuild_sync
+from matcher.web.views.matches import PER_PAGE
 from tests.conftest import make_settings
 
 TODAY = date(2026, 11, 25)
@@ -129,6 +138,21 @@ def test_seeded_rows_are_realistic(app: Flask) -> None:
     assert len(followed_theme_ids(db.session, 1)) == 2
 
 
+def cited_on_the_recruits_first_page() -> list[str]:
+    """The practice notes cited on the first page of the demo recruit's matches."""
+    recruit = db.session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0].email))
+    assert recruit is not None
+    page = matches_for_person(db.session, recruit, page=1, per_page=PER_PAGE)
+    return [note.words for row in page.items for note in row.practice]
+
+
+def test_the_demo_recruit_sees_a_match_citing_a_practice_note(app: Flask) -> None:
+    # README sends newcomers to the recruit's matches to see a "Work alongside ..." card.
+    seed(people=5, placements=10)
+    rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
+    assert cited_on_the_recruits_first_page()
+
+
 def test_demo_accounts_share_one_password(app: Flask) -> None:
     seed(people=5, placements=5)
     recruit = db.session.scalars(
@@ -161,3 +185,4 @@ def test_bootstrap_loads_everything_once_and_prints_sign_ins(app: Flask) -> None
     assert "Matched everyone once" in first.output
     assert "Matched everyone once" not in second.output
     assert db.session.scalar(select(func.count()).select_from(Match)) > 0
+    assert cited_on_the_recruits_first_page()
