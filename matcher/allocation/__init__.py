@@ -7,8 +7,24 @@ round into an Instance and store the Outcome.
 """
 
 from matcher.allocation.deferred_acceptance import allocate
-from matcher.allocation.explain import ChoiceVerdict, explain
+from matcher.allocation.explain import (
+    VERDICTS,
+    ChoiceVerdict,
+    ExplainedRound,
+    explain,
+    explain_all,
+)
 from matcher.allocation.instance import Instance, Outcome
 from matcher.allocation.lottery import draw_lottery
 
-__all__ = ["ChoiceVerdict", "Instance", "Outcome", "allocate", "draw_lottery", "explain"]
+__all__ = [
+    "VERDICTS",
+    "ChoiceVerdict",
+    "ExplainedRound",
+    "Instance",
+    "Outcome",
+    "allocate",
+    "draw_lottery",
+    "explain",
+    "explain_all",
+]

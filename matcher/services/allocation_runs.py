@@ -25,7 +25,7 @@ from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from matcher import audit
-from matcher.allocation import ChoiceVerdict, Instance, allocate, explain
+from matcher.allocation import VERDICTS, ChoiceVerdict, Instance, allocate, explain_all
 from matcher.allocation_reasons import CANNOT_START, cannot_start_fact
 from matcher.clock import london_today
 from matcher.engine.filters import can_start
@@ -112,6 +112,10 @@ class _Loaded:
     free_from: NDArray[np.int64]
     free_until: NDArray[np.int64]
     place_start: NDArray[np.int64]
+
+    def start_window(self, i: int, j: int) -> tuple[int, int, int]:
+        """The day numbers the start rule compares for choice (i, j)."""
+        return int(self.place_start[j]), int(self.free_from[i]), int(self.free_until[i])
 
     def why_excluded(self, i: int, j: int) -> dict[str, Any]:
         """The stored fact of why choice (i, j) was left out of the place's order."""
@@ -309,31 +313,51 @@ def _result_rows(
     loaded: _Loaded, instance: Instance, round_id: int
 ) -> list[tuple[int, int, int | None, int | None, int, str]]:
     outcome = allocate(instance)
+    explained = explain_all(instance, outcome)
+    # Each choice's JSON, written once for each place and plain verdict rather than for each of
+    # up to half a million choices (json.dumps for each cost a second).
+    kinds = len(VERDICTS)
+    unique, inverse = np.unique(explained.place * kinds + explained.verdict, return_inverse=True)
+    texts = np.array(
+        [
+            f'{{"round_place_id":{place_id},"verdict":"{VERDICTS[code].value}"}}'
+            for place_id, code in zip(
+                loaded.place_ids[unique // kinds].tolist(), (unique % kinds).tolist(), strict=True
+            )
+        ],
+        dtype=object,
+    )
+    choices: list[str] = texts[inverse.reshape(-1)].tolist()
+    # An excluded choice says why, in facts with text in them: json.dumps, once for each reason
+    # or each set of dates.
+    why: dict[str | tuple[int, int, int], str] = {}
+    unacceptable = VERDICTS.index(ChoiceVerdict.UNACCEPTABLE)
+    for k in np.flatnonzero(explained.verdict == unacceptable).tolist():
+        i, j = int(explained.participant[k]), int(explained.place[k])
+        reason = loaded.marked.get((i, j))
+        key = reason if reason is not None else loaded.start_window(i, j)
+        if key not in why:
+            why[key] = json.dumps(loaded.why_excluded(i, j), separators=(",", ":"))[1:]
+        choices[k] = f'{{"round_place_id":{int(loaded.place_ids[j])},{why[key]}'
+    bounds = np.searchsorted(explained.participant, np.arange(instance.participants + 1))
     place_ids = loaded.place_ids.tolist()
-    # The JSON of a plain verdict is written out directly: json.dumps for each of half a
-    # million choices costs a second. Facts with text in them go through json.dumps.
-    verdict_json = {verdict: f',"verdict":"{verdict.value}"}}' for verdict in ChoiceVerdict}
     rows = []
-    for participant, participant_id in enumerate(loaded.participant_ids.tolist()):
-        choices = []
-        for place, verdict in explain(instance, outcome, participant):
-            if verdict == ChoiceVerdict.UNACCEPTABLE:
-                fact = {
-                    "round_place_id": place_ids[place],
-                    **loaded.why_excluded(participant, place),
-                }
-                choices.append(json.dumps(fact, separators=(",", ":")))
-            else:
-                choices.append('{"round_place_id":' + str(place_ids[place]) + verdict_json[verdict])
-        got = outcome.place_of[participant]
+    for participant_id, got, lottery, start, end in zip(
+        loaded.participant_ids.tolist(),
+        outcome.place_of,
+        outcome.lottery,
+        bounds[:-1].tolist(),
+        bounds[1:].tolist(),
+        strict=True,
+    ):
         rows.append(
             (
                 participant_id,
                 round_id,
                 None if got is None else place_ids[got],
-                None if got is None else len(choices),
-                outcome.lottery[participant],
-                '{"choices":[' + ",".join(choices) + "]}",
+                None if got is None else end - start,
+                lottery,
+                '{"choices":[' + ",".join(choices[start:end]) + "]}",
             )
         )
     return rows

@@ -8,7 +8,15 @@ from itertools import permutations, product
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matcher.allocation import ChoiceVerdict, Instance, allocate, draw_lottery, explain
+from matcher.allocation import (
+    VERDICTS,
+    ChoiceVerdict,
+    Instance,
+    allocate,
+    draw_lottery,
+    explain,
+    explain_all,
+)
 from tests.unit.allocation.oracle import blocking_pairs, library_allocation, strict_order
 
 # Derandomised: make test runs the same examples every time, so CI never meets a new one.
@@ -141,6 +149,26 @@ def test_each_verdict_says_what_happened_at_that_place(instance: Instance):
                 order = strict_order(instance, outcome.lottery, place)
                 assert len(holders) == instance.capacities[place]
                 assert all(order.index(other) < order.index(participant) for other in holders)
+
+
+@SETTINGS
+@given(rounds())
+def test_explaining_the_whole_round_at_once_says_what_explain_says_for_each(instance: Instance):
+    outcome = allocate(instance)
+    explained = explain_all(instance, outcome)
+    at_once = list(
+        zip(
+            explained.participant.tolist(),
+            explained.place.tolist(),
+            [VERDICTS[code] for code in explained.verdict.tolist()],
+            strict=True,
+        )
+    )
+    assert at_once == [
+        (participant, place, verdict)
+        for participant in range(instance.participants)
+        for place, verdict in explain(instance, outcome, participant)
+    ]
 
 
 def _preference(instance: Instance, participant: int, place: int | None) -> int:
