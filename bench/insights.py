@@ -141,9 +141,11 @@ def _time(client, path: str, requests: int = REQUESTS) -> tuple[float, ...]:
     and CPU (the first after a count draws the page's charts, which are then kept), in ms."""
     took: list[tuple[float, float]] = []
     for _ in range(WARM_UP + requests):
-        started, cpu = time.perf_counter(), time.process_time()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(path)
-        took.append(((time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000))
+        took.append(
+            ((time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000)
+        )
         assert response.status_code == 200, path
     wall = [w for w, _ in took[WARM_UP:]]
     cpu = [c for _, c in took[WARM_UP:]]
