@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Float, String
+from sqlalchemy import Date, Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -73,3 +73,25 @@ def _ends_on_postgresql(element: placement_ends_on, compiler: Any, **kw: Any) ->
 def _ends_on_sqlite(element: placement_ends_on, compiler: Any, **kw: Any) -> str:
     start, weeks = (compiler.process(arg, **kw) for arg in element.clauses)
     return f"date({start}, '+' || (7 * {weeks}) || ' days')"
+
+
+class day_number_of(FunctionElement[int]):
+    """SQL: the days from 1970-01-01 to a date, as ``matcher.engine.frames.day_number`` counts."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "day_number_of"
+
+
+@compiles(day_number_of)
+def _day_number_postgresql(element: day_number_of, compiler: Any, **kw: Any) -> str:
+    (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
+    # date - date is a whole number of days in PostgreSQL.
+    return f"({value} - DATE '1970-01-01')"
+
+
+@compiles(day_number_of, "sqlite")
+def _day_number_sqlite(element: day_number_of, compiler: Any, **kw: Any) -> str:
+    (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
+    # A date's Julian day is a whole number and a half: midnight at its start.
+    return f"CAST(julianday({value}) - 2440587.5 AS INTEGER)"

@@ -1,8 +1,9 @@
 """Run a round's allocation: load it with set-based SQL, allocate, store every result at once.
 
 A round of 45,000 participants has over half a million choices, so nothing here makes an ORM
-object per row: choices, rankings and marks come back as plain tuples turned into numpy arrays,
-and results go back with one COPY on PostgreSQL (one executemany elsewhere). The caller commits.
+object per row: places, people, choices and rankings come back as numpy arrays (on PostgreSQL
+each query's rows packed into one bytea), marks as the driver's plain tuples, and results go
+back with one COPY on PostgreSQL (one executemany elsewhere). The caller commits.
 
 Before the algorithm runs the service decides who each place may take. A pair the engine's start
 rule forbids (``matcher.engine.filters.can_start``), or that the organisation marked
@@ -16,12 +17,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import LargeBinary, Select, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from matcher import audit
@@ -48,6 +50,7 @@ from matcher.models import (
 )
 from matcher.services import access
 from matcher.services.errors import InvalidState, NotFound
+from matcher.sql_functions import day_number_of
 
 EPOCH = date(1970, 1, 1)
 # An organisation's order puts anyone it did not rank (or the engine did not score) last, tied.
@@ -86,12 +89,39 @@ def _driver_rows(session: Session, statement: Select[Any]) -> list[tuple[Any, ..
         cursor.close()
 
 
-def _array(rows: Sequence[Any], columns: int, dtype: Any = np.int64) -> NDArray[Any]:
-    return np.array(rows, dtype=dtype).reshape(-1, columns)
+# The function that gives a column's binary form in PostgreSQL, by the column's numpy code.
+_SEND = {"i4": "int4send", "i8": "int8send", "f8": "float8send"}
 
 
-def _days(values: list[date | None], default: int) -> NDArray[np.int64]:
-    return np.array([day_number(value, default) for value in values], dtype=np.int64)
+def _columns(session: Session, statement: Select[Any], types: Sequence[str]) -> list[NDArray[Any]]:
+    """The columns of ``statement``'s rows, in no particular order, as arrays of ``types``
+    (numpy codes of the columns' types as stored: "i4" for integer, "f8" for double precision).
+
+    Half a million choices made into Python tuples, and those into numpy arrays, took longer
+    than allocating the round. PostgreSQL packs every row's binary form into one bytea, which
+    is read straight into arrays; other databases give the driver's own tuples. Only for
+    columns that are never NULL.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        rows = _driver_rows(session, statement)
+        return [np.array([row[n] for row in rows], dtype=kind) for n, kind in enumerate(types)]
+    table = statement.subquery()
+    packed = reduce(
+        lambda packed, column: packed.op("||")(column),
+        [
+            getattr(func, _SEND[kind])(column, type_=LargeBinary)
+            for column, kind in zip(table.c, types, strict=True)
+        ],
+    )
+    data, count = session.execute(
+        select(func.string_agg(packed, literal(b"", LargeBinary)), func.count()).select_from(table)
+    ).one()
+    layout = np.dtype([(f"column{n}", f">{kind}") for n, kind in enumerate(types)])
+    values = np.frombuffer(data or b"", layout)
+    if len(values) != count:
+        # string_agg leaves out a row with a NULL: the counts would differ.
+        raise ValueError(f"a column of {statement} is NULL")
+    return [values[f"column{n}"].astype(kind) for n, kind in enumerate(types)]
 
 
 @dataclass(frozen=True)
@@ -156,60 +186,71 @@ def _dense_ranks(groups: NDArray[np.int64], scores: NDArray[np.float64]) -> NDAr
 
 
 def _load(session: Session, round_id: int, today: date) -> _Loaded:
-    places = session.execute(
-        select(RoundPlace.id, RoundPlace.places, Placement.start_date)
+    place_ids, capacities, place_start = _columns(
+        session,
+        select(
+            RoundPlace.id,
+            RoundPlace.places,
+            func.coalesce(day_number_of(Placement.start_date), OPEN_END),
+        )
         .join(Placement, Placement.id == RoundPlace.placement_id)
-        .where(RoundPlace.round_id == round_id)
-        .order_by(RoundPlace.id)
-    ).all()
-    place_ids = np.array([row[0] for row in places], dtype=np.int64)
-    place_start = _days([row[2] for row in places], OPEN_END)
+        .where(RoundPlace.round_id == round_id),
+        ("i4", "i4", "i4"),
+    )
+    by_id = np.argsort(place_ids)
+    place_ids, capacities = place_ids[by_id].astype(np.int64), capacities[by_id].tolist()
+    place_start = place_start[by_id].astype(np.int64)
 
-    people = session.execute(
+    today_number = day_number(today, 0)
+    participant_ids, free_from, free_until = _columns(
+        session,
         select(
             RoundParticipant.id,
-            CivilServantProfile.available_from,
-            CivilServantProfile.available_until,
+            func.coalesce(day_number_of(CivilServantProfile.available_from), today_number),
+            func.coalesce(day_number_of(CivilServantProfile.available_until), OPEN_END),
         )
         .outerjoin(CivilServantProfile, CivilServantProfile.user_id == RoundParticipant.user_id)
         .where(
             RoundParticipant.round_id == round_id,
             RoundParticipant.withdrawn_at.is_(None),
             RoundParticipant.user_id.is_not(None),
-        )
-        .order_by(RoundParticipant.id)
-    ).all()
-    participant_ids = np.array([row[0] for row in people], dtype=np.int64)
-    today_number = day_number(today, 0)
-    free_from = np.maximum(_days([row[1] for row in people], today_number), today_number)
-    free_until = _days([row[2] for row in people], OPEN_END)
-
-    choices = _array(
-        _driver_rows(
-            session,
-            select(RoundPreference.participant_id, RoundPreference.round_place_id)
-            .where(RoundPreference.round_id == round_id)
-            .order_by(RoundPreference.participant_id, RoundPreference.rank),
         ),
-        2,
+        ("i4", "i4", "i4"),
     )
-    i = _positions(choices[:, 0], participant_ids)
-    j = _positions(choices[:, 1], place_ids)
+    by_id = np.argsort(participant_ids)
+    participant_ids = participant_ids[by_id].astype(np.int64)
+    free_from = np.maximum(free_from[by_id].astype(np.int64), today_number)
+    free_until = free_until[by_id].astype(np.int64)
+
+    chooser, rank, chosen = _columns(
+        session,
+        select(
+            RoundPreference.participant_id, RoundPreference.rank, RoundPreference.round_place_id
+        ).where(RoundPreference.round_id == round_id),
+        ("i4", "i4", "i4"),
+    )
+    # Each participant's choices in their order.
+    by_rank = np.lexsort((rank, chooser))
+    chooser, chosen = chooser[by_rank], chosen[by_rank]
+    i = _positions(chooser, participant_ids)
+    j = _positions(chosen, place_ids)
     usable = (i >= 0) & (j >= 0)  # withdrawn participants' choices drop out here
     i, j = i[usable], j[usable]
     place_rank = np.full(len(i), UNRANKED, dtype=np.int64)
     pair_key = i * max(len(place_ids), 1) + j
     order = np.argsort(pair_key)
 
-    def choice_positions(pairs: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Positions in the choice arrays of (participant id, place id) rows; -1 if none."""
-        pi = _positions(pairs[:, 0], participant_ids)
-        pj = _positions(pairs[:, 1], place_ids)
+    def choice_positions(
+        participant: NDArray[np.int64], place: NDArray[np.int64]
+    ) -> NDArray[np.int64]:
+        """Positions in the choice arrays of (participant id, place id) pairs; -1 if none."""
+        pi = _positions(participant, participant_ids)
+        pj = _positions(place, place_ids)
         keys = pi * max(len(place_ids), 1) + pj
         found = _positions(keys, pair_key[order])
         return np.where((pi >= 0) & (pj >= 0) & (found >= 0), order[found], -1)
 
-    scored = _driver_rows(
+    scorer, scored, scores = _columns(
         session,
         select(RoundPreference.participant_id, RoundPreference.round_place_id, Match.score)
         .join(RoundPlace, RoundPlace.id == RoundPreference.round_place_id)
@@ -223,30 +264,25 @@ def _load(session: Session, round_id: int, today: date) -> _Loaded:
             RoundPreference.round_id == round_id,
             RoundPlace.ranking_mode == RankingMode.ENGINE_SCORE,
         ),
+        ("i4", "i4", "f8"),
     )
-    if scored:
-        scored_columns = np.array(scored, dtype=np.float64).reshape(-1, 3)
-        at = choice_positions(scored_columns[:, :2].astype(np.int64))
-        scores = scored_columns[:, 2]
-        keep = at >= 0
-        place_rank[at[keep]] = _dense_ranks(j[at[keep]], scores[keep])
+    at = choice_positions(scorer, scored)
+    keep = at >= 0
+    place_rank[at[keep]] = _dense_ranks(j[at[keep]], scores[keep])
 
-    ranked = _array(
-        _driver_rows(
-            session,
-            select(PlaceRanking.participant_id, PlaceRanking.round_place_id, PlaceRanking.rank)
-            .join(RoundPlace, RoundPlace.id == PlaceRanking.round_place_id)
-            .where(
-                PlaceRanking.round_id == round_id,
-                RoundPlace.ranking_mode == RankingMode.OWN_ORDER,
-            ),
+    ranker, ranked, ranks = _columns(
+        session,
+        select(PlaceRanking.participant_id, PlaceRanking.round_place_id, PlaceRanking.rank)
+        .join(RoundPlace, RoundPlace.id == PlaceRanking.round_place_id)
+        .where(
+            PlaceRanking.round_id == round_id,
+            RoundPlace.ranking_mode == RankingMode.OWN_ORDER,
         ),
-        3,
+        ("i4", "i4", "i4"),
     )
-    if len(ranked):
-        at = choice_positions(ranked[:, :2])
-        keep = at >= 0
-        place_rank[at[keep]] = ranked[keep, 2]
+    at = choice_positions(ranker, ranked)
+    keep = at >= 0
+    place_rank[at[keep]] = ranks[keep]
 
     # The engine's start rule, over every choice at once.
     place_rank[~can_start(free_from[i], free_until[i], place_start[j])] = -1
@@ -261,7 +297,10 @@ def _load(session: Session, round_id: int, today: date) -> _Loaded:
     )
     marked: dict[tuple[int, int], str] = {}
     if marks:
-        at = choice_positions(_array([row[:2] for row in marks], 2))
+        at = choice_positions(
+            np.array([row[0] for row in marks], dtype=np.int64),
+            np.array([row[1] for row in marks], dtype=np.int64),
+        )
         for k, (_, _, reason) in zip(at.tolist(), marks, strict=True):
             # A choice the start rule already ruled out says so, not the organisation's mark.
             if k >= 0 and place_rank[k] >= 0:
@@ -271,7 +310,7 @@ def _load(session: Session, round_id: int, today: date) -> _Loaded:
     return _Loaded(
         participant_ids=participant_ids,
         place_ids=place_ids,
-        capacities=[int(row[1]) for row in places],
+        capacities=capacities,
         choice_participant=i,
         choice_place=j,
         place_rank=place_rank,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from matcher.allocation_reasons import PlaceNames, result_in_words
+from matcher.clock import london_today
 from matcher.extensions import db
-from matcher.models import AllocationResult, AuditEntry, RoundState
+from matcher.models import AllocationResult, AuditEntry, Placement, RoundState
 from matcher.services import InvalidState, NotPermitted
 from matcher.services.allocation_runs import allocate_round
 from tests.unit.services.allocation_world import (
@@ -60,7 +62,15 @@ def test_each_participant_gets_the_stable_place_and_the_facts_of_why(aw: Allocat
     assert stored[late].round_place_id is None
     late_choices = stored[late].explanation["choices"]
     assert [c["verdict"] for c in late_choices] == ["cannot_start", "cannot_start"]
-    assert late_choices[0]["cannot_start"]["why"] == "starts_before_free"
+    # The dates come from the database as day numbers, counted in SQL on each database.
+    placement = db.session.get(Placement, aw.place_a.placement_id)
+    assert placement is not None
+    assert late_choices[0]["cannot_start"] == {
+        "why": "starts_before_free",
+        "starts": placement.start_date.isoformat(),
+        "free_from": (london_today() + timedelta(days=90)).isoformat(),
+        "free_until": None,
+    }
     assert sorted(row.lottery_number for row in stored.values()) == [0, 1, 2, 3]
     assert (summary.participants, summary.placed, summary.first_choice) == (4, 2, 1)
     assert (summary.unplaced, summary.places_offered, summary.already_allocated) == (2, 2, False)
