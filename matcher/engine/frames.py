@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -41,12 +41,14 @@ def _get(record: Mapping[str, Any] | Any, name: str, default: Any = None) -> Any
 
 
 def _coordinates(records: list[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    easting = np.array(
-        [np.nan if (v := _get(r, "easting")) is None else float(v) for r in records], np.float64
-    )
-    northing = np.array(
-        [np.nan if (v := _get(r, "northing")) is None else float(v) for r in records], np.float64
-    )
+    return _xy([_get(r, "easting") for r in records], [_get(r, "northing") for r in records])
+
+
+def _xy(
+    eastings: Sequence[Any], northings: Sequence[Any]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    easting = np.array([np.nan if v is None else float(v) for v in eastings], np.float64)
+    northing = np.array([np.nan if v is None else float(v) for v in northings], np.float64)
     missing = np.isnan(easting) | np.isnan(northing)
     easting[missing] = np.nan
     northing[missing] = np.nan
@@ -54,7 +56,11 @@ def _coordinates(records: list[Any]) -> tuple[NDArray[np.float64], NDArray[np.fl
 
 
 def _id_sets(records: list[Any], name: str) -> list[frozenset[int]]:
-    return [frozenset(map(int, _get(r, name) or ())) for r in records]
+    return _sets([_get(r, name) for r in records])
+
+
+def _sets(values: Sequence[Any]) -> list[frozenset[int]]:
+    return [frozenset(map(int, v or ())) for v in values]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -86,38 +92,67 @@ class PeopleFrame:
     def from_records(cls, records: Iterable[Mapping[str, Any] | Any]) -> PeopleFrame:
         """Build from mappings or objects with the profile's field names."""
         rows = list(records)
-        easting, northing = _coordinates(rows)
+        return cls.from_columns(
+            {name: [_get(r, name, default) for r in rows] for name, default in PEOPLE_FIELDS}
+        )
+
+    @classmethod
+    def from_columns(cls, columns: Mapping[str, Sequence[Any]]) -> PeopleFrame:
+        """Build from one sequence per field of ``PEOPLE_FIELDS``, row i of each the same person;
+        a bulk load need not make a record per person."""
+
+        def flags(name: str) -> NDArray[np.bool_]:
+            return np.array([bool(v) for v in columns[name]], bool).reshape(-1)
+
+        easting, northing = _xy(columns["easting"], columns["northing"])
         return cls(
-            ids=np.array([int(_get(r, "id")) for r in rows], np.int64).reshape(-1),
-            grade_rank=np.array([_get(r, "grade_rank") or 0 for r in rows], np.int16).reshape(-1),
-            themes=_id_sets(rows, "themes"),
-            skills=_id_sets(rows, "skills"),
-            about=[_get(r, "about") or "" for r in rows],
+            ids=np.array([int(v) for v in columns["id"]], np.int64).reshape(-1),
+            grade_rank=np.array([v or 0 for v in columns["grade_rank"]], np.int16).reshape(-1),
+            themes=_sets(columns["themes"]),
+            skills=_sets(columns["skills"]),
+            about=[v or "" for v in columns["about"]],
             easting=easting,
             northing=northing,
             travel_limit_km=np.array(
-                [float(_get(r, "travel_limit_km", 50)) for r in rows], np.float64
+                [50.0 if v is None else float(v) for v in columns["travel_limit_km"]], np.float64
             ).reshape(-1),
-            remote_ok=np.array([bool(_get(r, "remote_ok", True)) for r in rows], bool).reshape(-1),
+            remote_ok=flags("remote_ok"),
             available_from=np.array(
-                [day_number(_get(r, "available_from"), OPEN_START) for r in rows], np.int64
+                [day_number(v, OPEN_START) for v in columns["available_from"]], np.int64
             ).reshape(-1),
             available_until=np.array(
-                [day_number(_get(r, "available_until"), OPEN_END) for r in rows], np.int64
+                [day_number(v, OPEN_END) for v in columns["available_until"]], np.int64
             ).reshape(-1),
             wanted_kinds=np.array(
-                [sum(KIND_BIT[str(k)] for k in set(_get(r, "wanted_kinds") or ())) for r in rows],
+                [sum(KIND_BIT[str(k)] for k in set(v or ())) for v in columns["wanted_kinds"]],
                 np.uint8,
             ).reshape(-1),
-            discoverable=np.array(
-                [bool(_get(r, "discoverable", False)) for r in rows], bool
-            ).reshape(-1),
-            policy_profession=np.array(
-                [bool(_get(r, "policy_profession", False)) for r in rows], bool
-            ).reshape(-1),
-            dismissed=_id_sets(rows, "dismissed"),
-            interested=_id_sets(rows, "interested"),
+            discoverable=flags("discoverable"),
+            policy_profession=flags("policy_profession"),
+            dismissed=_sets(columns["dismissed"]),
+            interested=_sets(columns["interested"]),
         )
+
+
+# A person's fields, each with the value a record without it has.
+PEOPLE_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("id", None),
+    ("grade_rank", None),
+    ("themes", None),
+    ("skills", None),
+    ("about", None),
+    ("easting", None),
+    ("northing", None),
+    ("travel_limit_km", 50),
+    ("remote_ok", True),
+    ("available_from", None),
+    ("available_until", None),
+    ("wanted_kinds", None),
+    ("discoverable", False),
+    ("policy_profession", False),
+    ("dismissed", None),
+    ("interested", None),
+)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
