@@ -59,6 +59,10 @@ class EngineConfig:
     today: date | None = None
     # LSA dimension of the text vectors; a smaller vocabulary keeps exact TF-IDF vectors.
     text_dims: int = 64
+    # Texts the LSA is fitted on when there are more: every placement's up to half of them,
+    # people's for the rest, drawn with ``seed``; every text is then projected. Fitting on all
+    # 110,000 texts of 100,000 x 10,000 was half a full rebuild's fit (#14 §4).
+    text_fit_sample: int = 30_000
     # Days between availability and start at which the start-date fit reaches zero.
     start_horizon_days: int = 180
     # Closeness of a pair both sides would do remotely, however far apart (1 is next door):

@@ -42,16 +42,39 @@ def exposure(
     return Exposure(coverage=float(np.mean(counts > 0)), gini=gini(counts), counts=counts)
 
 
-def _choose(
-    rows: NDArray[np.intp], cols: NDArray[np.intp], adjusted: NDArray[np.float64], depth: int
-) -> NDArray[np.intp]:
-    # Positions of each row's `depth` best adjusted scores, ties by column (rows sorted).
-    order = np.lexsort((cols, -adjusted, rows))
+def _candidate_grid(
+    rows: NDArray[np.intp], cols: NDArray[np.intp], scores: NDArray[np.float64]
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """Each person's candidates as one row of a people x candidates grid, in column order:
+    their columns (padding: 0) and scores (padding: -inf)."""
+    order = np.lexsort((cols, rows))
     sorted_rows = rows[order]
     new = np.r_[True, sorted_rows[1:] != sorted_rows[:-1]]
     starts = np.flatnonzero(new)
-    position = np.arange(len(order)) - starts[np.cumsum(new) - 1]
-    return order[position < depth]
+    person = np.cumsum(new) - 1
+    slot = np.arange(len(order)) - starts[person]
+    grid_cols = np.zeros((len(starts), int(slot.max()) + 1), np.intp)
+    grid_scores = np.full(grid_cols.shape, -np.inf, np.float64)
+    grid_cols[person, slot] = cols[order]
+    grid_scores[person, slot] = scores[order]
+    return grid_cols, grid_scores
+
+
+def _choose(
+    grid_cols: NDArray[np.intp],
+    grid_scores: NDArray[np.float64],
+    price: NDArray[np.float64],
+    depth: int,
+) -> NDArray[np.intp]:
+    """The columns of each person's ``depth`` best scores minus price, ties by column.
+
+    A stable sort of each row, whose candidates are in column order, breaks ties by column;
+    padding (-inf) sorts last and is never chosen.
+    """
+    adjusted = grid_scores - price[grid_cols]
+    best = np.argsort(-adjusted, axis=1, kind="stable")[:, :depth]
+    chosen = np.take_along_axis(adjusted, best, axis=1) > -np.inf
+    return np.take_along_axis(grid_cols, best, axis=1)[chosen]
 
 
 def exposure_prices(
@@ -79,9 +102,10 @@ def exposure_prices(
     n_seen = len(np.unique(cols))
     cap = max(1, math.ceil(cap_factor * n_people * depth / n_seen))
     price = np.zeros(int(cols.max()) + 1, np.float64)
-    chosen = _choose(rows, cols, scores, depth)
+    grid_cols, grid_scores = _candidate_grid(rows, cols, np.asarray(scores, np.float64))
+    chosen = _choose(grid_cols, grid_scores, price, depth)
     for _ in range(iterations):
-        counts = np.bincount(cols[chosen], minlength=len(price))
+        counts = np.bincount(chosen, minlength=len(price))
         price = np.maximum(price + step * (counts - cap) / cap, 0.0)
-        chosen = _choose(rows, cols, scores - price[cols], depth)
+        chosen = _choose(grid_cols, grid_scores, price, depth)
     return price

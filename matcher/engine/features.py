@@ -183,6 +183,19 @@ def _vocabulary(*groups: list[frozenset[int]]) -> NDArray[np.int64]:
     return np.array(sorted(set().union(*(s for g in groups for s in g))), np.int64)
 
 
+def _fit_sample(n_texts: int, n_about: int, config: EngineConfig) -> NDArray[np.intp] | slice:
+    """The rows of ``texts + about`` the LSA is fitted on: all, or ``text_fit_sample`` of
+    them, placements' first (up to half), ascending."""
+    size = config.text_fit_sample
+    if n_texts + n_about <= size:
+        return slice(None)
+    rng = np.random.default_rng(config.seed)
+    from_texts = min(n_texts, size // 2)
+    texts = rng.choice(n_texts, from_texts, replace=False)
+    about = n_texts + rng.choice(n_about, min(n_about, size - from_texts), replace=False)
+    return np.sort(np.concatenate([texts, about])).astype(np.intp)
+
+
 def _text_vectors(
     about: list[str],
     texts: list[str],
@@ -206,7 +219,7 @@ def _text_vectors(
         # LSA fitted on both sides, so that words only people use still find their meaning
         # through the words they share with placements.
         svd = TruncatedSVD(config.text_dims, algorithm="randomized", random_state=config.seed)
-        svd.fit(both)
+        svd.fit(both[_fit_sample(len(texts), len(about), config)])
     dims = (both.shape[1] if svd is None else config.text_dims) + n_themes
     model = TextModel(vectorizer, svd, dims, lift)
     vectors = model.vectors(both)
