@@ -19,6 +19,7 @@ AREAS = (
     "matcher.api.candidates",
     "matcher.api.rounds",
     "matcher.api.insights",
+    "matcher.api.practice_notes",
     "matcher.api.round_management",
     "matcher.api.round_places",
 )

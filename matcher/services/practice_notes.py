@@ -33,6 +33,7 @@ from matcher.models import (
     Organisation,
     OrganisationKind,
     Placement,
+    PlacementStatus,
     PracticeNote,
     PracticeNoteStatus,
     Region,
@@ -590,6 +591,27 @@ def published_notes_for_placements(
     for placement_id, note_id, title, organisation_name in rows:
         cited.setdefault(placement_id, []).append(NoteCitation(note_id, title, organisation_name))
     return cited
+
+
+def open_placements_of_notes(session: Session, note_ids: Iterable[int]) -> dict[int, list[int]]:
+    """For each note, the ids of its linked placements that are open now (one query): where
+    someone could work alongside the practice, as the note's page lists them."""
+    wanted = set(note_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(practice_note_placements.c.note_id, Placement.id)
+        .join(Placement, Placement.id == practice_note_placements.c.placement_id)
+        .where(
+            practice_note_placements.c.note_id.in_(wanted),
+            Placement.status == PlacementStatus.OPEN,
+        )
+        .order_by(Placement.id)
+    ).tuples()
+    found: dict[int, list[int]] = {}
+    for note_id, placement_id in rows:
+        found.setdefault(note_id, []).append(placement_id)
+    return found
 
 
 def published_notes_since(

@@ -309,6 +309,7 @@ def test_the_contract_test_sees_every_operation(contract_site: ContractSite):
     assert "PUT /api/v1/me/profile" in labels
     assert "POST /api/v1/me/interests/{interest_id}:withdraw" in labels
     assert "PUT /api/v1/round-places/{round_place_id}/ranking" in labels
+    assert "GET /api/v1/practice-notes" in labels
 
 
 def test_the_matches_it_reads_cite_a_practice_note(contract_site: ContractSite):

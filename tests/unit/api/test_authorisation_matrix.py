@@ -85,6 +85,7 @@ MATRIX: dict[str, tuple[Row, ...]] = {
     "list_regions": (Row(EVERYONE),),
     # Open data, suppressed.
     "get_insights": (Row(EVERYONE),),
+    "list_practice_notes": (Row(EVERYONE),),
     "list_organisations": (Row(EVERYONE),),
     # The caller's own things.
     "get_me": (Row(ANY_TOKEN),),
