@@ -7,7 +7,11 @@ rules live in one place.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, render_template
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Flask, abort, jsonify, render_template
 
 from matcher.api.openapi import openapi_document
 from matcher.api.operations import api, init_operations
@@ -32,9 +36,70 @@ def openapi_json():
     return jsonify(openapi_document())
 
 
+def _slug(tag: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-")
+
+
+def _operations_by_area(document: dict[str, Any]) -> dict[str, list[tuple[str, str, dict]]]:
+    """Each area's (tag's) operations, as (method, path, operation), in the document's order."""
+    areas: dict[str, list[tuple[str, str, dict]]] = {tag["name"]: [] for tag in document["tags"]}
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            for tag in operation["tags"]:
+                areas[tag].append((method, path, operation))
+    return areas
+
+
+def _references(value: Any) -> Iterator[str]:
+    """The names of the schemas ``value`` (part of the document) refers to directly."""
+    if isinstance(value, dict):
+        reference = value.get("$ref")
+        if isinstance(reference, str):
+            yield reference.rsplit("/", 1)[1]
+        for inner in value.values():
+            yield from _references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _references(inner)
+
+
+def _schemas_used(document: dict[str, Any], operations: list[tuple[str, str, dict]]) -> list[str]:
+    """The names of the schemas ``operations`` refer to, and those they refer to in turn."""
+    schemas = document["components"]["schemas"]
+    found: set[str] = set()
+    waiting: list[Any] = [operation for _, _, operation in operations]
+    while waiting:
+        for name in _references(waiting.pop()):
+            if name not in found:
+                found.add(name)
+                waiting.append(schemas[name])
+    return sorted(found)
+
+
 @docs.get("/docs")
 def api_docs():
-    return render_template("pages/api/docs.html", document=openapi_document())
+    """The reference's contents: each area with its operations, each on the area's own page."""
+    document = openapi_document()
+    areas = {
+        tag: (_slug(tag), operations) for tag, operations in _operations_by_area(document).items()
+    }
+    return render_template("pages/api/docs.html", document=document, areas=areas)
+
+
+@docs.get("/docs/<area>")
+def api_docs_area(area: str):
+    """One area's operations in full, and the schemas they use."""
+    document = openapi_document()
+    for tag, operations in _operations_by_area(document).items():
+        if _slug(tag) == area:
+            return render_template(
+                "pages/api/area.html",
+                document=document,
+                tag=tag,
+                operations=operations,
+                schemas=_schemas_used(document, operations),
+            )
+    abort(404)
 
 
 def init_api(app: Flask) -> None:

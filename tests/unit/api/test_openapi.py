@@ -114,10 +114,35 @@ def test_bodies_are_closed_and_strings_and_lists_bounded(document: dict[str, Any
                         assert "maxItems" in option, (path, name)
 
 
-def test_the_docs_page_lists_every_operation(client: FlaskClient, document: dict[str, Any]):
-    html = client.get("/api/docs").get_data(as_text=True)
-    for path, method, operation in _operations(document):
-        assert f'id="op-{operation["operationId"]}"' in html, (method, path)
+def test_the_docs_pages_describe_every_operation_and_every_schema(
+    client: FlaskClient, document: dict[str, Any]
+):
+    """The contents page links each operation to its area's page, which describes it in full
+    along with every schema it uses (query models appear as its parameters instead); a link to
+    a schema never leaves the page."""
+    contents = client.get("/api/docs").get_data(as_text=True)
+    areas = sorted(set(re.findall(r'href="(/api/docs/[a-z-]+)#op-', contents)))
+    assert len(areas) == len(document["tags"])
+    pages = {area: client.get(area).get_data(as_text=True) for area in areas}
+    described: set[str] = set()
+    for area, html in pages.items():
+        for operation_id in re.findall(r'href="' + area + r'#op-(\w+)"', contents):
+            assert f'id="op-{operation_id}"' in html, (area, operation_id)
+            described.add(operation_id)
+        for name in re.findall(r'href="#schema-(\w+)"', html):
+            assert f'id="schema-{name}"' in html, (area, name)
+    assert described == {operation["operationId"] for _, _, operation in _operations(document)}
+    schemas = document["components"]["schemas"]
+    used: set[str] = set()
+    waiting = [ref.rsplit("/", 1)[1] for ref in _refs(document["paths"])]
+    while waiting:
+        name = waiting.pop()
+        if name not in used:
+            used.add(name)
+            waiting += [ref.rsplit("/", 1)[1] for ref in _refs(schemas[name])]
+    on_some_page = set().union(*(re.findall(r'id="schema-(\w+)"', html) for html in pages.values()))
+    assert on_some_page == used
+    assert client.get("/api/docs/no-such-area").status_code == 404
 
 
 RUNTIME_EXPRESSION = re.compile(
