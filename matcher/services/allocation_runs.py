@@ -478,6 +478,24 @@ def summarise(session: Session, round_id: int, *, already_allocated: bool) -> Al
     )
 
 
+def _summary_of(
+    rows: list[tuple[int, int, int | None, int | None, int, str]], round_id: int, offered: int
+) -> AllocationSummary:
+    """What summarise would count in ``rows``, just stored: counted here, not read back."""
+    choice_numbers = [row[3] for row in rows]
+    placed = sum(1 for number in choice_numbers if number is not None)
+    return AllocationSummary(
+        round_id=round_id,
+        participants=len(rows),
+        placed=placed,
+        first_choice=choice_numbers.count(1),
+        top_three=sum(1 for number in choice_numbers if number is not None and number <= 3),
+        unplaced=len(rows) - placed,
+        places_offered=offered,
+        already_allocated=False,
+    )
+
+
 def allocate_round(session: Session, round_id: int, *, by: User | None) -> AllocationSummary:
     """Allocate a round that is allocating and store its results; the caller commits.
 
@@ -497,10 +515,11 @@ def allocate_round(session: Session, round_id: int, *, by: User | None) -> Alloc
         raise InvalidState(f"round {round_id} is {allocation_round.state}, not allocating")
     loaded = _load(session, round_id, london_today())
     instance = _instance(loaded, allocation_round.lottery_seed)
-    _store(session, _result_rows(loaded, instance, round_id))
+    rows = _result_rows(loaded, instance, round_id)
+    _store(session, rows)
     allocation_round.allocated_at = utcnow()
     session.flush()
-    summary = summarise(session, round_id, already_allocated=False)
+    summary = _summary_of(rows, round_id, sum(loaded.capacities))
     audit.record(
         session,
         by.id if by else None,

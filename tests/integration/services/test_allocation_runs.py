@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.models import AllocationResult, AuditEntry, Placement, RoundState
 from matcher.services import InvalidState, NotPermitted
-from matcher.services.allocation_runs import allocate_round
+from matcher.services.allocation_runs import allocate_round, summarise
 from tests.unit.services.allocation_world import (
     UNACCEPTABLE_REASON,
     AllocationWorld,
@@ -74,6 +75,10 @@ def test_each_participant_gets_the_stable_place_and_the_facts_of_why(aw: Allocat
     assert sorted(row.lottery_number for row in stored.values()) == [0, 1, 2, 3]
     assert (summary.participants, summary.placed, summary.first_choice) == (4, 2, 1)
     assert (summary.unplaced, summary.places_offered, summary.already_allocated) == (2, 2, False)
+    # Counted from the rows it stored, as summarise counts them from the table.
+    assert summary == replace(
+        summarise(db.session, aw.round.id, already_allocated=True), already_allocated=False
+    )
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "round.allocated"))
 
 
