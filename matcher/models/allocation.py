@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matcher.models.base import Base, JSONDocument, UTCDateTime, enum_column, utcnow
+from matcher.models.base import Base, JSONText, UTCDateTime, enum_column, utcnow
 from matcher.models.placements import Placement
 
 
@@ -284,7 +284,7 @@ class AllocationResult(Base):
     # The participant's lottery number, which broke ties in organisations' orders: for audit.
     lottery_number: Mapped[int] = mapped_column(BigInteger)
     # {"choices": [{"round_place_id", "verdict", "reason"?}, ...]}: see matcher.allocation_reasons.
-    explanation: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSONText)
     allocated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
