@@ -5,7 +5,8 @@ then times a baseline, the whole rebuild in this process without Celery (``rebui
 load, fit, score, COPY, publish), and for each worker count starts that many
 ``celery -A workers worker --pool=solo`` processes, sends ``matching.rebuild_all`` and times
 it until the run is published: one worker fits the snapshot and shares it, every worker scores
-chunks with it. Prints the seconds side by side, the scaling ratio against one worker, and
+chunks with it. Prints the seconds side by side, the scaling ratio against one worker, the
+CPU time of the worker processes (or this one) and of the database's server backends, and
 the load average with each figure (other work on the machine slows every figure). Everything
 is removed at the end.
 Run: .venv/bin/python -m bench.matching_workers [--large] [--people N] [--placements M]
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import redis
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from config import PROJECT_ROOT
 from matcher import create_app
@@ -112,6 +113,59 @@ def _load() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU seconds of a process on this machine so far; None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent by some processes and by the bench database's server backends.
+
+    Backends are found in pg_stat_activity each time ``sample`` runs and counted up to their
+    last sample, so one that ends between samples (a parallel index builder) is undercounted;
+    the figure is a floor. Without a local server the server's share reads 0.
+    """
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.start: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.sample(first=True)
+
+    def _backends(self) -> list[int]:
+        db.session.rollback()
+        return list(
+            db.session.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            )
+        )
+
+    def sample(self, first: bool = False) -> None:
+        """Read every watched process's CPU time now."""
+        for pid in {*self.pids, *self._backends()}:
+            seconds = _cpu_seconds(pid)
+            if seconds is None:
+                continue
+            if first:
+                self.start[pid] = seconds
+            self.last[pid] = seconds
+
+    def spent(self, include_self: float = 0.0) -> tuple[float, float]:
+        """CPU seconds since the first sample: (the processes', the server's)."""
+        self.sample()
+        mine = sum(self.last[p] - self.start.get(p, 0.0) for p in self.pids if p in self.last)
+        server = sum(
+            seconds - self.start.get(pid, 0.0)
+            for pid, seconds in self.last.items()
+            if pid not in self.pids
+        )
+        return mine + include_self, server
+
+
 def main() -> None:
     """Seed, then time the baseline and a full rebuild with 1, 2 and 4 worker processes."""
     parser = argparse.ArgumentParser()
@@ -163,19 +217,24 @@ def main() -> None:
                 for _ in range(args.repeats):
                     if not args.no_baseline:
                         forget_snapshots()
+                        meter = CpuMeter([])
+                        cpu = time.process_time()
                         started = time.perf_counter()
                         rows = rebuild_sync(db.session, settings).rows
                         seconds = time.perf_counter() - started
-                        _report(figures, "baseline: one process, no Celery", seconds, rows)
+                        spent = meter.spent(time.process_time() - cpu)
+                        _report(figures, "baseline: one process, no Celery", seconds, rows, spent)
                         forget_snapshots()  # its memory is of no use to the workers
                     celery = app.extensions["celery"]
                     for count in args.workers:
                         workers = _start_workers(count, env, directory)
                         try:
-                            seconds, rows = _rebuild(celery)
+                            meter = CpuMeter([worker.pid for worker in workers])
+                            seconds, rows = _rebuild(celery, meter)
+                            spent = meter.spent()
                         finally:
                             _stop(workers)
-                        _report(figures, f"{count} worker process(es)", seconds, rows)
+                        _report(figures, f"{count} worker process(es)", seconds, rows, spent)
                 _summary(figures, BUDGETS.get((people, placements)))
                 db.session.remove()
                 db.engine.dispose()
@@ -184,10 +243,21 @@ def main() -> None:
             _stop([redis_process])
 
 
-def _report(figures: dict[str, list[float]], label: str, seconds: float, rows: int) -> None:
-    """Record and print one figure, with the load average it was measured under."""
+def _report(
+    figures: dict[str, list[float]],
+    label: str,
+    seconds: float,
+    rows: int,
+    cpu: tuple[float, float],
+) -> None:
+    """Record and print one figure, with its CPU time and the load average it was measured
+    under: on a busy machine the wall time follows the load, the CPU time much less."""
     figures.setdefault(label, []).append(seconds)
-    print(f"{label:<34} {seconds:7.1f} s  ({rows:,} rows; load average {_load()})", flush=True)
+    print(
+        f"{label:<34} {seconds:7.1f} s  cpu: processes {cpu[0]:5.1f} + server {cpu[1]:5.1f} s  "
+        f"({rows:,} rows; load average {_load()})",
+        flush=True,
+    )
 
 
 def _summary(figures: dict[str, list[float]], budget: float | None) -> None:
@@ -205,7 +275,7 @@ def _summary(figures: dict[str, list[float]], budget: float | None) -> None:
         print(f"budget with 2 worker processes: under {budget:.0f} s: {verdict} ({two:.1f} s)")
 
 
-def _rebuild(celery) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+def _rebuild(celery, meter: CpuMeter) -> tuple[float, int]:  # type: ignore[no-untyped-def]
     """Send rebuild-all and wait until its run is published: seconds and rows."""
     db.session.rollback()
     before = db.session.scalar(select(db.func.max(MatchRun.id))) or 0
@@ -221,6 +291,7 @@ def _rebuild(celery) -> tuple[float, int]:  # type: ignore[no-untyped-def]
             raise RuntimeError(f"match run {run.id} failed")
         if time.monotonic() > deadline:
             raise RuntimeError("the rebuild did not finish in time")
+        meter.sample()
         time.sleep(0.2)
 
 
