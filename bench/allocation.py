@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -283,20 +283,37 @@ def seed_round(session: Session, instance: Instance, today: date) -> int:
     return round_id
 
 
+@dataclass
+class Spent:
+    """One step's seconds: wall, this process's CPU, and its PostgreSQL backend's CPU."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+    server: float = 0.0
+
+
 @contextmanager
-def phase_times(module: Any, names: tuple[str, ...]) -> Iterator[dict[str, float]]:
-    """Seconds spent in each of ``module``'s functions ``names`` (the ones it has) while inside."""
-    spent: dict[str, float] = {}
+def phase_times(
+    module: Any, names: tuple[str, ...], backend_pid: int | None = None
+) -> Iterator[dict[str, Spent]]:
+    """Seconds spent in each of ``module``'s functions ``names`` (the ones it has) while inside:
+    wall, CPU, and the CPU of PostgreSQL backend ``backend_pid`` where it can be read."""
+    spent: dict[str, Spent] = {}
     originals = {name: getattr(module, name) for name in names if hasattr(module, name)}
 
     def timing(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(function)
         def timed_call(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start, cpu, server = time.perf_counter(), time.process_time(), server_cpu(backend_pid)
             try:
                 return function(*args, **kwargs)
             finally:
-                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+                step = spent.setdefault(name, Spent())
+                step.wall += time.perf_counter() - start
+                step.cpu += time.process_time() - cpu
+                server_end = server_cpu(backend_pid)
+                if server is not None and server_end is not None:
+                    step.server += server_end - server
 
         return timed_call
 
@@ -324,7 +341,8 @@ def server_cpu(backend_pid: int | None) -> float | None:
 
 
 # The service's steps, timed from outside; a name it no longer has is skipped. Steps may nest
-# (allocate is called inside _result_rows), so they need not add up to the total.
+# (allocate is called inside _result_rows), so they need not add up to the total. Each prints
+# as wall/CPU/PostgreSQL CPU seconds.
 SERVICE_STEPS = ("_load", "_instance", "allocate", "_result_rows", "_store", "summarise")
 
 
@@ -375,7 +393,7 @@ def end_to_end(instance: Instance, runs: int) -> None:
                 session.commit()
                 backend = session.scalar(select(func.pg_backend_pid()))
                 server_start, client_start = server_cpu(backend), time.process_time()
-                with phase_times(allocation_runs, SERVICE_STEPS) as spent:
+                with phase_times(allocation_runs, SERVICE_STEPS, backend) as spent:
                     start = time.perf_counter()
                     summary = allocation_runs.allocate_round(session, round_id, by=None)
                     session.commit()
@@ -388,11 +406,13 @@ def end_to_end(instance: Instance, runs: int) -> None:
                     else "unknown"
                 )
                 steps = ", ".join(
-                    f"{name} {spent[name]:.2f}" for name in SERVICE_STEPS if name in spent
+                    f"{name} {spent[name].wall:.2f}/{spent[name].cpu:.2f}/{spent[name].server:.2f}"
+                    for name in SERVICE_STEPS
+                    if name in spent
                 )
                 print(
                     f"  allocate_round + commit  {totals[-1]:9.3f} s   (CPU: bench {client:.2f} s, "
-                    f"PostgreSQL {server} s; {load_average()}; steps {steps})"
+                    f"PostgreSQL {server} s; {load_average()}; steps wall/CPU/PostgreSQL {steps})"
                 )
             print(
                 f"  end to end               {min(totals):9.3f} s best of {runs} "
