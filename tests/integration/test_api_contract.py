@@ -1,7 +1,7 @@
 """The API keeps its OpenAPI contract, over real HTTP, on PostgreSQL, for every kind of caller.
 
 schemathesis reads the document the running app serves and, for every operation in it (less
-the round operations whose role check refuses the caller outright, ``REFUSED_BY_ROLE``), sends
+those whose role check refuses the caller outright, ``refused_by_role``), sends
 the document's examples, boundary and missing-value cases (coverage) and generated requests
 (fuzzing), valid and deliberately invalid. Every response must be no server error, have a
 documented status, content type, headers and body, and invalid requests must be refused.
@@ -32,9 +32,10 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import text
 
 from matcher import create_app
+from matcher.api.operations import OPERATIONS
 from matcher.extensions import db
 from matcher.http.ratelimit import API_PER_TOKEN
-from matcher.models import InterestStatus, RoundState
+from matcher.models import InterestStatus, Role, RoundState
 from matcher.services import practice_notes, round_participants, round_places, rounds, schemes
 from matcher.services.allocation_runs import allocate_round
 from matcher.services.practice_notes import NoteData
@@ -69,14 +70,21 @@ CONFIG = {
         "stateful": {"enabled": False},
     },
 }
-CALLERS = ("civil_servant", "organisation_admin", "platform_administrator")
-# The tags of operations whose role check refuses a caller before anything else runs: the same
-# 403 every time, which the authorisation matrix checks, so the caller's requests go elsewhere.
-REFUSED_BY_ROLE = {
-    "civil_servant": ["Places in rounds"],
-    "organisation_admin": ["Running rounds"],
-    "platform_administrator": ["Places in rounds"],
+# Each kind of caller and the role its token's owner has.
+CALLERS = {
+    "civil_servant": Role.CIVIL_SERVANT,
+    "organisation_admin": Role.ORGANISATION_MEMBER,
+    "platform_administrator": Role.ADMINISTRATOR,
 }
+
+
+def refused_by_role(role: Role) -> list[str]:
+    """The operations whose role check refuses ``role`` before anything else runs: the same
+    403 every time, which the authorisation matrix checks, so the caller's requests go
+    elsewhere."""
+    return [spec.operation_id for spec in OPERATIONS if spec.roles and role not in spec.roles]
+
+
 # The stateful phase follows the document's links (create a placement, then publish, close,
 # reopen it with the ETag it got...): fixed seeds, and scenarios few and short enough to run
 # in well under a minute on two cores. The engine ends a seed's run early when a replay
@@ -286,7 +294,10 @@ def contract_schema(request: pytest.FixtureRequest, contract_site: ContractSite)
             "headers": {"Authorization": f"Bearer {contract_site.tokens[request.param]}"},
             "operations": [
                 *_round_parameters(contract_site),
-                {"include-tag": REFUSED_BY_ROLE[request.param], "enabled": False},
+                {
+                    "include-operation-id": refused_by_role(CALLERS[request.param]),
+                    "enabled": False,
+                },
             ],
         }
     )
