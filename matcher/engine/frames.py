@@ -92,14 +92,16 @@ class PeopleFrame:
     def from_records(cls, records: Iterable[Mapping[str, Any] | Any]) -> PeopleFrame:
         """Build from mappings or objects with the profile's field names."""
         rows = list(records)
-        return cls.from_columns(
-            {name: [_get(r, name, default) for r in rows] for name, default in PEOPLE_FIELDS}
-        )
+        columns = {name: [_get(r, name, default) for r in rows] for name, default in PEOPLE_FIELDS}
+        for name in ("available_from", "available_until"):
+            columns[name] = [None if v is None else day_number(v, 0) for v in columns[name]]
+        return cls.from_columns(columns)
 
     @classmethod
     def from_columns(cls, columns: Mapping[str, Sequence[Any]]) -> PeopleFrame:
-        """Build from one sequence per field of ``PEOPLE_FIELDS``, row i of each the same person;
-        a bulk load need not make a record per person."""
+        """Build from one sequence per field of ``PEOPLE_FIELDS``, row i of each the same person,
+        dates as day numbers (``day_number``; None: open); a bulk load need not make a record
+        per person or a date object per date."""
 
         def flags(name: str) -> NDArray[np.bool_]:
             return np.array([bool(v) for v in columns[name]], bool).reshape(-1)
@@ -118,10 +120,10 @@ class PeopleFrame:
             ).reshape(-1),
             remote_ok=flags("remote_ok"),
             available_from=np.array(
-                [day_number(v, OPEN_START) for v in columns["available_from"]], np.int64
+                [OPEN_START if v is None else v for v in columns["available_from"]], np.int64
             ).reshape(-1),
             available_until=np.array(
-                [day_number(v, OPEN_END) for v in columns["available_until"]], np.int64
+                [OPEN_END if v is None else v for v in columns["available_until"]], np.int64
             ).reshape(-1),
             wanted_kinds=np.array(
                 [sum(KIND_BIT[str(k)] for k in set(v or ())) for v in columns["wanted_kinds"]],
