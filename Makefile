@@ -15,10 +15,11 @@ test: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n auto --dist worksteal
 
-# Full-page PNGs of every page for every role, at 1024 and 390 px wide, in test-artifacts/screenshots/.
+# Full-page PNGs in test-artifacts/screenshots/: every page for every role at 1024 and 390 px
+# wide, each step of the journeys, and every email. `make test` keeps only a failing test's.
 screenshots: install
-	rm -f test-artifacts/screenshots/every-page-*.png
-	MATCHER_SCREENSHOTS=1 $(VENV)/bin/pytest -p no:cacheprovider tests/browser/test_every_page_is_accessible.py
+	rm -rf test-artifacts/screenshots
+	MATCHER_SCREENSHOTS=1 $(VENV)/bin/pytest -p no:cacheprovider -n auto tests/browser
 
 install: $(VENV)/.synced
 

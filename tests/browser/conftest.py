@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,15 +53,51 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+# Photographs cost every run time (a full page takes a few tenths of a second): they are taken
+# for `make screenshots`, which sets this, and of the page a test failed on.
+SCREENSHOTS = bool(os.environ.get("MATCHER_SCREENSHOTS"))
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[pytest.TestReport]:
+    """Remember on the test whether its call failed, for the ``page`` fixture's screenshot."""
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+def keep_screenshot(page: Page, name: str, *, failed: bool = False) -> None:
+    """Keep a full-page PNG of ``page`` as ``name``, when screenshots are asked for or a test
+    failed on it."""
+    if SCREENSHOTS or failed:
+        path = ARTIFACTS / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+
+
+def page_checker(story: str) -> Callable[[Page, str, str], None]:
+    """``checked(page, title, shot)`` for one story's pages: wait for the page, check its
+    title and accessibility, and keep its screenshot as ``<story>-<shot>.png``."""
+
+    def checked(page: Page, title: str, shot: str) -> None:
+        page.wait_for_load_state()
+        assert page.title().startswith(title), page.title()
+        assert_accessible(page)
+        keep_screenshot(page, f"{story}-{shot}")
+
+    return checked
+
+
 @pytest.fixture
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A fresh browser context and page; a full-page screenshot is kept as an artefact."""
+    """A fresh browser context and page, photographed at the end if the test failed."""
     context = browser.new_context(viewport={"width": 1024, "height": 768})
     tab = context.new_page()
     yield tab
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
-    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    keep_screenshot(tab, name, failed=request.node.stash.get(FAILED, True))
     context.close()
 
 

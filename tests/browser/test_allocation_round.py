@@ -17,7 +17,7 @@ from sqlalchemy import update
 from matcher.extensions import db
 from matcher.models import Scheme, SchemeManager, User
 from matcher.security.passwords import hash_password
-from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, page_checker
 from tests.unit.services.world import build_world, civil_servant, open_placement
 from tests.web import PASSWORD, deliver_outbox, delivered, link_in, reference_database, web_app
 
@@ -78,13 +78,7 @@ def allocation(tmp_path: Path, sqlite_template: Path) -> Iterator[Round]:
         db.engine.dispose()
 
 
-def checked(page: Page, title: str, shot: str) -> None:
-    """Check the page's title and accessibility, and keep a screenshot."""
-    page.wait_for_load_state()
-    assert page.title().startswith(title), page.title()
-    assert_accessible(page)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"allocation-{shot}.png"), full_page=True)
+checked = page_checker("allocation")
 
 
 def signed_in(browser: Browser, base: str, email: str) -> Page:

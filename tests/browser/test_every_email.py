@@ -54,13 +54,12 @@ from matcher.services import (
 from matcher.services.allocation_runs import allocate_round
 from matcher.services.rounds import RoundSettings
 from tests import builders
-from tests.browser.conftest import ARTIFACTS, LiveServer
+from tests.browser.conftest import LiveServer, keep_screenshot
 from tests.unit.services.world import World, build_world, interest_in, open_placement
 from tests.waiting import unused_port
 from tests.web import PASSWORD, deliver_outbox, reference_database, web_app
 
 MARKUP_AS_TEXT = ("<a ", "</", "&lt;", "&gt;")
-SCREENSHOTS = ARTIFACTS / "emails"
 WIDTHS = {"desktop": 1024, "phone": 390}
 
 
@@ -332,15 +331,13 @@ def _check(browser: Browser, base_url: str, sent: Sent, number: int) -> None:
         assert markup not in text, f"{label}: {markup!r} in the plain-text part"
     reader = browser.new_context()
     page = reader.new_page()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width_name, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 800})
         page.set_content(html)
         shown = page.evaluate("document.body.innerText")
         for markup in MARKUP_AS_TEXT:
             assert markup not in shown, f"{label}: {markup!r} shown as text"
-        shot = SCREENSHOTS / f"{number:02d}-{sent.template}-{width_name}.png"
-        page.screenshot(path=str(shot), full_page=True)
+        keep_screenshot(page, f"emails/{number:02d}-{sent.template}-{width_name}")
     links = _links(page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"), text)
     reader.close()
     assert links, f"{label} has no link"
@@ -366,8 +363,7 @@ def _check(browser: Browser, base_url: str, sent: Sent, number: int) -> None:
         if re.fullmatch(r"/digest/\d+", urlsplit(tab.url).path):
             for width_name, width in WIDTHS.items():
                 tab.set_viewport_size({"width": width, "height": 800})
-                shot = SCREENSHOTS / f"{number:02d}-digest-on-the-web-{width_name}.png"
-                tab.screenshot(path=str(shot), full_page=True)
+                keep_screenshot(tab, f"emails/{number:02d}-digest-on-the-web-{width_name}")
     visitor.close()
 
 

@@ -72,7 +72,7 @@ from matcher.stored_matches.snapshot import forget_snapshots
 from matcher.web.guides import GUIDES
 from matcher.web.views.profile import STEPS
 from tests import builders
-from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, keep_screenshot
 from tests.unit.services.world import (
     World,
     build_world,
@@ -458,18 +458,13 @@ class Visitor:
         assert status == expected, f"{where}: answered {status}"
         endpoint = self.adapter.match(path.split("?")[0], method="GET")[0]
         self.log.setdefault(endpoint, set()).add(self.role)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:60]
         name = f"every-page-{self.role}-{endpoint}-{slug}{label}"
-        screenshots = bool(os.environ.get("MATCHER_SCREENSHOTS"))
-        # Photographing every page slows the walk down: photographs are for `make screenshots`,
-        # and of a page that fails.
-        if screenshots:
-            self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        keep_screenshot(self.tab, name)
         try:
             assert_accessible(self.tab)
         except AssertionError as failure:
-            self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            keep_screenshot(self.tab, name, failed=True)
             raise AssertionError(f"{where}: {failure}") from None
         found = self.tab.evaluate(READING_PROBLEMS)
         if not self.tab.locator(FEED_LINK).count():
@@ -485,8 +480,7 @@ class Visitor:
         too_wide = self.tab.evaluate(TOO_WIDE)
         if too_wide:
             found.append(f"scrolls sideways on a phone: {too_wide}")
-        if screenshots or found:
-            self.tab.screenshot(path=str(ARTIFACTS / f"{name}-390px.png"), full_page=True)
+        keep_screenshot(self.tab, f"{name}-390px", failed=bool(found))
         self.tab.set_viewport_size(DESKTOP)
         self.problems.extend(f"{where}: {problem}" for problem in found)
         self.log.setdefault("__pages__", set()).add(where)
@@ -540,7 +534,9 @@ def _signed_out(visitor: Visitor, site: Site) -> None:
     visitor.visit("/reset-password/not-a-real-link", 400)
     visitor.visit("/account/deleted")
     visitor.visit("/api/docs")
-    visitor.visit("/api/docs/placements")
+    # One area's page: every area shares its template, and this one has parameters, bodies
+    # and schemas in few enough operations for axe to read it in a few seconds.
+    visitor.visit("/api/docs/allocation-rounds")
     visitor.visit("/placements")
     visitor.visit("/placements?text=Leeds&remote=yes")
     visitor.visit(f"/placements/{site.ids['open']}")

@@ -27,7 +27,7 @@ from matcher.security.passwords import hash_password
 from matcher.services.profiles import ProfileAnswers, save_profile
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
-from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, page_checker
 from tests.unit.services.world import build_world, open_placement
 from tests.web import PASSWORD, reference_database, web_app
 
@@ -93,13 +93,7 @@ def journey(tmp_path: Path, sqlite_template: Path) -> Iterator[Journey]:
         db.engine.dispose()
 
 
-def checked(page: Page, title: str, shot: str) -> None:
-    """Check the title and accessibility of the page, and keep a screenshot."""
-    page.wait_for_load_state()
-    assert page.title().startswith(title), page.title()
-    assert_accessible(page)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"interest-{shot}.png"), full_page=True)
+checked = page_checker("interest")
 
 
 def sign_in(page: Page, base: str, email: str) -> None:

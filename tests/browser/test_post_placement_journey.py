@@ -13,7 +13,7 @@ from matcher.clock import london_today
 from matcher.extensions import db
 from matcher.models import MembershipRole, Role
 from tests import builders
-from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, page_checker
 from tests.web import PASSWORD, confirmed_user, reference_database, web_app
 
 EMAIL = "officer@leeds.example.gov.uk"
@@ -37,13 +37,7 @@ def site_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
         db.engine.dispose()
 
 
-def checked(page: Page, title: str, shot: str) -> None:
-    """Check the page's title and accessibility, and keep a screenshot."""
-    page.wait_for_load_state()
-    assert page.title().startswith(title), page.title()
-    assert_accessible(page)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"placement-{shot}.png"), full_page=True)
+checked = page_checker("placement")
 
 
 def fill_date(page: Page, name: str, day: object) -> None:

@@ -26,7 +26,7 @@ from matcher.models import (
 )
 from matcher.services import placements, reflections
 from tests import builders
-from tests.browser.conftest import ARTIFACTS, assert_accessible
+from tests.browser.conftest import page_checker
 from tests.live import LiveServer
 from tests.unit.services.world import World, interest_in, valid_data
 from tests.unit.web.matches_world import stored_match
@@ -242,10 +242,4 @@ def sign_in(tab: Page, url: str, email: str) -> None:
         tab.click("main form button[type='submit']")
 
 
-def checked(tab: Page, title: str, shot: str) -> None:
-    """Check the page's title and accessibility, and keep a full-page screenshot."""
-    tab.wait_for_load_state()
-    assert tab.title().startswith(title), tab.title()
-    assert_accessible(tab)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(ARTIFACTS / f"practice-story-{shot}.png"), full_page=True)
+checked = page_checker("practice-story")

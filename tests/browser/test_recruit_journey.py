@@ -15,7 +15,7 @@ from matcher.events import PERSON_CHANGED
 from matcher.extensions import db
 from matcher.models import OutboxEvent, Skill, Theme
 from matcher.stored_matches.snapshot import forget_snapshots
-from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, page_checker
 from tests.unit.services.world import build_world, open_placement
 from tests.web import delivered, link_in, reference_database, web_app
 
@@ -106,13 +106,7 @@ def type_into(page: Page, selector: str, text: str) -> None:
     page.keyboard.type(text)
 
 
-def checked_page(page: Page, title: str, shot: str) -> None:
-    """Wait for the page, check its title, accessibility, and keep a screenshot."""
-    page.wait_for_load_state()
-    assert page.title().startswith(title), page.title()
-    assert_accessible(page)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"recruit-{shot}.png"), full_page=True)
+checked_page = page_checker("recruit")
 
 
 def continue_(page: Page) -> None:

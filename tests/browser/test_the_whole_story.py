@@ -23,7 +23,7 @@ from matcher.digests.periods import period_for
 from matcher.extensions import db
 from matcher.models import DigestKind, utcnow
 from matcher.stored_matches.snapshot import forget_snapshots
-from tests.browser.conftest import ARTIFACTS, LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, keep_screenshot
 from tests.browser.test_recruit_journey import run_outbox
 from tests.web import delivered, link_in, reference_database, web_app
 
@@ -65,16 +65,13 @@ class Story:
         assert page.title().startswith(title), page.title()
         assert_accessible(page)
         self.shots += 1
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"story-{self.shots:02d}-{name}.png"), full_page=True)
+        keep_screenshot(page, f"story-{self.shots:02d}-{name}")
         return page.inner_text("main")
 
     def on_a_phone(self, page: Page, name: str) -> None:
         """Keep a screenshot of the page at a phone's width (390 px), then go back to desktop."""
         page.set_viewport_size({"width": 390, "height": 844})
-        page.screenshot(
-            path=str(ARTIFACTS / f"story-{self.shots:02d}-{name}-390.png"), full_page=True
-        )
+        keep_screenshot(page, f"story-{self.shots:02d}-{name}-390")
         page.set_viewport_size({"width": 1024, "height": 768})
 
     def read_email(self, page: Page, message: EmailMessage, name: str) -> str:
@@ -84,7 +81,7 @@ class Story:
         text = tab.inner_text("body")
         assert not re.search(r"<a |</|&lt;|&gt;", text), text
         self.shots += 1
-        tab.screenshot(path=str(ARTIFACTS / f"story-{self.shots:02d}-{name}.png"), full_page=True)
+        keep_screenshot(tab, f"story-{self.shots:02d}-{name}")
         tab.close()
         return text
 
