@@ -54,6 +54,7 @@ from matcher.services.placements import (
     PlacementData,
     PlacementSearch,
 )
+from matcher.services.text import SEARCH_TEXT_MAX
 from matcher.services.validation import ValidationFailed
 
 TAG = "Placements"
@@ -65,7 +66,6 @@ GRADE_CODE_MAX = 8
 # ONS region codes, like E12000003.
 REGION_CODE_MAX = 9
 THEME_SLUG_MAX = 80
-SEARCH_TEXT_MAX = 200
 # An encoded (published_at, id) pair is about 60 characters; anything far longer is not ours.
 CURSOR_MAX = 200
 # The alphabet of the URL-safe base64 the service encodes cursors in, without padding.

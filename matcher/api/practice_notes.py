@@ -16,11 +16,10 @@ from matcher.extensions import db
 from matcher.models import OrganisationKind
 from matcher.services import practice_notes as service
 from matcher.services.practice_notes import NoteSearch
+from matcher.services.text import SEARCH_TEXT_MAX
 
 TAG = "Practice notes"
 PER_PAGE_DEFAULT = 20
-# What the library's search box keeps of its words.
-TEXT_MAX_LENGTH = 200
 # The lengths of a theme's slug and of an ONS region code, as the tables hold them.
 THEME_MAX_LENGTH = 80
 REGION_CODE_MAX_LENGTH = 9
@@ -30,7 +29,7 @@ LICENCE = "Open Government Licence v3.0"
 class PracticeNotesQuery(Input):
     text: str | None = Field(
         default=None,
-        max_length=TEXT_MAX_LENGTH,
+        max_length=SEARCH_TEXT_MAX,
         description="Words, each found in the title, the problem, what changed, the evidence "
         "or the organisation's name",
     )

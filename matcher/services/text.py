@@ -13,6 +13,9 @@ import unicodedata
 from matcher.services.messages import message
 from matcher.services.validation import ValidationFailed
 
+# How much of a search box's words a search reads: the pages keep this much of what was typed,
+# and the API refuses more.
+SEARCH_TEXT_MAX = 200
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _LINE_CONTROLS = frozenset("\n\t")
 

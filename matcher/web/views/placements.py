@@ -36,6 +36,7 @@ from matcher.services.concurrency import StaleObject
 from matcher.services.errors import InvalidState, ServiceError
 from matcher.services.memberships import organisations_of
 from matcher.services.placements import PlacementData, PlacementSearch
+from matcher.services.text import SEARCH_TEXT_MAX
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import get_current_user, signed_in_user
 from matcher.web.forms import options
@@ -422,7 +423,7 @@ def search():
         kind=_known(form.kind.data, {kind.value for kind in KIND_NAMES}),
         region_code=_known(form.region.data, {code for code, _ in regions}),
         remote=True if form.remote.data == "yes" else None,
-        text=(form.text.data or "")[:200] or None,
+        text=(form.text.data or "")[:SEARCH_TEXT_MAX] or None,
     )
     number = page_number()
     page = service.search_open_placements(

@@ -27,6 +27,7 @@ from matcher.services.access import load_note_for_member
 from matcher.services.concurrency import StaleObject
 from matcher.services.errors import InvalidState, ServiceError
 from matcher.services.practice_notes import NoteSearch
+from matcher.services.text import SEARCH_TEXT_MAX
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import get_current_user, roles_required, signed_in_user
 from matcher.web.forms import options
@@ -317,7 +318,7 @@ def library():
         organisation_kind=_known(
             form.organisation_kind.data, {kind.value for kind in ORGANISATION_KIND_NAMES}
         ),
-        text=(form.text.data or "")[:200] or None,
+        text=(form.text.data or "")[:SEARCH_TEXT_MAX] or None,
     )
     number = page_number()
     page = service.search_published(
