@@ -79,6 +79,7 @@ from tests.unit.services.world import (
     draft,
     interest_in,
     open_placement,
+    published_note,
     verified_organisation,
 )
 from tests.web import PASSWORD, confirmed_user, reference_database, web_app
@@ -290,18 +291,13 @@ def _build(app: Flask) -> tuple[dict[str, str], dict[str, int], dict[str, str], 
 def _practice_notes(world: World, placement_id: int) -> tuple[int, int]:
     """A published practice note linked to the open placement, a draft one, and the person
     following the note's theme. No evidence link: the walk refuses links that leave it."""
-    data = practice_notes.NoteData(
+    note = published_note(
+        db.session,
+        world,
         title="Leeds neighbourhood care teams",
-        problem="People waited days to leave hospital.",
-        what_changed="Nurses and social workers share one assessment.",
-        evidence="Delayed discharges fell.",
-        theme_ids=tuple(world.theme_ids[:1]),
-        region_code="E12000003",
-        contact_user_id=world.member_a.id,
+        evidence_links=(),
         placement_ids=(placement_id,),
     )
-    note = practice_notes.create_draft(db.session, world.member_a.id, world.org_a.id, data)
-    practice_notes.publish(db.session, world.member_a.id, note.id)
     draft_note = practice_notes.create_draft(
         db.session, world.member_a.id, world.org_a.id, practice_notes.NoteData(title="Draft note")
     )

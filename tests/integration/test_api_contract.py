@@ -36,15 +36,21 @@ from matcher.api.operations import OPERATIONS
 from matcher.extensions import db
 from matcher.http.ratelimit import API_PER_TOKEN
 from matcher.models import InterestStatus, Role, RoundState
-from matcher.services import practice_notes, round_participants, round_places, rounds, schemes
+from matcher.services import round_participants, round_places, rounds, schemes
 from matcher.services.allocation_runs import allocate_round
-from matcher.services.practice_notes import NoteData
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
 from tests.api import complete_profile, token_for
 from tests.conftest import make_settings
 from tests.live import LiveServer
-from tests.unit.services.world import World, build_world, draft, interest_in, open_placement
+from tests.unit.services.world import (
+    World,
+    build_world,
+    draft,
+    interest_in,
+    open_placement,
+    published_note,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -134,7 +140,7 @@ def _world(app: Flask) -> tuple[dict[str, str], int, Rounds]:
     db.session.commit()
     for status, placement in zip(InterestStatus, placements, strict=True):
         interest_in(db.session, world, placement, status)
-    _published_note(world, [placement.id for placement in placements])
+    published_note(db.session, world, placement_ids=tuple(p.id for p in placements))
     db.session.commit()
     forget_snapshots()
     rebuild_sync(db.session, app.config["MATCHER_SETTINGS"])
@@ -146,26 +152,6 @@ def _world(app: Flask) -> tuple[dict[str, str], int, Rounds]:
         "platform_administrator": token_for(db.session, world.platform_admin),
     }
     return tokens, world.org_a.id, others
-
-
-def _published_note(world: World, placement_ids: list[int]) -> None:
-    """Organisation A's published practice note, linked to ``placement_ids``."""
-    note = practice_notes.create_draft(
-        db.session,
-        world.member_a.id,
-        world.org_a.id,
-        NoteData(
-            title="Mobile library hubs",
-            problem="Villages lost their banks.",
-            what_changed="Library vans carry advice desks.",
-            evidence="Visits doubled.",
-            theme_ids=tuple(world.theme_ids[:1]),
-            region_code="E12000002",
-            contact_user_id=world.member_a.id,
-            placement_ids=tuple(placement_ids),
-        ),
-    )
-    practice_notes.publish(db.session, world.member_a.id, note.id)
 
 
 def _round_collecting_choices(app: Flask, world: World, placement_id: int) -> int:

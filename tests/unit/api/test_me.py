@@ -16,7 +16,7 @@ from matcher.services.practice_notes import NoteData
 from matcher.services.profiles import answers_from_profile
 from tests.api import bearer, complete_profile, profile_body
 from tests.unit.api.conftest import Callers
-from tests.unit.services.world import draft, interest_in, open_placement
+from tests.unit.services.world import draft, interest_in, open_placement, published_note
 from tests.unit.web.matches_world import stored_match, stored_reasons
 
 ME = "/api/v1/me"
@@ -211,22 +211,7 @@ def test_a_match_cites_the_published_practice_notes_linked_to_its_placement(
     db.session.commit()
     stored_match(world, world.person, linked, rank=1)
     stored_match(world, world.person, plain, rank=2)
-    note = practice_notes.create_draft(
-        db.session,
-        world.member_a.id,
-        world.org_a.id,
-        NoteData(
-            title="Mobile library hubs",
-            problem="Villages lost their banks.",
-            what_changed="Library vans carry advice desks.",
-            evidence="Visits doubled.",
-            theme_ids=tuple(world.theme_ids[:1]),
-            region_code="E12000002",
-            contact_user_id=world.member_a.id,
-            placement_ids=(linked.id,),
-        ),
-    )
-    practice_notes.publish(db.session, world.member_a.id, note.id)
+    note = published_note(db.session, world, placement_ids=(linked.id,))
     practice_notes.create_draft(
         db.session,
         world.member_a.id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -11,29 +10,18 @@ from matcher.extensions import db
 from matcher.models import OrganisationKind, PlacementStatus, Theme
 from matcher.services import placements as placement_service
 from matcher.services import practice_notes as service
-from matcher.services.practice_notes import NoteData
 from tests.unit.api.conftest import Callers
-from tests.unit.services.world import World, open_placement
+from tests.unit.services.world import World, note_data, open_placement, published_note
 
 NOTES = "/api/v1/practice-notes"
 
 
 def _note(world: World, title: str, *, publish: bool = True, **changes: Any) -> int:
-    data = NoteData(
-        title=title,
-        problem="Villages lost their banks.",
-        what_changed="Library vans carry advice desks.",
-        evidence="Visits doubled.",
-        evidence_links=(("https://www.example.gov.uk/evaluation", "Evaluation report"),),
-        theme_ids=tuple(world.theme_ids[:1]),
-        region_code="E12000002",
-        contact_user_id=world.member_a.id,
-    )
-    note = service.create_draft(
-        db.session, world.member_a.id, world.org_a.id, replace(data, **changes)
-    )
     if publish:
-        service.publish(db.session, world.member_a.id, note.id)
+        return published_note(db.session, world, title=title, **changes).id
+    note = service.create_draft(
+        db.session, world.member_a.id, world.org_a.id, note_data(world, title=title, **changes)
+    )
     db.session.commit()
     return note.id
 
@@ -64,7 +52,7 @@ def test_published_notes_are_listed_newest_first_with_their_open_placements(
         "kind": world.org_a.kind.value,
     }
     assert note["evidence_links"] == [
-        {"url": "https://www.example.gov.uk/evaluation", "label": "Evaluation report"}
+        {"url": "https://www.example.gov.uk/hubs-evaluation", "label": "Evaluation report"}
     ]
     assert note["themes"] == [{"id": theme.id, "slug": theme.slug, "name": theme.name}]
     assert note["open_placement_ids"] == [linked.id]

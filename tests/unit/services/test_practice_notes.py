@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +13,6 @@ from matcher.extensions import db
 from matcher.models import (
     AuditEntry,
     OrganisationKind,
-    PracticeNote,
     PracticeNoteStatus,
     Theme,
     VerificationStatus,
@@ -24,29 +22,7 @@ from matcher.services import practice_notes as service
 from matcher.services.concurrency import StaleObject
 from matcher.services.practice_notes import NoteData, NoteSearch
 from matcher.services.validation import ValidationFailed
-from tests.unit.services.world import World, open_placement
-
-
-def note_data(world: World, **changes: Any) -> NoteData:
-    """Note input that passes every rule for publishing."""
-    data = NoteData(
-        title="Mobile library hubs",
-        problem="Villages lost their banks, post offices and bus routes.",
-        what_changed="Library vans now carry council, benefits and NHS advice desks.",
-        evidence="Visits doubled in a year; 1,200 benefit claims started on board.",
-        evidence_links=(("https://www.example.gov.uk/hubs-evaluation", "Evaluation report"),),
-        theme_ids=tuple(world.theme_ids[:1]),
-        region_code="E12000002",
-        contact_user_id=world.member_a.id,
-    )
-    return replace(data, **changes)
-
-
-def published(world: World, **changes: Any) -> PracticeNote:
-    note = service.create_draft(
-        db.session, world.member_a.id, world.org_a.id, note_data(world, **changes)
-    )
-    return service.publish(db.session, world.member_a.id, note.id)
+from tests.unit.services.world import World, note_data, open_placement, published_note
 
 
 def actions() -> list[str]:
@@ -128,9 +104,9 @@ def test_only_the_organisations_own_placements_can_be_linked(world: World):
     own = open_placement(db.session, world)
     other = open_placement(db.session, world, member=world.admin_b)
     with pytest.raises(ValidationFailed) as failed:
-        published(world, placement_ids=(own.id, other.id))
+        published_note(db.session, world, placement_ids=(own.id, other.id))
     assert failed.value.errors == {"placement_ids": "Select placements your organisation offers"}
-    note = published(world, placement_ids=(own.id,))
+    note = published_note(db.session, world, placement_ids=(own.id,))
     assert [placement.id for placement in note.placements] == [own.id]
     cited = service.published_notes_for_placements(db.session, [own.id, other.id])
     assert cited == {
@@ -157,7 +133,7 @@ def test_another_organisation_cannot_see_a_draft_nor_change_a_published_note(wor
 
 
 def test_an_edit_against_an_old_version_is_refused(world: World):
-    note = published(world)
+    note = published_note(db.session, world)
     seen = note.version_id
     service.update_note(
         db.session,
@@ -182,7 +158,7 @@ def test_an_edit_against_an_old_version_is_refused(world: World):
 
 
 def test_the_lifecycle_is_audited_and_final_states_are_final(world: World):
-    note = published(world)
+    note = published_note(db.session, world)
     service.withdraw(db.session, world.member_a.id, note.id)
     assert note.status == PracticeNoteStatus.WITHDRAWN and note.withdrawn_at is not None
     with pytest.raises(InvalidState):
@@ -190,7 +166,7 @@ def test_the_lifecycle_is_audited_and_final_states_are_final(world: World):
     with pytest.raises(InvalidState):
         service.update_note(db.session, world.member_a.id, note.id, note_data(world))
 
-    other = published(world, title="Community hubs")
+    other = published_note(db.session, world, title="Community hubs")
     with pytest.raises(ValidationFailed) as failed:
         service.unpublish_by_admin(db.session, world.platform_admin.id, other.id, "  ")
     assert failed.value.errors == {"reason": "Enter why the note is being unpublished"}
@@ -220,8 +196,9 @@ def test_an_unverified_organisation_cannot_publish(world: World):
 def test_the_library_searches_published_notes_by_theme_region_kind_and_words(world: World):
     theme = db.session.get(Theme, world.theme_ids[1])
     assert theme is not None
-    hubs = published(world)
-    policing = published(
+    hubs = published_note(db.session, world)
+    policing = published_note(
+        db.session,
         world,
         title="Neighbourhood problem solving",
         problem="Repeat calls to the same streets.",
@@ -253,11 +230,11 @@ def test_new_notes_on_followed_themes_since_a_moment(world: World):
     assert service.followed_theme_ids(db.session, world.person.id) == followed
     with pytest.raises(NotPermitted):
         service.follow_themes(db.session, world.member_a.id, world.theme_ids[:1])
-    old = published(world, title="Old")
+    old = published_note(db.session, world, title="Old")
     clock.set_now(clock.now() + timedelta(days=3))
     since = clock.now() - timedelta(days=1)
-    new = published(world, title="New")
-    published(world, title="Elsewhere", theme_ids=(world.theme_ids[1],))
+    new = published_note(db.session, world, title="New")
+    published_note(db.session, world, title="Elsewhere", theme_ids=(world.theme_ids[1],))
     assert [n.id for n in service.published_notes_since(db.session, since, followed)] == [new.id]
     assert [n.id for n in service.published_notes_since(db.session, None, followed)] == [
         new.id,

@@ -17,6 +17,7 @@ from matcher.models import (
     MembershipRole,
     Organisation,
     Placement,
+    PracticeNote,
     Role,
     Skill,
     Theme,
@@ -25,8 +26,9 @@ from matcher.models import (
     utcnow,
 )
 from matcher.reference.loader import load_reference_data
-from matcher.services import interests, placements
+from matcher.services import interests, placements, practice_notes
 from matcher.services.placements import PlacementData
+from matcher.services.practice_notes import NoteData
 from tests import builders
 
 
@@ -159,3 +161,29 @@ def interest_in(
         interests.transition(session, actor.id, interest.id, interests.Action(action))
     assert interest.status == status
     return interest
+
+
+def note_data(world: World, **changes: Any) -> NoteData:
+    """Practice-note input of organisation A that passes every rule for publishing."""
+    data = NoteData(
+        title="Mobile library hubs",
+        problem="Villages lost their banks, post offices and bus routes.",
+        what_changed="Library vans now carry council, benefits and NHS advice desks.",
+        evidence="Visits doubled in a year; 1,200 benefit claims started on board.",
+        evidence_links=(("https://www.example.gov.uk/hubs-evaluation", "Evaluation report"),),
+        theme_ids=tuple(world.theme_ids[:1]),
+        region_code="E12000002",
+        contact_user_id=world.member_a.id,
+    )
+    return replace(data, **changes)
+
+
+def published_note(session: Session, world: World, **changes: Any) -> PracticeNote:
+    """Organisation A's practice note, written by its member and published through the
+    services; committed, so other sessions see it."""
+    note = practice_notes.create_draft(
+        session, world.member_a.id, world.org_a.id, note_data(world, **changes)
+    )
+    practice_notes.publish(session, world.member_a.id, note.id)
+    session.commit()
+    return note

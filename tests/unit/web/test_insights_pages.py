@@ -14,7 +14,7 @@ from matcher.extensions import db
 from matcher.services import practice_notes
 from matcher.services.errors import NotPermitted
 from matcher.services.insights import count_again, refresh_snapshot
-from tests.unit.services.world import World, build_world, draft, open_placement
+from tests.unit.services.world import World, build_world, draft, open_placement, published_note
 from tests.unit.web.matches_world import browser_of, confirm_everyone
 from tests.unit.web.test_matches_pages import post_button
 
@@ -36,17 +36,7 @@ def world(app: Flask) -> World:
 
 def _published_note(world: World) -> int:
     """A published practice note of organisation A, and a draft that the feed leaves out."""
-    data = practice_notes.NoteData(
-        title="Leeds neighbourhood care teams",
-        problem="People waited days to leave hospital.",
-        what_changed="Nurses and social workers share one assessment.",
-        evidence="Delayed discharges fell.",
-        theme_ids=tuple(world.theme_ids[:1]),
-        region_code="E12000003",
-        contact_user_id=world.member_a.id,
-    )
-    note = practice_notes.create_draft(db.session, world.member_a.id, world.org_a.id, data)
-    practice_notes.publish(db.session, world.member_a.id, note.id)
+    note = published_note(db.session, world, title="Leeds neighbourhood care teams")
     practice_notes.create_draft(
         db.session, world.member_a.id, world.org_a.id, practice_notes.NoteData(title="Draft")
     )

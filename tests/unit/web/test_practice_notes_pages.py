@@ -26,7 +26,7 @@ from matcher.services import placements
 from matcher.services import practice_notes as service
 from matcher.services.practice_notes import NoteData
 from tests import builders
-from tests.unit.services.world import World, valid_data, verified_organisation
+from tests.unit.services.world import World, published_note, valid_data, verified_organisation
 from tests.unit.web.matches_world import stored_match
 from tests.web import confirmed_user, error_summary, sign_in, submit
 
@@ -85,24 +85,6 @@ def answers(world: World, **changes: Any) -> dict[str, Any]:
 
 def text(response: Any) -> str:
     return response.get_data(as_text=True)
-
-
-def published_note(world: World, **changes: Any) -> PracticeNote:
-    data = NoteData(
-        title="Mobile library hubs",
-        problem="Villages lost their banks.",
-        what_changed="Library vans carry advice desks.",
-        evidence="Visits doubled.",
-        theme_ids=tuple(world.theme_ids[:1]),
-        region_code="E12000002",
-        contact_user_id=world.member_a.id,
-    )
-    note = service.create_draft(
-        db.session, world.member_a.id, world.org_a.id, replace(data, **changes)
-    )
-    service.publish(db.session, world.member_a.id, note.id)
-    db.session.commit()
-    return note
 
 
 def test_a_member_writes_publishes_and_withdraws_a_note_found_in_the_library(
@@ -167,7 +149,7 @@ def test_form_errors_are_summarised_and_nothing_is_saved(site: Flask, world: Wor
 def test_another_organisation_and_other_roles_cannot_reach_a_note(site: Flask, world: World):
     draft = service.create_draft(db.session, world.member_a.id, world.org_a.id, NoteData(title="D"))
     db.session.commit()
-    note = published_note(world)
+    note = published_note(db.session, world)
     other = client_for(site, world.admin_b)
     assert other.get(f"/organisation/practice-notes/{draft.id}").status_code == 404
     assert other.get(f"/organisation/practice-notes/{note.id}").status_code == 403
@@ -183,7 +165,7 @@ def test_another_organisation_and_other_roles_cannot_reach_a_note(site: Flask, w
 
 
 def test_an_edit_made_against_an_old_version_is_refused(site: Flask, world: World):
-    note = published_note(world)
+    note = published_note(db.session, world)
     client = client_for(site, world.member_a)
     page = f"/organisation/practice-notes/{note.id}/edit"
     stale = answers(world, title="Renamed", expected_version=str(note.version_id))
@@ -198,7 +180,7 @@ def test_an_edit_made_against_an_old_version_is_refused(site: Flask, world: Worl
 
 
 def test_an_administrator_unpublishes_a_note_with_a_reason(site: Flask, world: World):
-    note = published_note(world)
+    note = published_note(db.session, world)
     admin = client_for(site, world.platform_admin)
     assert "Unpublish this note" in text(admin.get(f"/practice/{note.id}"))
     url = f"/admin/practice-notes/{note.id}/unpublish"
@@ -218,7 +200,7 @@ def test_a_placement_page_links_the_published_notes_it_relates_to(site: Flask, w
     )
     placements.publish(db.session, world.member_a.id, placement.id)
     db.session.commit()
-    note = published_note(world, placement_ids=(placement.id,))
+    note = published_note(db.session, world, placement_ids=(placement.id,))
     page = text(site.test_client().get(f"/placements/{placement.id}"))
     assert f'href="/practice/{note.id}"' in page and "Practice you would work alongside" in page
     back = text(site.test_client().get(f"/practice/{note.id}"))
@@ -254,7 +236,7 @@ def test_a_match_card_cites_the_published_note_of_its_placement(site: Flask, wor
     db.session.commit()
     page = text(client_for(site, world.person).get("/matches"))
     assert "Work alongside" not in page
-    note = published_note(world, placement_ids=(placement.id,))
+    note = published_note(db.session, world, placement_ids=(placement.id,))
     page = text(client_for(site, world.person).get("/matches"))
     expected = f"Work alongside {world.org_a.name}&#39;s Mobile library hubs"
     assert f'<a class="govuk-link" href="/practice/{note.id}">{expected}</a>' in page
