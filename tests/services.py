@@ -43,14 +43,14 @@ def fresh_postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def redis_database_url(index: int = 15) -> str:
+def redis_database_url() -> str:
     """Return the URL of an emptied Redis logical database, or skip/fail when Redis is absent.
 
-    Each pytest-xdist worker gets a database of its own: ``index`` for the first, the next
-    for the second, and so on round Redis's 16.
+    Each pytest-xdist worker has a database of its own, numbered as the worker is: a worker runs
+    one test module at a time, so its modules can share it.
     """
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-    url = f"{REDIS_URL}/{(index + worker) % 16}"
+    url = f"{REDIS_URL}/{worker % 16}"
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=3)
         client.flushdb()

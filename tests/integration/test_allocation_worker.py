@@ -31,7 +31,7 @@ def allocated_at(round_id: int) -> object:
 
 
 def test_a_real_worker_allocates_a_round_once(service_app, celery_worker_process, postgres_url):
-    broker_url = redis_database_url(11)
+    broker_url = redis_database_url()
     app: Flask = service_app(CELERY_BROKER_URL=broker_url)
     worker = celery_worker_process(DATABASE_URL=postgres_url, CELERY_BROKER_URL=broker_url)
     with app.app_context():

@@ -46,7 +46,7 @@ def sample(samples: Samples, name: str, **labels: str) -> float:
 def test_a_requests_id_reaches_its_tasks_log_lines_and_both_are_measured(
     service_app, celery_worker_process, postgres_url: str, metrics_directory: Path
 ):
-    broker_url = redis_database_url(12)
+    broker_url = redis_database_url()
     app: Flask = service_app(CELERY_BROKER_URL=broker_url, METRICS_TOKEN=TOKEN)
     # The web app (this process) and the worker add their samples to one directory, as the
     # processes of one machine do.

@@ -73,7 +73,7 @@ def smtp_worker_environment(postgres_url: str, broker_url: str, smtp: SMTPSink) 
 def test_a_verified_organisations_admin_is_emailed_once_by_a_real_worker(
     service_app, celery_worker_process, smtp_server: SMTPSink, postgres_url: str
 ):
-    broker_url = redis_database_url(13)
+    broker_url = redis_database_url()
     app: Flask = service_app(CELERY_BROKER_URL=broker_url)
     worker = celery_worker_process(**smtp_worker_environment(postgres_url, broker_url, smtp_server))
     with app.app_context():
