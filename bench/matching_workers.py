@@ -3,7 +3,8 @@
 Creates a scratch database and a private redis-server, seeds them with ``seed-demo``'s code,
 then times a baseline, the whole rebuild in this process without Celery (``rebuild_sync``:
 load, fit, score, COPY, publish), and for each worker count starts that many
-``celery -A workers worker --pool=solo`` processes, sends ``matching.rebuild_all`` and times
+``celery -A workers worker --pool=solo`` processes, each with ``MATCH_THREADS`` set to its
+share of the cores, sends ``matching.rebuild_all`` and times
 it until the run is published: one worker fits the snapshot and shares it, every worker scores
 chunks with it. Prints the seconds side by side, the scaling ratio against one worker, the
 CPU time of the worker processes (or this one) and of the database's server backends, and
@@ -32,6 +33,7 @@ from matcher import create_app
 from matcher.demo.seed import seed_demo
 from matcher.extensions import db
 from matcher.models import MatchRun, MatchRunStatus
+from matcher.stored_matches.cores import share_of_cores
 from matcher.stored_matches.rebuild import rebuild_sync
 from matcher.stored_matches.snapshot import forget_snapshots
 from tests.conftest import make_settings
@@ -227,7 +229,9 @@ def main() -> None:
                         forget_snapshots()  # its memory is of no use to the workers
                     celery = app.extensions["celery"]
                     for count in args.workers:
-                        workers = _start_workers(count, env, directory)
+                        # Solo workers, one process each: each gets its share of the cores.
+                        threads = {"MATCH_THREADS": str(share_of_cores(count))}
+                        workers = _start_workers(count, {**env, **threads}, directory)
                         try:
                             meter = CpuMeter([worker.pid for worker in workers])
                             seconds, rows = _rebuild(celery, meter)

@@ -117,6 +117,8 @@ class Settings:
     match_k: int
     match_block_size: int
     match_chunk_size: int
+    # Threads for one worker process's matching maths; 0: its share of the cores.
+    match_threads: int
     match_weights: tuple[tuple[str, float], ...]
     # Not fitted (the bench's generators have no reflections), and capped: see HOST_RATING_MAX.
     match_weight_host_rating: float
@@ -438,6 +440,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         match_k=_integer(environ, "MATCH_K", 20, 1, 200),
         match_block_size=_integer(environ, "MATCH_BLOCK_SIZE", 512, 16, 65536),
         match_chunk_size=_integer(environ, "MATCH_CHUNK_SIZE", 10_000, 100, 1_000_000),
+        match_threads=_integer(environ, "MATCH_THREADS", 0, 0, 1024),
         match_weights=tuple(
             (name, _number(environ, f"MATCH_WEIGHT_{name.upper()}", default, 0.0))
             for name, default in MATCH_WEIGHT_DEFAULTS

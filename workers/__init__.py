@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery.signals import worker_process_init
+from celery.concurrency.solo import TaskPool as SoloPool
+from celery.signals import celeryd_after_setup, worker_process_init
 
 from matcher.entrypoint import build_app_or_exit
+from matcher.stored_matches.cores import limit_maths_threads, share_cores
 
 _built: dict[str, Any] = {}
 
@@ -33,9 +35,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+@celeryd_after_setup.connect
+def _share_cores(instance: Any, **_: Any) -> None:
+    """Give each of this worker's pool processes its share of the cores for matching maths,
+    before the pool starts them (a solo pool is one process)."""
+    processes = 1 if issubclass(instance.pool_cls, SoloPool) else int(instance.concurrency)
+    settings = _build()["flask_app"].config["MATCHER_SETTINGS"]
+    share_cores(settings.match_threads, processes)
+
+
 @worker_process_init.connect
 def _fresh_database_connections(**_: Any) -> None:
-    """Drop database connections a forked pool process inherited from its parent."""
+    """Drop database connections a forked pool process inherited from its parent, and hold
+    its maths to its share of the cores again."""
+    limit_maths_threads()
     if _built:
         from matcher.extensions import db
 

@@ -28,6 +28,7 @@ from matcher.models import (
 from matcher.models.placements import placement_skills, placement_themes
 from matcher.models.users import profile_skills, profile_themes
 from matcher.sql_functions import day_number_of
+from matcher.stored_matches.cores import matching_threads
 
 POLICY_PROFESSION = "Policy"
 # Placements whose text shapes the text model: everything that is or may become open. Filled
@@ -54,6 +55,7 @@ def engine_config(settings: Settings, today: date) -> EngineConfig:
         ),
         k=settings.match_k,
         block_size=settings.match_block_size,
+        threads=matching_threads(),
         today=today,
     )
 

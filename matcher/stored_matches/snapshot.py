@@ -39,6 +39,7 @@ from matcher.clock import london_today
 from matcher.engine import Engine, PeopleFrame, PlacementFrame
 from matcher.engine.frames import day_number, splice
 from matcher.models import OutboxEvent, utcnow
+from matcher.stored_matches.cores import matching_threads
 from matcher.stored_matches.loading import engine_config, load_people, load_placements
 from matcher.stored_matches.publishing import changed_since_id
 
@@ -131,10 +132,10 @@ def read_snapshot(path: Path, database: str) -> Snapshot | None:
     logger.info("matching snapshot read from %s in %.1f s", path, time.perf_counter() - started)
     snapshot.database = database
     # Its age counts from when it was loaded, on this process's clock; the threads from this
-    # machine's cores.
+    # process's share of this machine's cores.
     snapshot.loaded_at = time.monotonic() - (utcnow() - snapshot.loaded_wall).total_seconds()
     engine = snapshot.engine
-    engine.config = replace(engine.config, threads=os.cpu_count() or 1)
+    engine.config = replace(engine.config, threads=matching_threads())
     return snapshot
 
 
