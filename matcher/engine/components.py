@@ -6,12 +6,16 @@ fitted affinities, the neighbouring ones (weights ``related_themes`` and ``relat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from matcher.engine.config import EngineConfig
-from matcher.engine.features import Fitted
+
+if TYPE_CHECKING:
+    from matcher.engine.features import Fitted
 
 COMPONENTS: tuple[str, ...] = (
     "themes",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,7 +11,9 @@ from numpy.typing import NDArray
 
 from matcher.engine.components import COMPONENTS, pair_contributions
 from matcher.engine.config import EngineConfig
-from matcher.engine.features import Fitted
+
+if TYPE_CHECKING:
+    from matcher.engine.features import Fitted
 
 # Decimal places kept of each stored figure: contributions, text similarity, distance (km).
 CONTRIBUTION_PLACES = 6
