@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher.engine import Engine, EngineConfig, PeopleFrame, PlacementFrame, Weights
 from matcher.engine.features import _fit_sample
+from matcher.engine.text import Tfidf
 from tests.unit.engine.builders import TODAY, open_placement
 
 TEXT_ONLY = Weights(themes=0, skills=0, text=1, distance=0, start=0, bridging=0, not_for_me=0)
@@ -65,3 +70,77 @@ def test_the_text_model_fitted_on_a_sample_of_texts_still_gives_every_text_a_vec
     fitted = engine.fitted
     assert fitted.p_text.shape[0] == 8 and fitted.q_text.shape[0] == 4
     assert np.isfinite(fitted.p_text).all() and np.isfinite(fitted.q_text).all()
+
+
+# Words, stop words, capitals (the texts' separator is one), digits, accents, other scripts,
+# punctuation that joins or splits words, and every kind of whitespace str.split knows.
+PIECES = st.sampled_from(
+    [
+        "housing",
+        "Housing",
+        "HOUSING",
+        "the",
+        "and",
+        "Z",
+        "ZZ",
+        "z",
+        "a",
+        "x1",
+        "42",
+        "café",
+        "ΟΔΟΣ",
+        "straße",
+        "İstanbul",
+        "rough-sleepers",
+        "co-op's",
+        "e.g.",
+        "/",
+        "...",
+        "__",
+    ]
+)
+SPACES = st.sampled_from([" ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\x1c", "\x85", ""])
+TEXTS = st.lists(
+    st.lists(st.tuples(PIECES, SPACES).map("".join), max_size=12).map("".join),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _as_scikit_learn(ours: Tfidf, rows: Any, theirs: TfidfVectorizer) -> np.ndarray:
+    """Our rows with their columns put in scikit-learn's order."""
+    assert set(ours.vocabulary) == set(theirs.vocabulary_)
+    order = np.empty(len(ours.vocabulary), np.intp)
+    for word, column in ours.vocabulary.items():
+        order[theirs.vocabulary_[word]] = column
+    return rows.toarray()[:, order]
+
+
+@settings(max_examples=150, deadline=None)
+@given(TEXTS, TEXTS)
+def test_tfidf_is_scikit_learns_model_with_its_columns_in_another_order(fitted, unseen):
+    theirs = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
+    ours = Tfidf()
+    try:
+        expected = theirs.fit_transform(fitted).toarray()
+    except ValueError:
+        with pytest.raises(ValueError):
+            ours.fit_transform(fitted)
+        return
+    assert np.allclose(_as_scikit_learn(ours, ours.fit_transform(fitted), theirs), expected)
+    assert np.allclose(
+        _as_scikit_learn(ours, ours.transform(unseen), theirs),
+        theirs.transform(unseen).toarray(),
+    )
+
+
+def test_tfidf_numbers_words_as_they_first_appear_and_counts_each_text_apart():
+    model = Tfidf()
+    rows = model.fit_transform(["Rough sleepers, rough nights", "", "the nights Z ZZ"])
+    assert model.vocabulary == {"rough": 0, "sleepers": 1, "nights": 2, "zz": 3}
+    counted = rows.toarray() > 0
+    assert counted.tolist() == [
+        [True, True, True, False],
+        [False, False, False, False],
+        [False, False, True, True],
+    ]
