@@ -21,12 +21,15 @@ them, without a second serialisation of the engine's state to keep in step with 
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -91,14 +94,33 @@ def _max_event_id(session: Session) -> int:
     return int(session.scalar(select(func.max(OutboxEvent.id))) or 0)
 
 
+@contextmanager
+def _bulk_objects() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a snapshot's objects are made.
+
+    Loading or reading a snapshot makes millions of tuples, sets and strings, none of them in
+    a cycle, and the collector, set off every few hundred new objects, walked all those made so
+    far again and again: it was two thirds of the CPU time of loading 100,000 people and half
+    of reading a shared snapshot. Reference counting still frees what is dropped.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_snapshot(session: Session, settings: Settings) -> Snapshot:
     """Load every person and placement and fit a new engine."""
     floor = max(0, _max_event_id(session) - EVENT_ID_MARGIN)
     loaded_wall = utcnow()
     today = london_today()
-    people = load_people(session)
-    placements = load_placements(session)
-    engine = Engine(engine_config(settings, today)).fit(people, placements)
+    with _bulk_objects():
+        people = load_people(session)
+        placements = load_placements(session)
+        engine = Engine(engine_config(settings, today)).fit(people, placements)
     return Snapshot(
         database=str(session.get_bind().engine.url),
         engine=engine,
@@ -125,7 +147,7 @@ def read_snapshot(path: Path, database: str) -> Snapshot | None:
     """The snapshot saved at ``path``, as this process's for ``database``; None if absent."""
     started = time.perf_counter()
     try:
-        with path.open("rb") as saved:
+        with path.open("rb") as saved, _bulk_objects():
             snapshot: Snapshot = pickle.load(saved)
     except FileNotFoundError:
         return None
