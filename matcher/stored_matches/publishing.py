@@ -14,8 +14,10 @@ cannot interleave with the swap.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -51,14 +53,16 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def _create_build_table(run_id: int) -> str:
+    return (
+        f'CREATE TABLE IF NOT EXISTS "{build_table(run_id)}" '
+        "(LIKE matches INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+    )
+
+
 def create_build_table(session: Session, run_id: int) -> None:
     """A bare copy of ``matches``' columns, defaults and checks (PostgreSQL; caller commits)."""
-    session.execute(
-        text(
-            f'CREATE TABLE IF NOT EXISTS "{build_table(run_id)}" '
-            "(LIKE matches INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
-        )
-    )
+    session.execute(text(_create_build_table(run_id)))
 
 
 def drop_build_table(session: Session, run_id: int) -> None:
@@ -180,14 +184,13 @@ def _copy_in(session: Session, run_id: int) -> int:
 def _swap_in(session: Session, run_id: int) -> int:
     """Make the run's build table ``matches`` (PostgreSQL), keeping every name and constraint.
 
-    Work proportional to the rows (indexes, dropping orphans) happens before ``matches`` is
-    locked; from then on only the catalogue changes, so readers wait for milliseconds.
-    Foreign keys are added NOT VALID (their ON DELETE CASCADE acts at once; existing rows are
-    checked after the commit by ``validate_matches``, which takes no lock readers or writers
-    wait for).
+    Work proportional to the rows (indexes, finding orphans) happens before ``matches`` is
+    locked, side by side on connections of its own; from then on only the catalogue changes,
+    so readers wait for milliseconds. Foreign keys are added NOT VALID (their ON DELETE
+    CASCADE acts at once; existing rows are checked after the commit by ``validate_matches``,
+    which takes no lock readers or writers wait for).
     """
     build = build_table(run_id)
-    create_build_table(session, run_id)  # a run without chunks still publishes (empty)
     indexes = session.execute(
         text(
             "SELECT i.relname, pg_get_indexdef(x.indexrelid), c.conname "
@@ -202,21 +205,40 @@ def _swap_in(session: Session, run_id: int) -> int:
             "WHERE conrelid = 'matches'::regclass AND contype = 'f' ORDER BY conname"
         )
     ).all()
-    # Room to sort each index's keys in memory: the server's default (64 MB), shared by the
-    # parallel build's processes, is about what a 100,000-person run needs. This transaction
-    # only.
-    session.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'"))
     renames = []
+    statements = []
     for position, (name, definition, primary) in enumerate(indexes):
         temporary = f"{build}_ix{position}"
         head, _, columns = definition.partition(" USING ")
         unique = "UNIQUE " if head.startswith("CREATE UNIQUE") else ""
-        session.execute(text(f'CREATE {unique}INDEX "{temporary}" ON "{build}" USING {columns}'))
+        statements.append(
+            f'CREATE {unique}INDEX IF NOT EXISTS "{temporary}" ON "{build}" USING {columns}'
+        )
         renames.append((temporary, name, primary))
-    # A person or placement deleted between here and the commit cascades into the old table
-    # only; ``validate_matches`` drops those few rows before validating the foreign keys.
-    _drop_orphans(session, build)
-    published = int(session.execute(text(f'SELECT count(*) FROM "{build}"')).scalar_one())
+    # A person or placement deleted between finding the orphans and the commit cascades into
+    # the old table only; ``validate_matches`` drops those few rows before validating the
+    # foreign keys.
+    *_, [rows], gone_people, gone_placements = _side_by_side(
+        session,
+        [_create_build_table(run_id)],  # a run without chunks still publishes (empty)
+        [
+            *statements,
+            f'SELECT count(*) FROM "{build}"',
+            f'SELECT DISTINCT b.person_id FROM "{build}" b '
+            "WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = b.person_id)",
+            f'SELECT DISTINCT b.placement_id FROM "{build}" b '
+            "WHERE NOT EXISTS (SELECT 1 FROM placements p WHERE p.id = b.placement_id)",
+        ],
+    )
+    orphans = 0
+    if gone_people or gone_placements:
+        orphans = session.execute(
+            text(
+                f'DELETE FROM "{build}" WHERE person_id = ANY(:people) '
+                "OR placement_id = ANY(:placements)"
+            ),
+            {"people": gone_people, "placements": gone_placements},
+        ).rowcount  # type: ignore[attr-defined]
     session.execute(text("LOCK TABLE matches IN ACCESS EXCLUSIVE MODE"))
     session.execute(text("DROP TABLE matches"))
     session.execute(text(f'ALTER TABLE "{build}" RENAME TO matches'))
@@ -234,7 +256,34 @@ def _swap_in(session: Session, run_id: int) -> int:
             session.execute(text(f'ALTER INDEX "{temporary}" RENAME TO "{name}"'))
     for name, definition in foreign_keys:
         session.execute(text(f'ALTER TABLE matches ADD CONSTRAINT "{name}" {definition} NOT VALID'))
-    return published
+    return int(rows) - orphans
+
+
+def _side_by_side(session: Session, first: list[str], statements: list[str]) -> list[list[Any]]:
+    """Run ``first`` in order, then every one of ``statements`` at once, each on a connection
+    of its own and committed; each statement's first column, if it gives rows.
+
+    The server builds the indexes, counts and scans for orphans on every core instead of one
+    after another in the publish's transaction. The caller holds the publish lock, so no other
+    publisher works on the build table meanwhile, and a publish that fails after this finds
+    its indexes built (IF NOT EXISTS).
+    """
+    engine = session.get_bind().engine
+
+    def run(*sql: str) -> list[Any]:
+        with engine.connect() as connection:
+            # Room to sort an index's keys in memory: the server's default (64 MB) is about
+            # what a 100,000-person run needs. This transaction only.
+            connection.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'"))
+            for statement in sql:
+                result = connection.execute(text(statement))
+            values = list(result.scalars()) if result.returns_rows else []
+            connection.commit()
+            return values
+
+    run(*first)
+    with ThreadPoolExecutor(len(statements)) as pool:
+        return [done.result() for done in [pool.submit(run, sql) for sql in statements]]
 
 
 def _drop_orphans(session: Session, table: str) -> None:

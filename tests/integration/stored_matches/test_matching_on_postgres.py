@@ -1,4 +1,5 @@
-"""On PostgreSQL: a reader never sees half a rebuild; a real worker recomputes after a commit."""
+"""On PostgreSQL: a reader never sees half a rebuild, nor a match of someone or something deleted
+while it was building; a real worker recomputes after a commit."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from sqlalchemy.exc import OperationalError
 
 from matcher.events import PERSON_CHANGED
 from matcher.extensions import db
-from matcher.models import CivilServantProfile, Match
+from matcher.models import CivilServantProfile, Match, Placement
 from matcher.outbox import record_event
-from matcher.stored_matches.publishing import publish_run, start_run
-from matcher.stored_matches.rebuild import rebuild_sync
+from matcher.services.accounts import delete_account
+from matcher.stored_matches.publishing import build_table, publish_run, start_run
+from matcher.stored_matches.rebuild import finish_rebuild, plan_rebuild, rebuild_sync, run_chunk
 from matcher.stored_matches.snapshot import current_snapshot
 from matcher.stored_matches.storing import stage_rows
 from tests.unit.stored_matches.helpers import seed, stored
@@ -107,3 +109,34 @@ def test_placement_edits_merge_into_the_engines_full_lists_on_postgres(pg_app: F
     assert sum(step.left for step in steps) > 0
     assert sum(step.moved_up for step in steps) > 0
     assert sum(step.moved_down for step in steps) > 0
+
+
+def test_a_publish_leaves_out_people_and_placements_deleted_while_the_run_was_building(
+    pg_app: Flask,
+) -> None:
+    settings = pg_app.config["MATCHER_SETTINGS"]
+    seed(db.session, people=40, placements=30)
+    plan = plan_rebuild(db.session, settings)
+    for index, ids in enumerate(plan.chunks):
+        run_chunk(db.session, settings, plan.run_id, index, ids)
+    staged = db.session.execute(
+        text(f'SELECT person_id, placement_id FROM "{build_table(plan.run_id)}"')
+    ).all()
+    person_id, placement_id = staged[0]
+    placement_id = next(q for p, q in staged if p != person_id)
+    delete_account(db.session, user_id=person_id)
+    db.session.delete(db.session.get(Placement, placement_id))
+    db.session.commit()
+
+    published = finish_rebuild(db.session, settings, plan.run_id)
+
+    kept = {(p, q) for p, q in staged if p != person_id and q != placement_id}
+    assert set(stored(db.session)) == kept
+    assert published.rows == len(kept) < len(staged)
+    unchecked = db.session.scalar(
+        text(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'matches'::regclass "
+            "AND contype = 'f' AND NOT convalidated"
+        )
+    )
+    assert unchecked == 0
