@@ -149,10 +149,10 @@ def load_people(session: Session, ids: Iterable[int] | None = None) -> PeopleFra
         profile.user_id,
         wanted,
     )
+    # The people's own rows last: the longest query, it runs while the others' rows are grouped.
     fetched = _driver_rows_of_each(
         session,
         [
-            people,
             _pairs(profile_themes.c.user_id, profile_themes.c.theme_id, wanted),
             _pairs(profile_skills.c.user_id, profile_skills.c.skill_id, wanted),
             # The kinds' text as stored: the enum's per-row conversion cost more than the rest
@@ -165,11 +165,12 @@ def load_people(session: Session, ids: Iterable[int] | None = None) -> PeopleFra
                 wanted,
                 Interest.status.in_(ACTIVE_INTEREST_STATUSES),
             ),
+            people,
         ],
         side_by_side=wanted is None,
     )
+    themes, skills, kinds, dismissed, interested = (_grouped(next(fetched)) for _ in range(5))
     rows = next(fetched)
-    themes, skills, kinds, dismissed, interested = (_grouped(pairs) for pairs in fetched)
     (
         person,
         grade_rank,
