@@ -10,8 +10,6 @@ app) keeps every core.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from threadpoolctl import threadpool_limits
 
@@ -41,19 +39,3 @@ def limit_maths_threads() -> None:
 def matching_threads() -> int:
     """The threads the engine may score with in this process."""
     return _threads or os.cpu_count() or 1
-
-
-@contextmanager
-def every_core() -> Iterator[None]:
-    """Let this process's maths use every core while the block runs, then its share again.
-
-    For the fit a full rebuild shares: the other workers wait for it with nothing to do.
-    """
-    global _threads
-    share = _threads
-    _threads = None
-    try:
-        with threadpool_limits(os.cpu_count()):
-            yield
-    finally:
-        _threads = share

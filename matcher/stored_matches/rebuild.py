@@ -7,7 +7,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,6 @@ from matcher.models import (
     utcnow,
 )
 from matcher.observability.metrics import observe_rebuild
-from matcher.stored_matches.cores import every_core, matching_threads
 from matcher.stored_matches.incremental import placement_changed, recompute_people
 from matcher.stored_matches.publishing import (
     changed_since,
@@ -91,13 +90,9 @@ def shared_snapshot_path(session: Session, settings: Settings, run_id: int) -> P
 
 
 def share_snapshot(session: Session, settings: Settings, run_id: int) -> Path:
-    """Load and fit the run's snapshot once, on every core, keep it here and write it for the
-    other workers."""
+    """Load and fit the run's snapshot once, keep it here and write it for the other workers."""
     started = time.perf_counter()
-    with every_core():
-        snapshot = rebuild_snapshot(session, settings, run_id, shared=False)
-    # This process scores chunks with it next, beside the other workers.
-    snapshot.engine.config = replace(snapshot.engine.config, threads=matching_threads())
+    snapshot = rebuild_snapshot(session, settings, run_id, shared=False)
     fitted = time.perf_counter()
     path = shared_snapshot_path(session, settings, run_id)
     save_snapshot(snapshot, path)

@@ -42,14 +42,3 @@ def test_more_processes_than_cores_still_get_a_thread_and_match_threads_wins() -
     assert cores.share_cores(0, processes=CORES * 4) == 1
     assert cores.share_cores(3, processes=CORES * 4) == 3
     assert load_settings({"MATCH_THREADS": "3"}).match_threads == 3
-
-
-def test_the_fit_a_rebuild_shares_uses_every_core_and_the_process_its_share_after() -> None:
-    cores.share_cores(0, processes=CORES * 2)
-
-    with cores.every_core():
-        assert engine_config(load_settings({}), date(2026, 11, 25)).threads == CORES
-        assert {pool["num_threads"] for pool in threadpool_info()} == {CORES}
-
-    assert engine_config(load_settings({}), date(2026, 11, 25)).threads == 1
-    assert {pool["num_threads"] for pool in threadpool_info()} == {1}
