@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from flask_migrate import upgrade
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from matcher import create_app
@@ -49,7 +49,7 @@ from matcher.models import (
 )
 from matcher.services import allocation_runs
 from tests.conftest import make_settings
-from tests.services import fresh_postgres_database
+from tests.services import fresh_postgres_database, vacuum
 from tests.unit.allocation.oracle import library_allocation
 
 # DESIGN.md: allocation round, 45,000 participants x 6,400 places, end to end.
@@ -344,12 +344,6 @@ def server_cpu(backend_pid: int | None) -> float | None:
 # (allocate is called inside _result_rows), so they need not add up to the total. Each prints
 # as wall/CPU/PostgreSQL CPU seconds.
 SERVICE_STEPS = ("_load", "_instance", "allocate", "_result_rows", "_store", "summarise")
-
-
-def vacuum(engine: Engine, statement: str) -> None:
-    """Run a VACUUM, which PostgreSQL runs only outside a transaction."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(statement)
 
 
 def end_to_end(instance: Instance, runs: int) -> None:

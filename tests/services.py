@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 import redis
+from sqlalchemy import Engine
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -41,6 +42,12 @@ def fresh_postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def vacuum(engine: Engine, statement: str) -> None:
+    """Run a VACUUM, which PostgreSQL runs only outside a transaction."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(statement)
 
 
 def redis_database_url() -> str:
