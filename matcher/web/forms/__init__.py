@@ -25,6 +25,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import Field, HiddenField, SelectChoice
 from wtforms.validators import StopValidation
 
+from matcher.database import ID_MAX
 from matcher.services import messages
 
 __all__ = [
@@ -37,8 +38,37 @@ __all__ = [
     "GovTextInput",
     "GovukDateField",
     "SubmitOnceForm",
+    "chosen_ids",
     "skill_groups",
+    "submitted_id",
 ]
+
+# No row has this id: a service given it for a choice says the choice is unknown, in its words,
+# and a version given it is stale.
+UNKNOWN_ID = 0
+
+
+def submitted_id(value: str | int | None) -> int | None:
+    """The id a form or query value names: None when it is empty, else the id or UNKNOWN_ID.
+
+    Only ASCII digits up to ID_MAX name an id. "²" and "٣" are digits to str.isdigit() (and
+    "٣" is 3 to int()), a padded value comes from no page, and PostgreSQL's integer columns end
+    at ID_MAX: such a value is refused as unknown by the service rather than read or queried.
+    A field that was not posted keeps the data the view gave it, which may be an int.
+    """
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if text.isascii() and text.isdigit() and len(text) <= len(str(ID_MAX)):
+        number = int(text)
+        if number <= ID_MAX:
+            return number
+    return UNKNOWN_ID
+
+
+def chosen_ids(values: Iterable[str] | None) -> tuple[int, ...]:
+    """The ids of the boxes ticked, each read by ``submitted_id``; an empty value is unknown."""
+    return tuple(submitted_id(value) or UNKNOWN_ID for value in values or ())
 
 
 def _without_empty_hint(params: dict[str, Any]) -> dict[str, Any]:

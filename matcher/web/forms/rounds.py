@@ -21,6 +21,7 @@ from matcher.web.forms import (
     GovukDateField,
     SubmitOnceForm,
     options,
+    submitted_id,
 )
 
 
@@ -29,9 +30,12 @@ def _strip(value: str | None) -> str:
 
 
 def whole_number(value: str | None) -> int | None:
-    """A typed whole number, or None for anything else (the service says what is missing)."""
+    """A typed count, read by the rule for ids, or None for anything else (the service says what
+    is missing); a count of none stays 0, which the service says is too few."""
     text = (value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    if text and not text.strip("0"):
+        return 0
+    return submitted_id(text) or None
 
 
 class SchemeForm(SubmitOnceForm):
