@@ -36,6 +36,7 @@ from matcher.web.forms import (
     GovukDateField,
     SubmitOnceForm,
     add_errors,
+    chosen_ids,
     options,
     skill_groups,
 )
@@ -58,10 +59,6 @@ STATUS_NAMES = {
 
 def _strip(value: str | None) -> str:
     return value.strip() if value else ""
-
-
-def _whole_numbers(values: list[str]) -> bool:
-    return all(value.isascii() and value.isdigit() for value in values)
 
 
 class PlacementForm(SubmitOnceForm):
@@ -172,10 +169,6 @@ class PlacementForm(SubmitOnceForm):
     def validate(self, extra_validators: Any = None) -> bool:
         """Read every answer, then show the placement service's verdict beside each field."""
         read = super().validate(extra_validators)
-        for name, what in (("theme_ids", "themes"), ("skill_ids", "skills")):
-            if not _whole_numbers(self[name].data or []):
-                self[name].data = []
-                self[name].errors = [message("terms.unknown", what=what)]
         try:
             check_placement(
                 self._session, self.placement_data(), stored_closing_date=self.stored_closing_date
@@ -185,7 +178,7 @@ class PlacementForm(SubmitOnceForm):
             return False
         if read and self.location_postcode.data:
             self.location_postcode.data = lookup(self.location_postcode.data).postcode
-        return read and not self.theme_ids.errors and not self.skill_ids.errors
+        return read
 
     def placement_data(self) -> PlacementData:
         """The answers as the service's input."""
@@ -194,8 +187,8 @@ class PlacementForm(SubmitOnceForm):
             summary=self.summary.data or "",
             description=self.description.data or "",
             kind=self.kind.data or "",
-            theme_ids=tuple(int(i) for i in self.theme_ids.data or []),
-            skill_ids=tuple(int(i) for i in self.skill_ids.data or []),
+            theme_ids=chosen_ids(self.theme_ids.data),
+            skill_ids=chosen_ids(self.skill_ids.data),
             grade_min=self.grade_min.data or "",
             grade_max=self.grade_max.data or "",
             remote_possible=bool(self.remote_possible.data),

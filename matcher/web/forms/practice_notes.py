@@ -21,7 +21,6 @@ from matcher.models import (
     Theme,
 )
 from matcher.services import practice_notes as service
-from matcher.services.messages import message
 from matcher.services.practice_notes import LINKS_MAX, THEMES_MAX, NoteData
 from matcher.web.forms import (
     BaseForm,
@@ -30,7 +29,9 @@ from matcher.web.forms import (
     GovSelect,
     GovTextInput,
     SubmitOnceForm,
+    chosen_ids,
     options,
+    submitted_id,
 )
 from matcher.web.forms.actions import UnpublishForm
 from matcher.web.forms.organisations import KIND_NAMES as ORGANISATION_KIND_NAMES
@@ -46,11 +47,6 @@ SOMEONE_ELSE = "else"
 
 def _strip(value: str | None) -> str:
     return value.strip() if value else ""
-
-
-def _ids(values: list[str] | None) -> tuple[int, ...]:
-    """The whole numbers among checkbox values; a hand-edited value is left out."""
-    return tuple(int(value) for value in values or [] if value.isascii() and value.isdigit())
 
 
 class NoteForm(SubmitOnceForm):
@@ -151,12 +147,12 @@ class NoteForm(SubmitOnceForm):
             what_changed=self.what_changed.data or "",
             evidence=self.evidence.data or "",
             evidence_links=tuple(links),
-            theme_ids=_ids(self.theme_ids.data),
+            theme_ids=chosen_ids(self.theme_ids.data),
             region_code=self.region_code.data or "",
-            contact_user_id=None if someone_else or not contact.isdigit() else int(contact),
+            contact_user_id=None if someone_else else submitted_id(contact),
             contact_name=(self.contact_name.data or "") if someone_else else "",
             contact_email=(self.contact_email.data or "") if someone_else else "",
-            placement_ids=_ids(self.placement_ids.data),
+            placement_ids=chosen_ids(self.placement_ids.data),
         )
 
     def link_url(self, number: int) -> str:
@@ -258,11 +254,8 @@ class FollowThemesForm(SubmitOnceForm):
         self.theme_ids.choices = options((t.id, t.name) for t in themes)
 
     def chosen(self) -> tuple[int, ...]:
-        """The chosen theme ids; a value that is not a whole number is refused as unknown."""
-        values = self.theme_ids.data or []
-        if len(_ids(values)) != len(values):
-            self.theme_ids.errors = [message("terms.unknown", what="themes")]
-        return _ids(values)
+        """The chosen theme ids; one that names no theme the service refuses as unknown."""
+        return chosen_ids(self.theme_ids.data)
 
 
 class UnpublishNoteForm(UnpublishForm):

@@ -17,6 +17,7 @@ from matcher.models import ApiToken, Membership, Organisation, Role, utcnow
 from matcher.services import api_tokens as service
 from matcher.services.memberships import organisations_of
 from matcher.web.auth import login_required, signed_in_user
+from matcher.web.forms import submitted_id
 from matcher.web.forms.api_tokens import NewTokenForm, RevokeTokenForm
 from matcher.web.once import first_submission
 from matcher.web.pages import form_page
@@ -78,8 +79,7 @@ def new() -> Any:
             # A second click: the first request's page showed the secret, which is gone now.
             return redirect(url_for("api_tokens.index"))
         if "organisation_id" in form:
-            chosen = form.organisation_id.data
-            organisation_id = int(chosen) if chosen and chosen.isdigit() else None
+            organisation_id = submitted_id(form.organisation_id.data)
         else:
             organisation_id = memberships[0].organisation_id if memberships else None
         expires_on = form.expires_on.data

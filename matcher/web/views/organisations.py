@@ -26,7 +26,7 @@ from matcher.services import memberships as service
 from matcher.services.errors import InvalidState, NotPermitted
 from matcher.services.organisation_queries import pending_invitation, verified_organisations
 from matcher.web.auth import get_current_user, login_required, roles_required, signed_in_user
-from matcher.web.forms import options
+from matcher.web.forms import UNKNOWN_ID, options, submitted_id
 from matcher.web.forms.actions import ActionForm
 from matcher.web.forms.organisations import (
     KIND_NAMES,
@@ -104,7 +104,9 @@ def join():
     if form.validate_on_submit():
         not_verified = {"organisation_id": "This organisation is not verified yet"}
         with answering(form, {InvalidState: not_verified}):
-            joined = service.join_organisation(db.session, user.id, int(form.organisation_id.data))
+            joined = service.join_organisation(
+                db.session, user.id, submitted_id(form.organisation_id.data) or UNKNOWN_ID
+            )
             if isinstance(joined, JoinRequest):
                 # Its administrators decide; the request's page says so.
                 return redirect(url_for("organisations.join_request", join_request_id=joined.id))
@@ -127,7 +129,7 @@ def ask_to_join():
             join_request = service.request_to_join(
                 db.session,
                 signed_in_user().id,
-                _as_id(form.organisation_id.data),
+                submitted_id(form.organisation_id.data),
                 form.message.data or "",
             )
             return redirect(url_for("organisations.join_request", join_request_id=join_request.id))
@@ -137,10 +139,6 @@ def ask_to_join():
         back_url=url_for("organisations.mine"),
         message_max=service.MESSAGE_MAX,
     )
-
-
-def _as_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 @organisations.get("/organisation/join-requests/<int:join_request_id>")
@@ -272,8 +270,8 @@ def your_organisations():
         (m.organisation_id, f"{m.organisation.name} ({ROLE_NAMES[m.role].lower()})") for m in mine
     )
     if form.validate_on_submit():
-        organisation_id = _as_id(form.organisation_id.data)
-        if organisation_id is None:
+        organisation_id = submitted_id(form.organisation_id.data)
+        if not organisation_id:
             abort(400)
         chosen = service.choose_organisation(db.session, user_id, organisation_id)
         cookie[CURRENT_ORGANISATION] = chosen.organisation_id

@@ -30,7 +30,7 @@ from matcher.services.practice_notes import NoteSearch
 from matcher.services.text import SEARCH_TEXT_MAX
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import get_current_user, roles_required, signed_in_user
-from matcher.web.forms import options
+from matcher.web.forms import options, submitted_id
 from matcher.web.forms.organisations import KIND_NAMES as ORGANISATION_KIND_NAMES
 from matcher.web.forms.placements import ConfirmForm
 from matcher.web.forms.practice_notes import (
@@ -117,13 +117,6 @@ def _own_note(note_id: int) -> PracticeNote:
 
 def _stale(note_id: int) -> tuple[str, int]:
     return render_template("pages/practice_notes/stale.html", note_id=note_id), 409
-
-
-def _version(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        abort(400)
 
 
 # The organisation member's pages.
@@ -226,7 +219,7 @@ def edit(note_id: int):
                 signed_in_user().id,
                 note_id,
                 form.note_data(),
-                expected_version=_version(form.expected_version.data),
+                expected_version=submitted_id(form.expected_version.data),
             )
             flash("Your practice note has been updated", "success")
             return redirect(url_for("practice_notes.manage", note_id=note_id))
@@ -286,7 +279,7 @@ def change_status(note_id: int, change: str):
                 db.session,
                 signed_in_user().id,
                 note_id,
-                expected_version=_version(form.expected_version.data),
+                expected_version=submitted_id(form.expected_version.data),
             )
             flash(definition.done, "success")
             return redirect(url_for("practice_notes.manage", note_id=note_id))
@@ -393,17 +386,15 @@ def follow():
     )
     form.prepare(db.session)
     if form.validate_on_submit():
-        chosen = form.chosen()
-        if not form.theme_ids.errors:
-            if not first_submission(form):
-                return redirect(url_for("practice_notes.follow"))
-            with answering(form):
-                followed = service.follow_themes(db.session, user_id, chosen)
-                flash(
-                    f"You follow {len(followed)} {'theme' if len(followed) == 1 else 'themes'}"
-                    if followed
-                    else "You follow no themes",
-                    "success",
-                )
-                return redirect(url_for("practice_notes.follow"))
+        if not first_submission(form):
+            return redirect(url_for("practice_notes.follow"))
+        with answering(form):
+            followed = service.follow_themes(db.session, user_id, form.chosen())
+            flash(
+                f"You follow {len(followed)} {'theme' if len(followed) == 1 else 'themes'}"
+                if followed
+                else "You follow no themes",
+                "success",
+            )
+            return redirect(url_for("practice_notes.follow"))
     return form_page("pages/practice_notes/follow.html", form=form)

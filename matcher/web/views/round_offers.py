@@ -33,6 +33,7 @@ from matcher.services.rounds import STATE_WORDS
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import signed_in_user
 from matcher.web.downloads import csv_download
+from matcher.web.forms import UNKNOWN_ID, submitted_id
 from matcher.web.forms.actions import ActionForm
 from matcher.web.forms.rounds import OfferPlaceForm, UnacceptableForm, whole_number
 from matcher.web.membership import current_membership, member_only
@@ -161,12 +162,11 @@ def offer(round_id: int):
         if not first_submission(form):
             return redirect(back)
         with answering(form):
-            chosen = form.placement_id.data
             service.offer_place(
                 db.session,
                 user_id,
                 round_id,
-                int(chosen) if chosen and chosen.isdigit() else 0,
+                submitted_id(form.placement_id.data) or UNKNOWN_ID,
                 whole_number(form.places.data),
             )
             flash("Your placement has been offered into the round", "success")

@@ -24,6 +24,7 @@ from matcher.services.round_queries import schemes_run_by
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import roles_required, signed_in_user
 from matcher.web.downloads import csv_download
+from matcher.web.forms import submitted_id
 from matcher.web.forms.actions import ActionForm
 from matcher.web.forms.organisations import KIND_NAMES
 from matcher.web.forms.rounds import (
@@ -88,12 +89,11 @@ def new_scheme():
         if not first_submission(form):
             return redirect(back)
         with answering(form):
-            chosen = form.department_id.data
             created = scheme_service.create_scheme(
                 db.session,
                 signed_in_user().id,
                 name=form.name.data or "",
-                department_id=int(chosen) if chosen and chosen.isdigit() else None,
+                department_id=submitted_id(form.department_id.data),
             )
             flash(f"{created.name} has been created", "success")
             return redirect(url_for("schemes.scheme", scheme_id=created.id))
@@ -233,7 +233,7 @@ def settings(round_id: int):
                 user_id,
                 round_id,
                 _settings(form),
-                expected_version=whole_number(form.expected_version.data),
+                expected_version=submitted_id(form.expected_version.data),
             )
             flash("The round's settings have been saved", "success")
             return redirect(back)

@@ -369,6 +369,19 @@ def test_a_member_asks_to_join_and_an_administrator_approves(site: Flask, org: d
     assert org["a"].name in client.get("/organisation").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("organisation_id", ["²", "99999999999999999999", "0"])
+def test_asking_to_join_an_organisation_not_in_the_list_is_refused_in_words(
+    site: Flask, org: dict[str, Any], organisation_id: str
+):
+    client = client_for(site, confirmed_user(Role.ORGANISATION_MEMBER, email="x@elsewhere.gov.uk"))
+    refused = _ask(client, organisation_id)
+    assert refused.status_code == 422
+    assert error_summary(refused.get_data(as_text=True)) == [
+        "Select the organisation you want to join"
+    ]
+    assert _join_requests() == []
+
+
 def test_a_double_submitted_request_makes_one(site: Flask, org: dict[str, Any]):
     client = client_for(site, confirmed_user(Role.ORGANISATION_MEMBER, email="x@elsewhere.gov.uk"))
     html = client.get("/organisation/ask-to-join").get_data(as_text=True)
@@ -523,7 +536,9 @@ def test_no_one_acts_for_an_organisation_they_do_not_belong_to(site: Flask, org:
     assert f'<h1 class="govuk-heading-l">{org["b"].name}</h1>' in client.get(
         "/organisation"
     ).get_data(as_text=True)
-    assert submit(client, "/your-organisations", {"organisation_id": "x"}).status_code == 400
+    for not_an_id in ("x", "²", "99999999999999999999"):
+        chosen = submit(client, "/your-organisations", {"organisation_id": not_an_id})
+        assert chosen.status_code == 400
     missing = submit(client, "/your-organisations", {})
     assert missing.status_code == 422
     assert "Select an organisation" in error_summary(missing.get_data(as_text=True))

@@ -162,7 +162,10 @@ BAD_INPUT = [
     ({"kind": "holiday"}, "Select the kind of placement"),
     ({"theme_ids": None}, "Select at least one policy theme"),
     ({"theme_ids": ["999999"]}, "Select themes from the list"),
+    ({"theme_ids": ["99999999999999999999"]}, "Select themes from the list"),
+    ({"theme_ids": ["²"]}, "Select themes from the list"),
     ({"skill_ids": ["999999"]}, "Select skills from the list"),
+    ({"skill_ids": ["99999999999999999999"]}, "Select skills from the list"),
     ({"grade_min": ""}, "Select a minimum grade"),
     ({"grade_max": "ZZ"}, "Select a maximum grade"),
     (

@@ -146,6 +146,25 @@ def test_form_errors_are_summarised_and_nothing_is_saved(site: Flask, world: Wor
     assert refused.status_code == 409 and "Enter what changed" in text(refused)
 
 
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"contact_user_id": "²"}, "Select a member of your organisation"),
+        ({"contact_user_id": "99999999999999999999"}, "Select a member of your organisation"),
+        ({"theme_ids": ["99999999999999999999"]}, "Select themes from the list"),
+        ({"placement_ids": ["99999999999999999999"]}, "Select placements your organisation offers"),
+    ],
+)
+def test_a_choice_not_in_the_list_is_refused_in_words(
+    site: Flask, world: World, changes: dict[str, Any], expected: str
+):
+    client = client_for(site, world.member_a)
+    response = submit(client, "/organisation/practice-notes/new", answers(world, **changes))
+    assert response.status_code == 422
+    assert error_summary(text(response)) == [expected]
+    assert db.session.scalar(select(PracticeNote)) is None
+
+
 def test_another_organisation_and_other_roles_cannot_reach_a_note(site: Flask, world: World):
     draft = service.create_draft(db.session, world.member_a.id, world.org_a.id, NoteData(title="D"))
     db.session.commit()
@@ -218,6 +237,20 @@ def test_a_civil_servant_follows_themes(site: Flask, world: World):
     refused = submit(client, "/practice/follow", {"theme_ids": ["x"]})
     assert refused.status_code == 422
     assert client_for(site, world.member_a).get("/practice/follow").status_code == 403
+
+
+@pytest.mark.parametrize("theme_id", ["99999999999999999999", "²", "٣", "0"])
+def test_a_theme_not_in_the_list_is_refused_in_words_and_the_followed_ones_kept(
+    site: Flask, world: World, theme_id: str
+):
+    client = client_for(site, world.person)
+    service.follow_themes(db.session, world.person.id, [world.theme_ids[0]])
+    db.session.commit()
+    chosen = [str(world.theme_ids[1]), theme_id]
+    refused = submit(client, "/practice/follow", {"theme_ids": chosen})
+    assert refused.status_code == 422
+    assert error_summary(text(refused)) == ["Select themes from the list"]
+    assert service.followed_theme_ids(db.session, world.person.id) == [world.theme_ids[0]]
 
 
 def test_a_match_card_cites_the_published_note_of_its_placement(site: Flask, world: World):

@@ -279,6 +279,19 @@ def test_an_administrator_creates_a_scheme_and_appoints_its_manager(app: Flask, 
     assert browser_of(app, world.person).get("/schemes/new").status_code == 403
 
 
+@pytest.mark.parametrize("department_id", ["²", "٣", "99999999999999999999", "0", "x"])
+def test_a_scheme_for_a_department_not_in_the_list_is_refused_in_words(
+    app: Flask, world: World, department_id: str
+):
+    admin = browser_of(app, world.platform_admin)
+    new = "/schemes/new"
+    refused = post(admin, new, new, {"name": "Graduate placements", "department_id": department_id})
+    assert refused.status_code == 422
+    assert error_summary(refused.get_data(as_text=True)) == ["Select a department from the list"]
+    # Not made across government either, which is what an empty choice means.
+    assert db.session.query(Scheme).filter_by(name="Graduate placements").count() == 0
+
+
 def test_an_organisation_confirms_before_declining_someone(app: Flask, world: World):
     made = _round_collecting_choices(world)
     admin = world.platform_admin.id
