@@ -39,7 +39,7 @@ from matcher.services.placements import PlacementData, PlacementSearch
 from matcher.services.text import SEARCH_TEXT_MAX
 from matcher.services.validation import ValidationFailed
 from matcher.web.auth import get_current_user, signed_in_user
-from matcher.web.forms import options
+from matcher.web.forms import options, submitted_id
 from matcher.web.forms.organisations import KIND_NAMES as ORGANISATION_KIND_NAMES
 from matcher.web.forms.placements import (
     HOURS_NAMES,
@@ -321,7 +321,7 @@ def edit(placement_id: int):
                 signed_in_user().id,
                 placement_id,
                 form.placement_data(),
-                expected_version=_version(form.expected_version.data),
+                expected_version=submitted_id(form.expected_version.data),
             )
             flash("Your placement has been updated", "success")
             return redirect(url_for("placements.manage", placement_id=placement_id))
@@ -388,20 +388,13 @@ def change_status(placement_id: int, change: str):
                 db.session,
                 signed_in_user().id,
                 placement_id,
-                expected_version=_version(form.expected_version.data),
+                expected_version=submitted_id(form.expected_version.data),
             )
             flash(definition.done, "success")
             if change == "discard":
                 return redirect(url_for("placements.mine"))
             return redirect(url_for("placements.manage", placement_id=placement_id))
     return confirm_page(problem)
-
-
-def _version(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        abort(400)
 
 
 # The public pages.

@@ -24,6 +24,7 @@ from matcher.services.reflections import (
     reflections_for,
 )
 from matcher.web.auth import login_required, signed_in_user
+from matcher.web.forms import submitted_id
 from matcher.web.forms.placements import ConfirmForm
 from matcher.web.forms.reflections import ReflectionForm
 from matcher.web.pages import form_page
@@ -73,11 +74,6 @@ def _filled(form: ReflectionForm, reflection: Reflection) -> None:
     form.may_quote.data = ["yes"] if reflection.may_quote else []
 
 
-def _version(form: ReflectionForm) -> int | None:
-    value = form.version.data or ""
-    return int(value) if value.isascii() and value.isdigit() else None
-
-
 def _answer(actor_id: int, reflection_id: int, given_url: str) -> ResponseReturnValue:
     """The reflection form for ``actor_id``: show it, or take its answers."""
     about = get_reflection(db.session, actor_id, reflection_id)
@@ -97,7 +93,13 @@ def _answer(actor_id: int, reflection_id: int, given_url: str) -> ResponseReturn
             may_quote="yes" in (form.may_quote.data or []) and about.is_secondee,
         )
         with answering(form, {StaleObject: STALE}):
-            reflect(db.session, actor_id, reflection_id, answers, expected_version=_version(form))
+            reflect(
+                db.session,
+                actor_id,
+                reflection_id,
+                answers,
+                expected_version=submitted_id(form.version.data),
+            )
             return redirect(given_url)
         # Rolled back: a second try is made against the version now saved.
         form.version.data = str(reflection.version_id)
