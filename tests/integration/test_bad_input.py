@@ -58,6 +58,8 @@ SKIPPED_ENDPOINTS = {"static", "govuk_assets.static", "api_docs.openapi_json"}
 SKIPPED_FIELDS = {"csrf_token", "submission"}
 # Forms whose success ends the visit; the crawler signs in again before each request anyway.
 SKIPPED_ACTIONS = {"/sign-out"}
+# The title of the page that refuses a form whose CSRF token is missing or wrong.
+CSRF_REFUSAL = "Sorry, we could not send your answers"
 
 
 @dataclass
@@ -130,7 +132,11 @@ class _PageParser(HTMLParser):
 
 @dataclass
 class Visitor:
-    """A test client that acts as one user, signing in again before every request."""
+    """A test client that acts as one user, signing in again before every request.
+
+    Signing in again keeps the session's CSRF token, so the forms the crawl found still carry
+    a token the site accepts and each bad value reaches the form's handler.
+    """
 
     client: FlaskClient
     app: Flask
@@ -139,7 +145,10 @@ class Visitor:
 
     def _sign_in(self) -> None:
         with self.client.session_transaction() as session:
+            csrf_token = session.get("csrf_token")
             session.clear()
+            if csrf_token is not None:
+                session["csrf_token"] = csrf_token
             if self.user_id is not None:
                 session["user_id"] = self.user_id
                 session["password_digest"] = fingerprint(
@@ -235,13 +244,21 @@ def _fresh_tokens(visitor: Visitor, url: str, form: Form) -> dict[str, list[str]
     return {name: value for name, value in tokens.items() if name in SKIPPED_FIELDS}
 
 
-def _failures_of(visitor: Visitor, pages: list[Page]) -> list[str]:
+def _refused_as_forged(response: TestResponse) -> bool:
+    return response.status_code == 400 and CSRF_REFUSAL in response.get_data(as_text=True)
+
+
+def _failures_of(visitor: Visitor, pages: list[Page]) -> tuple[list[str], list[str]]:
+    """The requests answered with a 500, and the form posts refused before their handler."""
     adapter = visitor.app.url_map.bind("localhost")
     failures: list[str] = []
+    refused: list[str] = []
 
     def check(response, what: str) -> None:
         if response.status_code >= 500:
             failures.append(f"{response.status_code} {what}")
+        elif what.startswith("POST") and _refused_as_forged(response):
+            refused.append(what)
 
     tried: set[tuple[str, ...]] = set()
     fuzzed: set[tuple[str, str]] = set()
@@ -275,7 +292,7 @@ def _failures_of(visitor: Visitor, pages: list[Page]) -> list[str]:
                     data = {**form.fields, **_fresh_tokens(visitor, page.url, form)}
                     data[name] = [shape]
                     check(visitor.post(action, data), f"POST {action} {name}={shape[:20]!r}")
-    return failures
+    return failures, refused
 
 
 @dataclass(frozen=True)
@@ -343,8 +360,10 @@ def test_no_link_or_form_of_the_site_answers_500_to_odd_input(site: Flask, role:
 
     forms = sum(len(page.forms) for page in pages)
     print(f"{role}: {len(pages)} pages, {forms} forms:", *sorted({p.endpoint for p in pages}))
-    failures = _failures_of(visitor, pages)
+    failures, refused = _failures_of(visitor, pages)
 
+    # A post the CSRF check refuses never reaches its form's handler: the bad value went untried.
+    assert not refused, f"{len(refused)} posts were refused as forged:\n" + "\n".join(refused[:20])
     assert not failures, f"{len(failures)} requests answered 500:\n" + "\n".join(failures[:60])
 
 
