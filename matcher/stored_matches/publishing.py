@@ -42,6 +42,9 @@ PUBLISH_LOCK_KEY = 6_000_001
 INCREMENTAL_LOCK_KEY = 6_000_002
 BUILD_PREFIX = "match_build_"
 INDEX_BUILD_MEMORY = "512MB"
+# A row ``b`` of matches or a build table is an orphan when its person or placement is gone.
+PERSON_GONE = "NOT EXISTS (SELECT 1 FROM users u WHERE u.id = b.person_id)"
+PLACEMENT_GONE = "NOT EXISTS (SELECT 1 FROM placements p WHERE p.id = b.placement_id)"
 
 
 def build_table(run_id: int) -> str:
@@ -224,10 +227,8 @@ def _swap_in(session: Session, run_id: int) -> int:
         [
             *statements,
             f'SELECT count(*) FROM "{build}"',
-            f'SELECT DISTINCT b.person_id FROM "{build}" b '
-            "WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = b.person_id)",
-            f'SELECT DISTINCT b.placement_id FROM "{build}" b '
-            "WHERE NOT EXISTS (SELECT 1 FROM placements p WHERE p.id = b.placement_id)",
+            f'SELECT DISTINCT b.person_id FROM "{build}" b WHERE {PERSON_GONE}',
+            f'SELECT DISTINCT b.placement_id FROM "{build}" b WHERE {PLACEMENT_GONE}',
         ],
     )
     orphans = 0
@@ -287,13 +288,7 @@ def _side_by_side(session: Session, first: list[str], statements: list[str]) -> 
 
 
 def _drop_orphans(session: Session, table: str) -> None:
-    session.execute(
-        text(
-            f'DELETE FROM "{table}" b WHERE NOT EXISTS (SELECT 1 FROM users u '
-            "WHERE u.id = b.person_id) OR NOT EXISTS (SELECT 1 FROM placements p "
-            "WHERE p.id = b.placement_id)"
-        )
-    )
+    session.execute(text(f'DELETE FROM "{table}" b WHERE {PERSON_GONE} OR {PLACEMENT_GONE}'))
 
 
 def drop_stale_build_tables(session: Session) -> None:
